@@ -1,0 +1,146 @@
+"""``pgaudit.toml``: scope, assumptions, per-check overrides, waivers and targets.
+
+Validation is strict on purpose: an unknown key is a typo that would silently change the audit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pgaudit.errors import PgauditError
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|h)?\s*$")
+
+
+def duration_ms(value: str | int) -> int:
+    """'2s', '500ms', '1min' or a number of milliseconds."""
+    if isinstance(value, int):
+        return value
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as '500ms', '2s' or '1min'")
+    number, unit = int(match.group(1)), match.group(2) or "ms"
+    return number * {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}[unit]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AuditSection(_Strict):
+    schemas: list[str] = Field(default_factory=list)
+    exclude_schemas: list[str] = Field(default_factory=list)
+    checks: list[str] = Field(default_factory=list)
+    skip: list[str] = Field(default_factory=list)
+    no_data: bool = False
+    lock_timeout: str | int = "2s"
+    statement_timeout: str | int = "30s"
+    fail_on: Literal["critical", "warning", "info", "never"] = "critical"
+    max_probes: int = 50
+
+    @field_validator("lock_timeout", "statement_timeout")
+    @classmethod
+    def _duration(cls, value: str | int) -> str | int:
+        duration_ms(value)
+        return value
+
+
+class Assumptions(_Strict):
+    high_traffic: bool = False
+    multi_tenant: bool = False
+    cloud_hosted: bool = False
+    cost_optimized: bool = False
+    notes: str = ""
+
+
+class CheckOverride(_Strict):
+    severity: Literal["critical", "warning", "info"] | None = None
+    statement_timeout: str | int | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    extend: dict[str, list[Any]] = Field(default_factory=dict)
+
+
+class Waiver(_Strict):
+    check: str
+    object: str
+    columns: list[str] | None = None
+    fingerprint: str | None = None
+    reason: str
+    approved_by: str
+    expires: dt.date
+
+
+class Target(_Strict):
+    name: str
+    dsn: str
+    checks: list[str] = Field(default_factory=list)
+    skip: list[str] = Field(default_factory=list)
+    checks_config: dict[str, CheckOverride] = Field(default_factory=dict, alias="overrides")
+
+
+class StoreSection(_Strict):
+    url: str | None = None
+
+
+class Config(_Strict):
+    audit: AuditSection = Field(default_factory=AuditSection)
+    assumptions: Assumptions = Field(default_factory=Assumptions)
+    checks: dict[str, CheckOverride] = Field(default_factory=dict)
+    waivers: list[Waiver] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    store: StoreSection = Field(default_factory=StoreSection)
+
+    def referenced_check_ids(self) -> set[str]:
+        ids = set(self.audit.checks) | set(self.audit.skip) | set(self.checks)
+        ids |= {w.check for w in self.waivers}
+        for t in self.targets:
+            ids |= set(t.checks) | set(t.skip) | set(t.checks_config)
+        return ids
+
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def interpolate_env(text: str) -> str:
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise PgauditError(f"environment variable {name} is not set (used in config)")
+        return os.environ[name]
+
+    return _ENV.sub(sub, text)
+
+
+def load(path: Path | None, known_checks: set[str] | None = None) -> Config:
+    """Read and validate a config file; None or a missing default file gives the defaults."""
+    if path is None:
+        default = Path("pgaudit.toml")
+        if not default.exists():
+            return Config()
+        path = default
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PgauditError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PgauditError(f"config file {path} cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PgauditError(f"config file {path} is not valid TOML: {exc}") from None
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise PgauditError(f"config file {path}: {where}: {err['msg']}") from None
+    if known_checks is not None:
+        unknown = sorted(config.referenced_check_ids() - known_checks)
+        if unknown:
+            raise PgauditError(f"config file {path}: unknown check id(s): {', '.join(unknown)}")
+    return config

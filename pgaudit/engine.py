@@ -1,0 +1,373 @@
+"""Run checks against an open audit session and turn their rows into findings.
+
+Each check runs in its own read-only transaction, so one failing or timed-out query becomes an
+``error`` result and the run goes on. The number of statements per check is fixed: it never
+grows with the number of tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.types.json import Jsonb
+
+from pgaudit import __version__
+from pgaudit.capabilities import Context, missing_need
+from pgaudit.checkfile import CheckSpec
+from pgaudit.config import Assumptions, CheckOverride, duration_ms
+from pgaudit.connection import (
+    PROVIDER_DATABASES,
+    ServerFacts,
+    SessionOptions,
+    connect,
+    prepare_session,
+    read_facts,
+    target_of,
+)
+from pgaudit.dsn import redact_text
+from pgaudit.errors import PgauditError
+from pgaudit.model import DEFAULT_PRIORITY, AuditRun, CheckResult, Finding, Severity
+
+Conn = psycopg.Connection[dict[str, Any]]
+Progress = Callable[[CheckSpec, CheckResult], None]
+
+_SYSTEM_SCHEMAS = "nspname !~ '^pg_' and nspname <> 'information_schema'"
+
+# Relations with a granted or pending AccessExclusiveLock, and the tables of locked indexes:
+# touching them with a size function or a data read would queue behind the DDL.
+_LOCKED_SQL = """
+with l as (
+  select l.relation
+  from pg_catalog.pg_locks l
+  where l.locktype = 'relation' and l.mode = 'AccessExclusiveLock'
+    and l.relation is not null
+    and l.database = (select oid from pg_catalog.pg_database where datname = current_database())
+    and l.pid <> pg_backend_pid()
+), rel as (
+  select relation as oid from l
+  union select i.indrelid from l join pg_catalog.pg_index i on i.indexrelid = l.relation
+  union select inh.inhparent from l join pg_catalog.pg_inherits inh on inh.inhrelid = l.relation
+)
+select coalesce(array_agg(oid order by oid), '{}') as oids,
+       coalesce(array_agg(oid::regclass::text order by oid), '{}') as names
+from rel
+"""
+
+
+@dataclass
+class AuditOptions:
+    schemas: list[str] = field(default_factory=list)
+    exclude_schemas: list[str] = field(default_factory=list)
+    allow_data: bool = True
+    max_probes: int = 50
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    overrides: dict[str, CheckOverride] = field(default_factory=dict)
+    session: SessionOptions = field(default_factory=SessionOptions)
+    has_store: bool = False
+    history: dict[str, Any] = field(default_factory=dict)
+
+
+class StatementCounter:
+    """Counts statements the audit sends, for the benchmark and the run's own footprint."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def execute(self, cur: psycopg.Cursor[Any], sql: str, params: Any = None) -> None:
+        self.count += 1
+        cur.execute(sql, params)  # type: ignore[arg-type]
+
+
+def resolve_schemas(conn: Conn, include: list[str], exclude: list[str], counter: StatementCounter) -> list[str]:
+    """Schemas in scope: user schemas not owned by an extension, filtered by globs."""
+    with conn.cursor() as cur:
+        counter.execute(
+            cur,
+            "select n.nspname from pg_catalog.pg_namespace n"
+            f" where {_SYSTEM_SCHEMAS} and not exists (select 1 from pg_catalog.pg_depend d"
+            "   where d.classid = 'pg_catalog.pg_namespace'::regclass and d.objid = n.oid"
+            "   and d.deptype = 'e') order by 1",
+        )
+        names = [r["nspname"] for r in cur.fetchall()]
+    conn.rollback()
+    if include:
+        names = [n for n in names if any(fnmatch.fnmatchcase(n, g) for g in include)]
+    return [n for n in names if not any(fnmatch.fnmatchcase(n, g) for g in exclude)]
+
+
+def _pgss_schema(conn: Conn, counter: StatementCounter) -> str | None:
+    with conn.cursor() as cur:
+        counter.execute(
+            cur,
+            "select n.nspname from pg_catalog.pg_extension e"
+            " join pg_catalog.pg_namespace n on n.oid = e.extnamespace"
+            " where e.extname = 'pg_stat_statements'"
+            " and has_table_privilege(format('%I.pg_stat_statements', n.nspname), 'SELECT')"
+            " and current_setting('shared_preload_libraries') ~ 'pg_stat_statements'",
+        )
+        row = cur.fetchone()
+    conn.rollback()
+    return row["nspname"] if row else None
+
+
+def check_params(spec: CheckSpec, override: CheckOverride | None) -> dict[str, Any]:
+    params = dict(spec.params)
+    if override:
+        params.update(override.params)
+        for key, extra in override.extend.items():
+            params[key] = list(params.get(key, [])) + list(extra)
+    return params
+
+
+def _severity(spec: CheckSpec, row: dict[str, Any], override: CheckOverride | None,
+              assumptions: Assumptions) -> Severity:
+    if row.get("severity"):
+        sev = Severity(row["severity"])
+        if sev == Severity.OK:
+            return sev
+    else:
+        sev = Severity(spec.severity)
+    if override and override.severity and not row.get("severity"):
+        sev = Severity(override.severity)
+    for assumption, raised in spec.raise_when.items():
+        if getattr(assumptions, assumption, False) and Severity(raised).rank > sev.rank:
+            sev = Severity(raised)
+    return sev
+
+
+def _detail(spec: CheckSpec, row: dict[str, Any]) -> str:
+    if row.get("detail"):
+        return str(row["detail"])
+    values = {**(row.get("evidence") or {}), **row}
+    try:
+        return spec.message.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return spec.message
+
+
+def _finding(spec: CheckSpec, row: dict[str, Any], opts: AuditOptions) -> Finding:
+    override = opts.overrides.get(spec.id)
+    sev = _severity(spec, row, override, opts.assumptions)
+    priority = row.get("priority") or (
+        spec.priority if spec.priority and sev != Severity.OK else DEFAULT_PRIORITY[sev].value
+    )
+    evidence = row.get("evidence") or {}
+    if isinstance(evidence, str):
+        evidence = json.loads(evidence)
+    return Finding(
+        check=spec.id,
+        section=spec.section,
+        severity=sev.value,
+        priority=priority,
+        object=str(row.get("object") or ""),
+        object_type=str(row.get("object_type") or "table"),
+        title=spec.title if sev != Severity.OK else spec.ok,
+        detail=_detail(spec, row) if sev != Severity.OK else str(row.get("detail") or spec.ok),
+        columns=list(row.get("columns") or []),
+        index=row.get("index"),
+        evidence=_jsonable(evidence),
+        remediation=row.get("remediation"),
+        impact=row.get("impact") or (spec.impact if sev != Severity.OK else None),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+class Engine:
+    def __init__(self, conn: Conn, facts: ServerFacts, opts: AuditOptions) -> None:
+        self.conn = conn
+        self.facts = facts
+        self.opts = opts
+        self.counter = StatementCounter()
+        self.schemas = resolve_schemas(conn, opts.schemas, opts.exclude_schemas, self.counter)
+        self.ctx = Context(
+            facts=facts,
+            allow_data=opts.allow_data,
+            has_store=opts.has_store,
+            pgss_schema=_pgss_schema(conn, self.counter),
+        )
+
+    def base_params(self) -> dict[str, Any]:
+        a = self.opts.assumptions
+        return {
+            "schemas": self.schemas,
+            "locked": [],
+            "server_version_num": self.facts.server_version_num,
+            "is_replica": self.facts.is_replica,
+            "stats_age_s": self.facts.stats_age_s,
+            "session_settings": Jsonb(self.facts.settings),
+            "multi_tenant": a.multi_tenant,
+            "high_traffic": a.high_traffic,
+            "cloud_hosted": a.cloud_hosted,
+            "cost_optimized": a.cost_optimized,
+            "history": Jsonb(self.opts.history),
+        }
+
+    def run_check(self, spec: CheckSpec) -> tuple[CheckResult, list[Finding]]:
+        started = time.perf_counter()
+        reason = missing_need(spec, self.ctx)
+        if reason:
+            return CheckResult(spec.id, "skipped", reason), []
+        before = self.counter.count
+        override = self.opts.overrides.get(spec.id)
+        params = {**self.base_params(), **check_params(spec, override)}
+        skipped: list[str] = []
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                if override and override.statement_timeout is not None:
+                    ms = duration_ms(override.statement_timeout)
+                    self.counter.execute(cur, f"set local statement_timeout = {int(ms)}")
+                if "pg_stat_statements" in spec.needs and self.ctx.pgss_schema:
+                    self.counter.execute(
+                        cur, "select set_config('search_path', %s, true)",
+                        [f"pg_catalog, {pgsql.Identifier(self.ctx.pgss_schema).as_string(cur)}"],
+                    )
+                if spec.locks:
+                    self.counter.execute(cur, _LOCKED_SQL)
+                    locked = cur.fetchone() or {"oids": [], "names": []}
+                    params["locked"] = [int(o) for o in locked["oids"]]
+                    skipped = list(locked["names"])
+                self.counter.execute(cur, spec.sql, params)
+                rows = cur.fetchall() if cur.description else []
+                rows = self._probe(spec, cur, rows, skipped)
+        except psycopg.errors.QueryCanceled as exc:
+            return self._error(spec, started, before, f"timed out: {_first(exc)}"), []
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            return self._error(spec, started, before, _first(exc)), []
+        findings = [_finding(spec, row, self.opts) for row in rows]
+        if not any(f.severity != Severity.OK for f in findings) and not findings:
+            findings.append(_finding(spec, {"severity": "ok", "object": self.facts.database,
+                                            "object_type": "database", "detail": spec.ok},
+                                     self.opts))
+        result = CheckResult(
+            spec.id, "ran", None, _ms(started), skipped_objects=skipped,
+            statements=self.counter.count - before,
+        )
+        if self.facts.is_replica and spec.replica_note:
+            result.reason = f"on a replica: {spec.replica_note}"
+        return result, findings
+
+    def _probe(self, spec: CheckSpec, cur: psycopg.Cursor[Any], rows: list[dict[str, Any]],
+               skipped: list[str]) -> list[dict[str, Any]]:
+        """Bounded data reads that confirm catalog candidates (one statement per candidate, capped)."""
+        if not rows or "probe" not in rows[0]:
+            return rows
+        kept: list[dict[str, Any]] = []
+        budget = self.opts.max_probes
+        for row in rows:
+            probe = row.pop("probe", None)
+            if not probe:
+                kept.append(row)
+                continue
+            if budget <= 0:
+                skipped.append(f"{row.get('object')} (probe cap {self.opts.max_probes} reached)")
+                continue
+            budget -= 1
+            try:
+                with self.conn.transaction():
+                    self.counter.execute(cur, probe)
+                    got = cur.fetchone() or {}
+            except psycopg.errors.QueryCanceled:
+                skipped.append(f"{row.get('object')} (probe timed out)")
+                continue
+            except psycopg.OperationalError:
+                raise
+            except psycopg.Error as exc:
+                skipped.append(f"{row.get('object')} (probe failed: {_first(exc)})")
+                continue
+            if got.get("fires"):
+                row["evidence"] = {**(row.get("evidence") or {}), **(got.get("evidence") or {})}
+                kept.append(row)
+        return kept
+
+    def _error(self, spec: CheckSpec, started: float, before: int, message: str) -> CheckResult:
+        return CheckResult(spec.id, "error", message, _ms(started),
+                           statements=self.counter.count - before)
+
+    def run(self, specs: Iterable[CheckSpec], progress: Progress | None = None
+            ) -> tuple[list[CheckResult], list[Finding]]:
+        results: list[CheckResult] = []
+        findings: list[Finding] = []
+        for spec in specs:
+            result, found = self.run_check(spec)
+            results.append(result)
+            findings.extend(found)
+            if progress:
+                progress(spec, result)
+        return results, _sorted(findings)
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(
+        findings,
+        key=lambda f: (f.section, -Severity(f.severity).rank, f.check, f.object, f.columns,
+                       f.index or ""),
+    )
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def _first(exc: BaseException) -> str:
+    return redact_text((str(exc).strip().splitlines() or [type(exc).__name__])[0])
+
+
+def audit(dsn: str, specs: list[CheckSpec], opts: AuditOptions,
+          progress: Progress | None = None) -> AuditRun:
+    """Connect, read facts, run the checks, close. Raises PgauditError when it cannot run."""
+    started = time.perf_counter()
+    generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    conn = connect(dsn, opts.session)
+    try:
+        facts = read_facts(conn)
+        if facts.database in PROVIDER_DATABASES:
+            raise PgauditError(f"{facts.database} is a cloud provider's internal database; not audited")
+        prepare_session(conn, opts.session)
+        engine = Engine(conn, facts, opts)
+        results, findings = engine.run(specs, progress)
+        target = target_of(conn, facts)
+    except psycopg.OperationalError as exc:
+        raise PgauditError(f"lost the connection to the server: {_first(exc)}") from None
+    finally:
+        conn.close()
+    return AuditRun(
+        pgaudit_version=__version__,
+        generated_at=generated,
+        target=target,
+        facts={k: v for k, v in facts.to_dict().items() if k not in {"host", "port"}},
+        scope={
+            "schemas": engine.schemas,
+            "checks_run": sum(1 for r in results if r.status == "ran"),
+            "checks_skipped": sum(1 for r in results if r.status == "skipped"),
+            "checks_error": sum(1 for r in results if r.status == "error"),
+            "statements": engine.counter.count,
+            "allow_data": opts.allow_data,
+            "lock_timeout_ms": opts.session.lock_timeout_ms,
+            "statement_timeout_ms": opts.session.statement_timeout_ms,
+        },
+        assumptions=opts.assumptions.model_dump(),
+        findings=findings,
+        checks=results,
+        duration_ms=_ms(started),
+    )
