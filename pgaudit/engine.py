@@ -254,6 +254,10 @@ class Engine:
             raise
         except psycopg.Error as exc:
             return self._error(spec, started, before, _first(exc)), []
+        verdictless = next((r["no_verdict"] for r in rows if r.get("no_verdict")), None)
+        if verdictless:
+            return CheckResult(spec.id, "skipped", f"no verdict: {verdictless}", _ms(started),
+                               skipped_objects=skipped, statements=self.counter.count - before), []
         findings = [_finding(spec, row, self.opts) for row in rows]
         if not any(f.severity != Severity.OK for f in findings) and not findings:
             findings.append(_finding(spec, {"severity": "ok", "object": self.facts.database,
