@@ -18,15 +18,17 @@ def load_checks(extra_dirs: Iterable[Path] = ()) -> dict[str, CheckSpec]:
     return discover([checks_dir(), *extra_dirs])
 
 
-def select_checks(specs: dict[str, CheckSpec], include: Iterable[str] = (),
-                  skip: Iterable[str] = ()) -> list[CheckSpec]:
+def select_checks(
+    specs: dict[str, CheckSpec], include: Iterable[str] = (), skip: Iterable[str] = ()
+) -> list[CheckSpec]:
     """Checks by id or by section key ("2.1", "2"); unknown names are an error."""
     include, skip = list(include), list(skip)
     for name in [*include, *skip]:
         if name not in specs and not any(_in_section(s, name) for s in specs.values()):
             raise PgauditError(f"unknown check id or section: {name}")
     chosen = [
-        s for s in specs.values()
+        s
+        for s in specs.values()
         if (not include or any(s.id == n or _in_section(s, n) for n in include))
         and not any(s.id == n or _in_section(s, n) for n in skip)
     ]
@@ -37,8 +39,9 @@ def _in_section(spec: CheckSpec, name: str) -> bool:
     return spec.section == name or spec.section.split(".")[0] == name
 
 
-def options_from_config(config: Config, *, allow_data: bool | None = None,
-                        has_store: bool = False) -> AuditOptions:
+def options_from_config(
+    config: Config, *, allow_data: bool | None = None, has_store: bool = False
+) -> AuditOptions:
     a = config.audit
     return AuditOptions(
         schemas=list(a.schemas),
@@ -55,6 +58,49 @@ def options_from_config(config: Config, *, allow_data: bool | None = None,
     )
 
 
-def run_audit(dsn: str, checks: list[CheckSpec], options: AuditOptions,
-              progress: Progress | None = None) -> AuditRun:
+def run_audit(
+    dsn: str, checks: list[CheckSpec], options: AuditOptions, progress: Progress | None = None
+) -> AuditRun:
     return audit(dsn, checks, options, progress)
+
+
+def default_target_name(target: dict[str, object]) -> str:
+    return f"{target.get('database')}@{target.get('host')}:{target.get('port')}"
+
+
+def run_audit_with_store(
+    dsn: str,
+    checks: list[CheckSpec],
+    options: AuditOptions,
+    store_url: str,
+    name: str | None = None,
+    progress: Progress | None = None,
+) -> AuditRun:
+    """Audit, reading the previous run for history-based checks, then record this run.
+
+    The returned run carries ``diff`` (new, resolved, persisting) against the previous run.
+    """
+    from pgaudit.store import Snapshot, Store
+
+    store = Store(store_url)
+    chosen: dict[str, str] = {}
+
+    def load(target: dict[str, object]) -> dict[str, object]:
+        chosen["name"] = name or default_target_name(target)
+        return store.previous(target, chosen["name"])
+
+    options.has_store = True
+    options.collect_snapshot = True
+    options.history_loader = load
+    run = audit(dsn, checks, options, progress)
+    snapshot = run.snapshot or Snapshot(tables={}, schema={})
+    run.extra["diff"] = store.record(
+        run, snapshot, chosen.get("name") or default_target_name(run.target)
+    )
+    run.extra["history"] = {
+        "store": store.display,
+        "target_name": chosen.get("name"),
+        "runs": store.history(chosen.get("name"))[-30:],
+        "growth": store.growth(run.target, chosen.get("name") or ""),
+    }
+    return run

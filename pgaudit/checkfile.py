@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pgaudit.errors import PgauditError
 from pgaudit.model import SECTIONS
 
-Need = Literal["catalog", "stats", "column_stats", "activity", "data", "pg_stat_statements", "history"]
+Need = Literal[
+    "catalog", "stats", "column_stats", "activity", "data", "pg_stat_statements", "history"
+]
 
 _HEADER = re.compile(r"\A\s*/\*\s*pgaudit\s*\n(?P<toml>.*?)\*/\s*(?P<sql>.*)\Z", re.S)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -106,7 +106,8 @@ select current_database() as database,
        r.rolsuper as superuser,
        coalesce((select array_agg(g.rolname order by g.rolname)
                  from pg_catalog.pg_roles g
-                 where pg_has_role(current_user, g.oid, 'USAGE') and g.rolname <> current_user), '{}')
+                 where pg_has_role(current_user, g.oid, 'USAGE')
+                   and g.rolname <> current_user), '{}')
          as memberships,
        coalesce((select jsonb_object_agg(extname, extversion) from pg_catalog.pg_extension), '{}')
          as extensions,
@@ -126,7 +127,9 @@ def read_facts(conn: psycopg.Connection[dict[str, Any]]) -> ServerFacts:
         try:
             cur.execute(_FACTS_SQL)
         except psycopg.Error as exc:
-            raise PgauditError(f"the server did not answer as PostgreSQL: {_first_line(exc)}") from None
+            raise PgauditError(
+                f"the server did not answer as PostgreSQL: {_first_line(exc)}"
+            ) from None
         row = cur.fetchone()
         assert row is not None
         cur.execute(
@@ -170,7 +173,9 @@ def read_facts(conn: psycopg.Connection[dict[str, Any]]) -> ServerFacts:
         stats_reset=row["stats_reset"].isoformat() if row["stats_reset"] else None,
         stats_age_s=float(row["stats_age_s"]) if row["stats_age_s"] is not None else None,
         system_identifier=system_identifier,
-        host=info.host if info.host and not info.host.startswith("/") else (row["server_addr"] or info.host),
+        host=info.host
+        if info.host and not info.host.startswith("/")
+        else (row["server_addr"] or info.host),
         port=str(info.port),
         privileges=privileges,
     )

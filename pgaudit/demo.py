@@ -25,7 +25,10 @@ from pgaudit.model import AuditRun
 
 DEMO_DB = "pixelforge"
 ASSUMPTIONS = Assumptions(
-    high_traffic=True, multi_tenant=False, cloud_hosted=True, cost_optimized=True,
+    high_traffic=True,
+    multi_tenant=False,
+    cloud_hosted=True,
+    cost_optimized=True,
     notes="Sample application shipped with pgaudit; defects are planted on purpose.",
 )
 
@@ -62,8 +65,9 @@ def _load(admin_uri: str) -> str:
     return dsn
 
 
-def audit_sample(progress: Progress | None = None,
-                 on_ready: Callable[[str], None] | None = None) -> AuditRun:
+def audit_sample(
+    progress: Progress | None = None, on_ready: Callable[[str], None] | None = None
+) -> AuditRun:
     """Start a server, load the sample, audit it with every check, stop and delete the server."""
     workdir = Path(tempfile.mkdtemp(prefix="pgaudit-demo-"))
     workdir.chmod(0o755)  # as root, the server runs as another system user

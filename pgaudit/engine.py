@@ -73,6 +73,9 @@ class AuditOptions:
     session: SessionOptions = field(default_factory=SessionOptions)
     has_store: bool = False
     history: dict[str, Any] = field(default_factory=dict)
+    # With a history store: reads the previous run's snapshot for the target, before the checks.
+    history_loader: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    collect_snapshot: bool = False
 
 
 class StatementCounter:
@@ -86,7 +89,9 @@ class StatementCounter:
         cur.execute(sql, params)  # type: ignore[arg-type]
 
 
-def resolve_schemas(conn: Conn, include: list[str], exclude: list[str], counter: StatementCounter) -> list[str]:
+def resolve_schemas(
+    conn: Conn, include: list[str], exclude: list[str], counter: StatementCounter
+) -> list[str]:
     """Schemas in scope: user schemas not owned by an extension, filtered by globs."""
     with conn.cursor() as cur:
         counter.execute(
@@ -127,8 +132,9 @@ def check_params(spec: CheckSpec, override: CheckOverride | None) -> dict[str, A
     return params
 
 
-def _severity(spec: CheckSpec, row: dict[str, Any], override: CheckOverride | None,
-              assumptions: Assumptions) -> Severity:
+def _severity(
+    spec: CheckSpec, row: dict[str, Any], override: CheckOverride | None, assumptions: Assumptions
+) -> Severity:
     if row.get("severity"):
         sev = Severity(row["severity"])
         if sev == Severity.OK:
@@ -237,7 +243,8 @@ class Engine:
                     self.counter.execute(cur, f"set local statement_timeout = {int(ms)}")
                 if "pg_stat_statements" in spec.needs and self.ctx.pgss_schema:
                     self.counter.execute(
-                        cur, "select set_config('search_path', %s, true)",
+                        cur,
+                        "select set_config('search_path', %s, true)",
                         [f"pg_catalog, {pgsql.Identifier(self.ctx.pgss_schema).as_string(cur)}"],
                     )
                 if spec.locks:
@@ -256,25 +263,53 @@ class Engine:
             return self._error(spec, started, before, _first(exc)), []
         verdictless = next((r["no_verdict"] for r in rows if r.get("no_verdict")), None)
         if verdictless:
-            return CheckResult(spec.id, "skipped", f"no verdict: {verdictless}", _ms(started),
-                               skipped_objects=skipped, statements=self.counter.count - before), []
+            return CheckResult(
+                spec.id,
+                "skipped",
+                f"no verdict: {verdictless}",
+                _ms(started),
+                skipped_objects=skipped,
+                statements=self.counter.count - before,
+            ), []
         findings = [_finding(spec, row, self.opts) for row in rows]
         if not any(f.severity != Severity.OK for f in findings) and not findings:
-            findings.append(_finding(spec, {"severity": "ok", "object": self.facts.database,
-                                            "object_type": "database", "detail": spec.ok},
-                                     self.opts))
+            findings.append(
+                _finding(
+                    spec,
+                    {
+                        "severity": "ok",
+                        "object": self.facts.database,
+                        "object_type": "database",
+                        "detail": spec.ok,
+                    },
+                    self.opts,
+                )
+            )
         result = CheckResult(
-            spec.id, "ran", None, _ms(started), skipped_objects=skipped,
+            spec.id,
+            "ran",
+            None,
+            _ms(started),
+            skipped_objects=skipped,
             statements=self.counter.count - before,
         )
         if self.facts.is_replica and spec.replica_note:
             result.reason = f"on a replica: {spec.replica_note}"
         return result, findings
 
-    def _probe(self, spec: CheckSpec, cur: psycopg.Cursor[Any], rows: list[dict[str, Any]],
-               skipped: list[str]) -> list[dict[str, Any]]:
-        """Bounded data reads that confirm catalog candidates (one statement per candidate, capped)."""
+    def _probe(
+        self,
+        spec: CheckSpec,
+        cur: psycopg.Cursor[Any],
+        rows: list[dict[str, Any]],
+        skipped: list[str],
+    ) -> list[dict[str, Any]]:
+        """Bounded data reads confirming catalog candidates: one statement each, capped."""
         if not rows or "probe" not in rows[0]:
+            return rows
+        if not self.opts.allow_data:  # probes read rows: without data the catalog verdict stands
+            for row in rows:
+                row.pop("probe", None)
             return rows
         kept: list[dict[str, Any]] = []
         budget = self.opts.max_probes
@@ -305,11 +340,13 @@ class Engine:
         return kept
 
     def _error(self, spec: CheckSpec, started: float, before: int, message: str) -> CheckResult:
-        return CheckResult(spec.id, "error", message, _ms(started),
-                           statements=self.counter.count - before)
+        return CheckResult(
+            spec.id, "error", message, _ms(started), statements=self.counter.count - before
+        )
 
-    def run(self, specs: Iterable[CheckSpec], progress: Progress | None = None
-            ) -> tuple[list[CheckResult], list[Finding]]:
+    def run(
+        self, specs: Iterable[CheckSpec], progress: Progress | None = None
+    ) -> tuple[list[CheckResult], list[Finding]]:
         results: list[CheckResult] = []
         findings: list[Finding] = []
         for spec in specs:
@@ -324,8 +361,14 @@ class Engine:
 def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(
         findings,
-        key=lambda f: (f.section, -Severity(f.severity).rank, f.check, f.object, f.columns,
-                       f.index or ""),
+        key=lambda f: (
+            f.section,
+            -Severity(f.severity).rank,
+            f.check,
+            f.object,
+            f.columns,
+            f.index or "",
+        ),
     )
 
 
@@ -337,8 +380,9 @@ def _first(exc: BaseException) -> str:
     return redact_text((str(exc).strip().splitlines() or [type(exc).__name__])[0])
 
 
-def audit(dsn: str, specs: list[CheckSpec], opts: AuditOptions,
-          progress: Progress | None = None) -> AuditRun:
+def audit(
+    dsn: str, specs: list[CheckSpec], opts: AuditOptions, progress: Progress | None = None
+) -> AuditRun:
     """Connect, read facts, run the checks, close. Raises PgauditError when it cannot run."""
     started = time.perf_counter()
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
@@ -346,16 +390,25 @@ def audit(dsn: str, specs: list[CheckSpec], opts: AuditOptions,
     try:
         facts = read_facts(conn)
         if facts.database in PROVIDER_DATABASES:
-            raise PgauditError(f"{facts.database} is a cloud provider's internal database; not audited")
+            raise PgauditError(
+                f"{facts.database} is a cloud provider's internal database; not audited"
+            )
         prepare_session(conn, opts.session)
+        target = target_of(conn, facts)
+        if opts.history_loader:
+            opts.history = opts.history_loader(target)
         engine = Engine(conn, facts, opts)
         results, findings = engine.run(specs, progress)
-        target = target_of(conn, facts)
+        snapshot = None
+        if opts.collect_snapshot:
+            from pgaudit.snapshot import collect
+
+            snapshot = collect(conn, engine.schemas)
     except psycopg.OperationalError as exc:
         raise PgauditError(f"lost the connection to the server: {_first(exc)}") from None
     finally:
         conn.close()
-    return AuditRun(
+    run = AuditRun(
         pgaudit_version=__version__,
         generated_at=generated,
         target=target,
@@ -375,3 +428,5 @@ def audit(dsn: str, specs: list[CheckSpec], opts: AuditOptions,
         checks=results,
         duration_ms=_ms(started),
     )
+    run.snapshot = snapshot
+    return run

@@ -92,7 +92,9 @@ SECTIONS: dict[str, Section] = {
 }
 
 
-def fingerprint(check: str, obj: str, columns: list[str] | tuple[str, ...], index: str | None) -> str:
+def fingerprint(
+    check: str, obj: str, columns: list[str] | tuple[str, ...], index: str | None
+) -> str:
     """Stable identity of a finding across runs: what is wrong and where, never how much."""
     raw = "\x1f".join([check, obj, ",".join(columns), index or ""])
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
@@ -149,6 +151,8 @@ class AuditRun:
     checks: list[CheckResult]
     duration_ms: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    # Table sizes and schema objects for the history store; not part of the JSON document.
+    snapshot: Any = field(default=None, repr=False, compare=False)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -179,8 +183,17 @@ class AuditRun:
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> AuditRun:
         known = {
-            "schema_version", "pgaudit_version", "generated_at", "duration_ms", "target", "facts",
-            "scope", "assumptions", "summary", "findings", "checks",
+            "schema_version",
+            "pgaudit_version",
+            "generated_at",
+            "duration_ms",
+            "target",
+            "facts",
+            "scope",
+            "assumptions",
+            "summary",
+            "findings",
+            "checks",
         }
         return cls(
             pgaudit_version=doc["pgaudit_version"],

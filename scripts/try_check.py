@@ -1,6 +1,6 @@
 """Developer aid: run some checks against a DSN and print a compact summary of their findings.
 
-    .venv/bin/python scripts/try_check.py postgresql://postgres@127.0.0.1/corpus_lago check_a check_b [--json]
+Usage: try_check.py DSN [CHECK_ID ...] [--json]
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def main() -> None:
         sev = Counter(f.severity for f in found)
         print(f"{c.id:40} {c.status:8} {c.duration_ms:8.1f} ms  {dict(sev)}  {c.reason or ''}")
         for f in found[:8]:
-            print(f"    {f.severity:8} {f.object} {f.columns or ''} {f.index or ''} :: {f.detail[:140]}")
+            where = f"{f.object} {f.columns or ''} {f.index or ''}"
+            print(f"    {f.severity:8} {where} :: {f.detail[:140]}")
         if len(found) > 8:
             print(f"    ... {len(found) - 8} more")
 

@@ -73,7 +73,7 @@ def with_db(dsn: str, dbname: str) -> str:
 def create_database(admin: str, prefix: str) -> str:
     name = f"pgaudit_t_{prefix}_{secrets.token_hex(4)}"[:63].lower()
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}" template template0 encoding \'UTF8\'')
+        conn.execute(f"create database \"{name}\" template template0 encoding 'UTF8'")
     return name
 
 

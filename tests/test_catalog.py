@@ -1,4 +1,4 @@
-"""The catalog meta-test: every check is complete, documented, tested and runs on an empty database."""
+"""The catalog meta-test: every check is complete, documented, tested, and runs on an empty db."""
 
 from __future__ import annotations
 

@@ -21,7 +21,9 @@ def _params() -> list[pytest.param]:
 
 
 @pytest.mark.parametrize(("case", "schema"), _params())
-def test_case(case: Case, schema: str, db: str, specs: dict[str, CheckSpec], server_major: int) -> None:
+def test_case(
+    case: Case, schema: str, db: str, specs: dict[str, CheckSpec], server_major: int
+) -> None:
     if server_major < case.min_server_version:
         pytest.skip(f"needs PostgreSQL {case.min_server_version}+")
     spec = specs[case.check]

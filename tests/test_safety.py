@@ -50,18 +50,22 @@ def _as_user(dsn: str, user: str) -> str:
 
 @pytest.fixture(scope="module")
 def big_table(db: str) -> str:
-    execute_script(db, """
+    execute_script(
+        db,
+        """
         create table public.big (id bigint generated always as identity primary key,
                                  created_at timestamptz not null default now(), note text);
         insert into public.big (note) select md5(g::text) from generate_series(1, 20000) g;
         create table public.small (id bigint primary key, big_id bigint references public.big);
         analyze;
-    """)
+    """,
+    )
     return "public.big"
 
 
 def test_access_exclusive_lock_does_not_block_the_audit(
-        db: str, big_table: str, specs: dict[str, CheckSpec]) -> None:
+    db: str, big_table: str, specs: dict[str, CheckSpec]
+) -> None:
     holder = psycopg.connect(db)
     try:
         holder.execute("lock table public.big in access exclusive mode")
@@ -72,8 +76,9 @@ def test_access_exclusive_lock_does_not_block_the_audit(
         holder.rollback()
         holder.close()
     assert elapsed < 30, f"the audit took {elapsed:.1f}s behind a DDL lock"
-    lock_errors = {c.id: c.reason for c in run.checks
-                   if c.status == "error" and "lock" in (c.reason or "")}
+    lock_errors = {
+        c.id: c.reason for c in run.checks if c.status == "error" and "lock" in (c.reason or "")
+    }
     assert not lock_errors, lock_errors
     for c in run.checks:
         if specs[c.id].locks and c.status == "ran":
@@ -81,7 +86,8 @@ def test_access_exclusive_lock_does_not_block_the_audit(
 
 
 def test_pending_access_exclusive_lock_is_skipped_too(
-        db: str, big_table: str, specs: dict[str, CheckSpec]) -> None:
+    db: str, big_table: str, specs: dict[str, CheckSpec]
+) -> None:
     reader = psycopg.connect(db)
     reader.execute("select count(*) from public.big")  # holds AccessShareLock, transaction open
     waiter_done = threading.Event()
@@ -115,7 +121,8 @@ def test_pending_access_exclusive_lock_is_skipped_too(
 
 
 def test_timed_out_check_is_an_error_and_the_run_goes_on(
-        db: str, tmp_path: Path, specs: dict[str, CheckSpec]) -> None:
+    db: str, tmp_path: Path, specs: dict[str, CheckSpec]
+) -> None:
     sleepy = _custom_check(tmp_path, "sleepy_check", 3)
     opts = AuditOptions(session=SessionOptions(statement_timeout_ms=300))
     run = audit(db, [sleepy, specs["table_without_primary_key"]], opts)
@@ -126,9 +133,12 @@ def test_timed_out_check_is_an_error_and_the_run_goes_on(
 
 
 def test_pg_monitor_only_role_completes_and_says_what_it_skipped(
-        db: str, admin: str, specs: dict[str, CheckSpec]) -> None:
+    db: str, admin: str, specs: dict[str, CheckSpec]
+) -> None:
     role = f"pgaudit_monitor_{UID}"
-    execute_script(admin, f"drop role if exists {role}; create role {role} login in role pg_monitor")
+    execute_script(
+        admin, f"drop role if exists {role}; create role {role} login in role pg_monitor"
+    )
     try:
         run = audit(_as_user(db, role), list(specs.values()), AuditOptions())
     finally:
@@ -145,8 +155,11 @@ def test_pg_monitor_only_role_completes_and_says_what_it_skipped(
 
 def test_read_only_role_default_works(db: str, admin: str, specs: dict[str, CheckSpec]) -> None:
     role = f"pgaudit_ro_{UID}"
-    execute_script(admin, f"drop role if exists {role}; create role {role} login in role pg_monitor;"
-                          f" alter role {role} set default_transaction_read_only = on")
+    execute_script(
+        admin,
+        f"drop role if exists {role}; create role {role} login in role pg_monitor;"
+        f" alter role {role} set default_transaction_read_only = on",
+    )
     try:
         run = audit(_as_user(db, role), list(specs.values()), AuditOptions())
     finally:
@@ -173,7 +186,8 @@ def test_terminated_session_is_a_clear_error(db: str, admin: str, tmp_path: Path
         with psycopg.connect(admin, autocommit=True) as conn:
             row = conn.execute(
                 "select count(pg_terminate_backend(pid)) from pg_stat_activity"
-                " where application_name = 'pgaudit' and query like %s", ["%pg_sleep%"]
+                " where application_name = 'pgaudit' and query like %s",
+                ["%pg_sleep%"],
             ).fetchone()
             killed = row[0] if row else 0
     t.join(timeout=30)
@@ -193,7 +207,10 @@ def test_passwords_never_shown() -> None:
     assert resolve("postgresql+psycopg://u@h/db") == "postgresql://u@h/db"
 
 
-@pytest.mark.parametrize("bad", ["host=nonexistent.invalid connect_timeout=2", "postgresql://[::1", "not a dsn at all = ="])
+@pytest.mark.parametrize(
+    "bad",
+    ["host=nonexistent.invalid connect_timeout=2", "postgresql://[::1", "not a dsn at all = ="],
+)
 def test_garbage_dsn_is_a_clear_error(bad: str) -> None:
     with pytest.raises(PgauditError):
         audit(resolve(bad), [], AuditOptions(session=SessionOptions(connect_timeout_s=2)))

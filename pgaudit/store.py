@@ -1,0 +1,357 @@
+"""The history store: every run of every target, so a nightly audit can say what changed.
+
+A SQLAlchemy URL names it: ``sqlite:///history.db`` for one machine, ``postgresql+psycopg://…``
+for a team. Its schema is created and upgraded by the Alembic migrations shipped in
+``pgaudit/store_migrations``. A run is recorded in one transaction: a crash leaves nothing
+half-written, and overlapping runs serialise on the database's own locks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
+
+from pgaudit.dsn import redact_text
+from pgaudit.errors import PgauditError
+from pgaudit.model import AuditRun
+from pgaudit.store_schema import findings, runs, schema_objects, table_sizes, targets
+
+
+def normalise_url(url: str) -> str:
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@dataclass
+class Snapshot:
+    """What a run measured besides findings: sizes per table and the schema's objects."""
+
+    tables: dict[str, dict[str, Any]]  # relation -> {"bytes": int, "rows": int | None}
+    schema: dict[str, tuple[str, str]]  # identity -> (kind, definition md5)
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for identity in sorted(self.schema):
+            digest.update(f"{identity}\x1f{self.schema[identity][1]}\n".encode())
+        return digest.hexdigest()
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError:
+            raise PgauditError(f"invalid store URL: {redact_text(url)}") from None
+        self.display = parsed.render_as_string(hide_password=True)
+        kwargs: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 60}
+        try:
+            self.engine: Engine = create_engine(self.url, **kwargs)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise PgauditError(f"cannot open the history store {self.display}: {exc}") from None
+        if parsed.get_backend_name() == "sqlite":
+            _serialise_sqlite_writers(self.engine)
+        self.upgrade()
+
+    def upgrade(self) -> None:
+        """Create or upgrade the store's tables with the shipped Alembic migrations."""
+        cfg = AlembicConfig()
+        cfg.set_main_option(
+            "script_location", str(resources.files("pgaudit").joinpath("store_migrations"))
+        )
+        try:
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Two nightly jobs starting at once must not both create the tables.
+                    conn.exec_driver_sql("select pg_advisory_xact_lock(7205736011)")
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as exc:
+            raise PgauditError(
+                f"cannot prepare the history store {self.display}: "
+                f"{redact_text(str(exc).splitlines()[0])}"
+            ) from None
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _target_id(
+        self, conn: Connection, target: dict[str, Any], name: str, create: bool
+    ) -> int | None:
+        ident = _identity(target, name)
+        found = conn.execute(select(targets.c.id).filter_by(**ident)).scalar()
+        if found is not None or not create:
+            return found
+        try:
+            with conn.begin_nested():
+                return int(conn.execute(insert(targets).values(**ident)).inserted_primary_key[0])
+        except IntegrityError:  # another run created it a moment ago
+            return int(conn.execute(select(targets.c.id).filter_by(**ident)).scalar_one())
+
+    def previous(self, target: dict[str, Any], name: str) -> dict[str, Any]:
+        """The history the checks read: the last run's table sizes and schema objects."""
+        with self.engine.connect() as conn:
+            tid = self._target_id(conn, target, name, create=False)
+            if tid is None:
+                return {}
+            last = conn.execute(
+                select(runs.c.id, runs.c.generated_at)
+                .where(runs.c.target_id == tid)
+                .order_by(runs.c.generated_at.desc(), runs.c.id.desc())
+                .limit(1)
+            ).first()
+            if last is None:
+                return {}
+            tables = {
+                r.relation: {
+                    "bytes": r.bytes,
+                    "rows": r.row_estimate,
+                    "at": _iso(last.generated_at),
+                }
+                for r in conn.execute(select(table_sizes).where(table_sizes.c.run_id == last.id))
+            }
+            schema = {
+                r.identity: r.definition_md5
+                for r in conn.execute(
+                    select(schema_objects).where(schema_objects.c.run_id == last.id)
+                )
+            }
+        return {
+            "run_id": last.id,
+            "at": _iso(last.generated_at),
+            "tables": tables,
+            "schema": schema,
+        }
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def record(self, run: AuditRun, snapshot: Snapshot, name: str) -> dict[str, Any]:
+        """Store the run atomically and return its ``diff`` against the target's previous run."""
+        now = dt.datetime.now(dt.UTC)
+        current = [f for f in run.findings if f.severity != "ok"]
+        try:
+            with self.engine.begin() as conn:
+                tid = self._target_id(conn, run.target, name, create=True)
+                prev = conn.execute(
+                    select(runs.c.id, runs.c.generated_at)
+                    .where(runs.c.target_id == tid)
+                    .order_by(runs.c.generated_at.desc(), runs.c.id.desc())
+                    .limit(1)
+                ).first()
+                before: dict[str, dict[str, Any]] = {}
+                if prev is not None:
+                    for r in conn.execute(select(findings).where(findings.c.run_id == prev.id)):
+                        if r.severity != "ok":
+                            before[r.fingerprint] = {
+                                "check": r.check_id,
+                                "object": r.object,
+                                "columns": r.columns,
+                                "index": r.index_name,
+                                "severity": r.severity,
+                                "title": r.title,
+                                "fingerprint": r.fingerprint,
+                            }
+                now_fps = {f.fingerprint for f in current}
+                new = [f for f in current if f.fingerprint not in before] if prev else []
+                resolved = [v for k, v in before.items() if k not in now_fps]
+                summary = run.summary
+                run_id = conn.execute(
+                    insert(runs).values(
+                        target_id=tid,
+                        generated_at=dt.datetime.fromisoformat(run.generated_at),
+                        recorded_at=now,
+                        pgaudit_version=run.pgaudit_version,
+                        server_version=str(run.target.get("server_version", "")),
+                        duration_ms=run.duration_ms,
+                        critical=summary["critical"],
+                        warning=summary["warning"],
+                        info=summary["info"],
+                        ok=summary["ok"],
+                        new=len(new),
+                        resolved=len(resolved),
+                        schema_fingerprint=snapshot.fingerprint,
+                        settings=run.facts.get("settings", {}),
+                    )
+                ).inserted_primary_key[0]
+                if run.findings:
+                    conn.execute(
+                        insert(findings),
+                        [
+                            {
+                                "run_id": run_id,
+                                "check_id": f.check,
+                                "section": f.section,
+                                "severity": f.severity,
+                                "object": f.object,
+                                "columns": f.columns,
+                                "index_name": f.index,
+                                "fingerprint": f.fingerprint,
+                                "title": f.title,
+                                "detail": f.detail,
+                                "evidence": f.evidence,
+                            }
+                            for f in run.findings
+                        ],
+                    )
+                if snapshot.tables:
+                    conn.execute(
+                        insert(table_sizes),
+                        [
+                            {
+                                "run_id": run_id,
+                                "relation": rel,
+                                "bytes": int(v.get("bytes") or 0),
+                                "row_estimate": v.get("rows"),
+                            }
+                            for rel, v in snapshot.tables.items()
+                        ],
+                    )
+                if snapshot.schema:
+                    conn.execute(
+                        insert(schema_objects),
+                        [
+                            {
+                                "run_id": run_id,
+                                "identity": ident,
+                                "kind": kind,
+                                "definition_md5": md5,
+                            }
+                            for ident, (kind, md5) in snapshot.schema.items()
+                        ],
+                    )
+        except SQLAlchemyError as exc:
+            raise PgauditError(
+                f"cannot record the run in {self.display}: {redact_text(str(exc).splitlines()[0])}"
+            ) from None
+        return {
+            "run_id": run_id,
+            "previous_run": {"id": prev.id, "generated_at": _iso(prev.generated_at)}
+            if prev
+            else None,
+            "new": [_brief(f.to_dict()) for f in new],
+            "resolved": resolved,
+            "persisting": len(now_fps & set(before)),
+        }
+
+    def history(self, target: str | None = None) -> list[dict[str, Any]]:
+        query = (
+            select(runs, targets.c.name, targets.c.host, targets.c.port, targets.c.database)
+            .join(targets, targets.c.id == runs.c.target_id)
+            .order_by(runs.c.generated_at, runs.c.id)
+        )
+        if target:
+            query = query.where(targets.c.name == target)
+        with self.engine.connect() as conn:
+            return [
+                {
+                    "run_id": r.id,
+                    "target": r.name,
+                    "database": r.database,
+                    "host": f"{r.host}:{r.port}",
+                    "generated_at": _iso(r.generated_at),
+                    "critical": r.critical,
+                    "warning": r.warning,
+                    "info": r.info,
+                    "ok": r.ok,
+                    "new": r.new,
+                    "resolved": r.resolved,
+                    "duration_ms": r.duration_ms,
+                    "server_version": r.server_version,
+                    "schema_fingerprint": r.schema_fingerprint,
+                }
+                for r in conn.execute(query)
+            ]
+
+    def growth(self, target: dict[str, Any], name: str, top: int = 5) -> dict[str, list[Any]]:
+        """Bytes over time for the target's largest tables (for the report's charts)."""
+        with self.engine.connect() as conn:
+            tid = self._target_id(conn, target, name, create=False)
+            if tid is None:
+                return {}
+            last = conn.execute(select(func.max(runs.c.id)).where(runs.c.target_id == tid)).scalar()
+            largest = [
+                r.relation
+                for r in conn.execute(
+                    select(table_sizes.c.relation)
+                    .where(table_sizes.c.run_id == last)
+                    .order_by(table_sizes.c.bytes.desc())
+                    .limit(top)
+                )
+            ]
+            series: dict[str, list[Any]] = {rel: [] for rel in largest}
+            rows = conn.execute(
+                select(table_sizes.c.relation, table_sizes.c.bytes, runs.c.generated_at)
+                .join(runs, runs.c.id == table_sizes.c.run_id)
+                .where(runs.c.target_id == tid, table_sizes.c.relation.in_(largest))
+                .order_by(runs.c.generated_at)
+            )
+            for r in rows:
+                series[r.relation].append([_iso(r.generated_at), r.bytes])
+        return series
+
+    def prune(self, keep: dt.timedelta) -> int:
+        cutoff = dt.datetime.now(dt.UTC) - keep
+        with self.engine.begin() as conn:
+            old = [
+                r.id for r in conn.execute(select(runs.c.id).where(runs.c.generated_at < cutoff))
+            ]
+            for table in (findings, table_sizes, schema_objects):
+                conn.execute(delete(table).where(table.c.run_id.in_(old)))
+            conn.execute(delete(runs).where(runs.c.id.in_(old)))
+        return len(old)
+
+
+def _serialise_sqlite_writers(engine: Engine) -> None:
+    """SQLite: take the write lock at BEGIN, so overlapping runs queue instead of failing."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("pragma journal_mode=wal")
+        cur.execute("pragma foreign_keys=on")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("begin immediate")
+
+
+def _identity(target: dict[str, Any], name: str) -> dict[str, str]:
+    return {
+        "name": name,
+        "host": str(target.get("host") or ""),
+        "port": str(target.get("port") or ""),
+        "database": str(target.get("database") or ""),
+        "system_identifier": str(target.get("system_identifier") or ""),
+    }
+
+
+def _brief(f: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: f[k] for k in ("check", "object", "columns", "index", "severity", "title", "fingerprint")
+    }
+
+
+def _iso(value: dt.datetime) -> str:
+    if value.tzinfo is None:  # SQLite drops the zone; everything stored is UTC
+        value = value.replace(tzinfo=dt.UTC)
+    return value.isoformat()
+
+
+__all__ = ["OperationalError", "Snapshot", "Store", "normalise_url"]

@@ -1,0 +1,116 @@
+"""Tables of the history store (SQLAlchemy Core). Changes here need an Alembic migration."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+targets = Table(
+    "pgaudit_targets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("port", String(10), nullable=False),
+    Column("database", String(255), nullable=False),
+    # A restored copy of the cluster has another system identifier: another target.
+    Column("system_identifier", String(40), nullable=False),
+    UniqueConstraint(
+        "name", "host", "port", "database", "system_identifier", name="pgaudit_targets_identity_key"
+    ),
+)
+
+runs = Table(
+    "pgaudit_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "target_id",
+        Integer,
+        ForeignKey("pgaudit_targets.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("generated_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("pgaudit_version", String(40), nullable=False),
+    Column("server_version", String(80), nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("critical", Integer, nullable=False),
+    Column("warning", Integer, nullable=False),
+    Column("info", Integer, nullable=False),
+    Column("ok", Integer, nullable=False),
+    Column("new", Integer, nullable=False),
+    Column("resolved", Integer, nullable=False),
+    Column("schema_fingerprint", String(64), nullable=False),
+    Column("settings", JSON, nullable=False),
+)
+
+findings = Table(
+    "pgaudit_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "run_id",
+        Integer,
+        ForeignKey("pgaudit_runs.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("check_id", String(100), nullable=False),
+    Column("section", String(8), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("object", Text, nullable=False),
+    Column("columns", JSON, nullable=False),
+    Column("index_name", Text),
+    Column("fingerprint", String(32), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("evidence", JSON, nullable=False),
+)
+
+table_sizes = Table(
+    "pgaudit_table_sizes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "run_id",
+        Integer,
+        ForeignKey("pgaudit_runs.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("relation", Text, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("row_estimate", BigInteger),
+)
+
+schema_objects = Table(
+    "pgaudit_schema_objects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "run_id",
+        Integer,
+        ForeignKey("pgaudit_runs.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("identity", Text, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("definition_md5", String(32), nullable=False),
+)
