@@ -115,8 +115,15 @@ def _pgss_schema(conn: Conn, counter: StatementCounter) -> str | None:
             "select n.nspname from pg_catalog.pg_extension e"
             " join pg_catalog.pg_namespace n on n.oid = e.extnamespace"
             " where e.extname = 'pg_stat_statements'"
-            " and has_table_privilege(format('%I.pg_stat_statements', n.nspname), 'SELECT')"
-            " and current_setting('shared_preload_libraries') ~ 'pg_stat_statements'",
+            # to_regclass: never an error on a schema without the view (planners may test
+            # every namespace); pg_settings: shared_preload_libraries is hidden, not an error,
+            # for roles without pg_read_all_settings, and pg_stat_statements.max exists
+            # only where the library is loaded
+            " and has_table_privilege(to_regclass(format('%I.pg_stat_statements', n.nspname)), 'SELECT')"
+            " and coalesce((select s.setting ~ 'pg_stat_statements' from pg_catalog.pg_settings s"
+            "               where s.name = 'shared_preload_libraries'),"
+            "              exists (select 1 from pg_catalog.pg_settings s"
+            "                      where s.name = 'pg_stat_statements.max'))",
         )
         row = cur.fetchone()
     conn.rollback()
@@ -210,12 +217,22 @@ class Engine:
             has_store=opts.has_store,
             pgss_schema=_pgss_schema(conn, self.counter),
         )
+        # Read once for every check (some catalog functions lock on older servers); checks that
+        # call size functions or read rows refresh it just before they run.
+        self.locked_oids, self.locked_names = self._read_locks()
+
+    def _read_locks(self) -> tuple[list[int], list[str]]:
+        with self.conn.cursor() as cur:
+            self.counter.execute(cur, _LOCKED_SQL)
+            row = cur.fetchone() or {"oids": [], "names": []}
+        self.conn.rollback()
+        return [int(o) for o in row["oids"]], list(row["names"])
 
     def base_params(self) -> dict[str, Any]:
         a = self.opts.assumptions
         return {
             "schemas": self.schemas,
-            "locked": [],
+            "locked": self.locked_oids,
             "server_version_num": self.facts.server_version_num,
             "is_replica": self.facts.is_replica,
             "stats_age_s": self.facts.stats_age_s,
@@ -257,9 +274,9 @@ class Engine:
                 rows = self._probe(spec, cur, rows, skipped)
         except psycopg.errors.QueryCanceled as exc:
             return self._error(spec, started, before, f"timed out: {_first(exc)}"), []
-        except psycopg.OperationalError:
-            raise
         except psycopg.Error as exc:
+            if self.conn.broken or self.conn.closed:
+                raise
             return self._error(spec, started, before, _first(exc)), []
         verdictless = next((r["no_verdict"] for r in rows if r.get("no_verdict")), None)
         if verdictless:
@@ -329,9 +346,9 @@ class Engine:
             except psycopg.errors.QueryCanceled:
                 skipped.append(f"{row.get('object')} (probe timed out)")
                 continue
-            except psycopg.OperationalError:
-                raise
             except psycopg.Error as exc:
+                if self.conn.broken or self.conn.closed:
+                    raise
                 skipped.append(f"{row.get('object')} (probe failed: {_first(exc)})")
                 continue
             if got.get("fires"):
@@ -404,8 +421,10 @@ def audit(
             from pgaudit.snapshot import collect
 
             snapshot = collect(conn, engine.schemas)
-    except psycopg.OperationalError as exc:
-        raise PgauditError(f"lost the connection to the server: {_first(exc)}") from None
+    except psycopg.Error as exc:
+        if conn.broken or conn.closed:
+            raise PgauditError(f"lost the connection to the server: {_first(exc)}") from None
+        raise PgauditError(f"the audit could not run: {_first(exc)}") from None
     finally:
         conn.close()
     run = AuditRun(
