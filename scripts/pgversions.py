@@ -88,8 +88,8 @@ def start(major: str) -> str:
                        "--auth=trust", "-E", "UTF8", "--locale=C"]),
             check=True, stdout=subprocess.DEVNULL,
         )
-    preload = "pg_stat_statements" if (dist / "lib" / "postgresql" / "pg_stat_statements.so"
-                                       ).exists() or list(dist.glob("lib/**/pg_stat_statements.so")) else ""
+    has_pgss = any(dist.glob("lib/**/pg_stat_statements.so"))
+    preload = "pg_stat_statements" if has_pgss else ""
     opts = f"-p {_port(major)} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off"
     if preload:
         opts += f" -c shared_preload_libraries={preload}"
