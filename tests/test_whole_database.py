@@ -1,0 +1,109 @@
+"""Whole-database fixtures: the clean schema reports only 🟢; the planted one fires every check."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pgaudit.checkfile import CheckSpec
+from pgaudit.config import Assumptions
+from pgaudit.engine import AuditOptions, audit
+from pgaudit.model import AuditRun
+from tests.casefile import execute_script
+from tests.pgserver import create_database, drop_database, with_db
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "tests" / "schemas"
+
+# Verdicts about the server, not the schema: the test server decides them, not clean.sql.
+SERVER_LEVEL = {
+    "pg_stat_statements_missing",  # the library must be preloaded server-wide
+    "superuser_roles",  # CI servers may carry extra superusers
+    "connection_usage",
+    "replication_overview",
+}
+
+# Checks that cannot fire on a database created seconds ago, and why.
+NOT_PLANTABLE = {
+    "long_running_transactions": "needs a concurrent open transaction (test_activity_checks)",
+    "deadlocks_observed": "needs a statistics window of a day",
+    "slow_queries": "needs pg_stat_statements preloaded (tests/test_pg_stat_statements.py)",
+    "schema_drift": "needs a previous stored run (tests/test_store.py)",
+    "replication_overview": "needs a replica or a replication slot",
+    "unused_index": "needs a statistics window of days",
+    "unused_table": "needs a statistics window of days",
+    "seq_scan_heavy_table": "needs a statistics window",
+    "xid_wraparound_risk": "needs two billion transactions",
+    "connection_usage": "needs the server near max_connections",
+    "superuser_roles": "cluster-wide; covered by its case file",
+    "pg_stat_statements_missing": "fires or not by server configuration",
+    "table_growth": "needs history for a projection",
+}
+
+
+def _load(admin: str, sql_file: Path, prefix: str) -> Iterator[str]:
+    name = create_database(admin, prefix)
+    dsn = with_db(admin, name)
+    try:
+        execute_script(dsn, sql_file.read_text(encoding="utf-8"))
+        execute_script(dsn, "analyze")
+        yield dsn
+    finally:
+        drop_database(admin, name)
+
+
+@pytest.fixture(scope="module")
+def clean_run(admin: str, specs: dict[str, CheckSpec]) -> Iterator[AuditRun]:
+    for dsn in _load(admin, SCHEMAS / "clean.sql", "clean"):
+        yield audit(
+            dsn,
+            list(specs.values()),
+            AuditOptions(assumptions=Assumptions(multi_tenant=True, high_traffic=True)),
+        )
+
+
+@pytest.fixture(scope="module")
+def planted_run(admin: str, specs: dict[str, CheckSpec]) -> Iterator[AuditRun]:
+    for dsn in _load(admin, SCHEMAS / "planted.sql", "planted"):
+        yield audit(
+            dsn,
+            list(specs.values()),
+            AuditOptions(assumptions=Assumptions(multi_tenant=True, high_traffic=True)),
+        )
+
+
+def test_planted_sql_is_up_to_date() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_planted.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_clean_schema_reports_only_well_designed(clean_run: AuditRun) -> None:
+    errors = {c.id: c.reason for c in clean_run.checks if c.status == "error"}
+    assert not errors, errors
+    bad = sorted(
+        {
+            (f.check, f.object, f.severity)
+            for f in clean_run.findings
+            if f.severity != "ok" and f.check not in SERVER_LEVEL
+        }
+    )
+    assert not bad, bad
+    assert sum(1 for f in clean_run.findings if f.severity == "ok") >= 30
+
+
+def test_planted_schema_fires_every_check(
+    planted_run: AuditRun, specs: dict[str, CheckSpec]
+) -> None:
+    errors = {c.id: c.reason for c in planted_run.checks if c.status == "error"}
+    assert not errors, errors
+    fired = {f.check for f in planted_run.findings if f.severity != "ok"}
+    silent = sorted(set(specs) - fired - set(NOT_PLANTABLE))
+    assert not silent, f"checks that did not fire on planted.sql: {silent}"
