@@ -1,0 +1,64 @@
+/* pgaudit
+id = "column_type_inconsistent"
+title = "Same column name with different types across tables"
+section = "1.1"
+severity = "warning"
+needs = ["catalog"]
+detects = "Column names used in two or more tables (partitions and extension tables excluded) with different data types, e.g. `user_id` uuid in one table and text in another; one finding per column name with the type distribution. Generic names (`id`, `name`, `value` …) are ignored through a parameter. Type modifiers (varchar lengths, numeric precision) are ignored and varchar counts as text unless `compare_typmod` is set. Key-like names (`*_id`) are warnings, other names info."
+why = "A column name that means the same thing should have the same type: joins across mismatched types need casts that defeat indexes, FKs cannot be added between them, and data copied between the tables fails or is silently converted. `_id` columns with different types are usually a key that drifted between migrations."
+example = "create table orders (user_id uuid); create table audit_events (user_id text);"
+fix = "alter table audit_events alter column user_id type uuid using user_id::uuid;"
+ignore_when = "The same name genuinely means different things in different tables (a `code` of a country and of a discount); add the name to `ignore_names`."
+references = ["https://www.postgresql.org/docs/current/datatype.html", "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DATA-TYPE"]
+ok = "Columns with the same name have the same type everywhere"
+impact = "Joins on these columns need casts that bypass indexes; foreign keys between them are impossible; values drift in format."
+message = "column {object} has {type_count} types across {table_count} tables: {distribution}"
+remediation = "Convert the minority columns to the majority type (SQL below, built for each differing column with a USING cast). ALTER COLUMN TYPE REWRITES each table under an ACCESS EXCLUSIVE lock (plan a maintenance window), fails if a value does not cast, and views referencing the column must be recreated. Where the names mean different things, rename one instead."
+
+[params]
+ignore_names = ["id", "name", "value", "data", "type", "key", "code", "description", "title", "status", "kind", "label", "position", "sort_order", "metadata", "notes", "note", "comment", "comments", "text", "content", "body", "url", "version", "state", "source", "level", "priority", "active", "enabled", "deleted", "count", "amount", "quantity", "properties", "settings", "options", "config", "payload", "details", "extra", "info"]
+compare_typmod = false
+*/
+with cols as (
+  select c.oid as relid, a.attname::text as name, a.attnum,
+         case when %(compare_typmod)s then format_type(a.atttypid, a.atttypmod)
+              -- varchar without its length is text: not an inconsistency worth a rewrite
+              when a.atttypid = 'pg_catalog.varchar'::regtype then 'text'
+              else format_type(a.atttypid, null) end as coltype
+  from pg_catalog.pg_attribute a
+  join pg_catalog.pg_class c on c.oid = a.attrelid
+  join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
+  where c.relkind in ('r', 'p') and not c.relispartition
+    and a.attnum > 0 and not a.attisdropped
+    and nsp.nspname = any(%(schemas)s::text[])
+    and rtrim(a.attname::text, '_') <> all(%(ignore_names)s::text[])  -- flowable-style id_, name_
+    and not exists (
+      select 1 from pg_catalog.pg_depend d
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+), per_type as (
+  select name, coltype, count(*) as n,
+         array_agg(relid::regclass::text order by relid::regclass::text) as tables
+  from cols group by name, coltype
+), names as (
+  select name, count(*) as type_count, sum(n) as table_count,
+         (array_agg(coltype order by n desc, coltype))[1] as majority,
+         max(n) as majority_n,
+         string_agg(format('%%s in %%s', coltype, array_to_string(tables, ', ')), '; ' order by n desc, coltype) as distribution,
+         jsonb_object_agg(coltype, to_jsonb(tables)) as types
+  from per_type group by name
+  having count(*) > 1
+)
+select quote_ident(nm.name) as object,
+       'column' as object_type,
+       array[nm.name] as columns,
+       case when nm.name !~ '(^|_)(id|ID)_?$|[a-z]Id$' then 'info' end as severity,
+       jsonb_build_object('type_count', nm.type_count, 'table_count', nm.table_count,
+                          'majority_type', nm.majority, 'distribution', nm.distribution,
+                          'types', nm.types, 'tie', nm.majority_n * 2 <= nm.table_count,
+                          'rewrites_table', true) as evidence,
+       (select string_agg(format('alter table %%s alter column %%I type %%s using %%I::%%s;  -- rewrites the table',
+                                 c.relid::regclass, c.name, nm.majority, c.name, nm.majority),
+                          E'\n' order by c.relid::regclass::text)
+        from cols c where c.name = nm.name and c.coltype <> nm.majority) as remediation
+from names nm
+order by 1

@@ -1,0 +1,103 @@
+/* pgaudit
+id = "enum_usage"
+title = "Enum types that grew or are large"
+section = "1.3"
+severity = "info"
+needs = ["catalog"]
+detects = "Enum types in scope: their label count, the columns that use them, and signs that labels were added later with ALTER TYPE … ADD VALUE (a fractional enumsortorder from BEFORE/AFTER, label OIDs out of sort order, or a label OID allocated far later than the others). Enums that grew, are large or are unused are reported; small stable enums in use make the 🟢 line."
+why = "Enums are ideal for small fixed sets (statuses, roles): 4 bytes, ordered, self-validating. Sets that keep growing pay for it: ADD VALUE cannot run in a transaction block before PostgreSQL 12 and new labels cannot be used in the transaction that added them, labels can never be removed or reordered without recreating the type and rewriting every column, and the set cannot carry attributes (display names, active flags)."
+example = "create type payment_method as enum ('card', 'sepa'); alter type payment_method add value 'paypal'; alter type payment_method add value 'klarna';"
+fix = "create table payment_methods (code text primary key, label text not null, active boolean not null default true); -- and a foreign key from the using columns"
+ignore_when = "The set is fixed by definition (days of the week, ISO states of a workflow) and growth is rare and planned."
+references = ["https://www.postgresql.org/docs/current/datatype-enum.html", "https://www.postgresql.org/docs/current/sql-altertype.html"]
+ok = "Enum types are used for small, stable value sets"
+impact = "Each new value is a migration with its own transaction constraints; values can never be removed or renamed safely without rewriting every using table."
+message = "{object}: {labels} labels, used by {columns_using} column(s){reasons_text}"
+remediation = "Keep the enum if changes are rare and planned. For a set that grows with the business, move to a lookup table (code primary key plus attributes) referenced by a foreign key; migrating a column off an enum rewrites its table. Drop unused enum types."
+
+[params]
+max_labels = 20       # more labels than this: suggest a lookup table
+label_oid_gap = 50    # a label OID more than this above its predecessor's was allocated later (ADD VALUE)
+*/
+with enums as (
+  select t.oid, t.typarray
+  from pg_catalog.pg_type t
+  join pg_catalog.pg_namespace nsp on nsp.oid = t.typnamespace
+  where t.typtype = 'e'
+    and nsp.nspname = any(%(schemas)s::text[])
+    and not exists (
+      select 1 from pg_catalog.pg_depend d
+      where d.classid = 'pg_catalog.pg_type'::regclass and d.objid = t.oid and d.deptype = 'e')
+), labels as (
+  select e.oid as typid, l.oid as lid, l.enumlabel, l.enumsortorder,
+         row_number() over (partition by e.oid order by l.enumsortorder) as pos,
+         row_number() over (partition by e.oid order by l.oid) as oid_pos,
+         l.oid::bigint > min(l.oid::bigint) over (partition by e.oid order by l.enumsortorder
+                                                 rows between 1 following and unbounded following) as later_oid,
+         l.oid::bigint - max(l.oid::bigint) over (partition by e.oid order by l.enumsortorder
+                                                 rows between unbounded preceding and 1 preceding) as oid_gap
+  from enums e join pg_catalog.pg_enum l on l.enumtypid = e.oid
+), stats as (
+  select typid, count(*) as n,
+         count(*) filter (where enumsortorder <> trunc(enumsortorder) or later_oid) as inserted_between,
+         count(*) filter (where pos <> oid_pos) as out_of_oid_order,
+         count(*) filter (where oid_gap > %(label_oid_gap)s) as appended_later,
+         string_agg(quote_literal(enumlabel), ', ' order by enumsortorder) as label_list
+  from labels group by typid
+), usage as (
+  select e.oid as typid, count(a.*) as n,
+         coalesce(array_agg(format('%%s.%%I', c.oid::regclass, a.attname) order by c.oid::regclass::text, a.attname)
+                  filter (where a.attname is not null), '{}') as cols
+  from enums e
+  left join pg_catalog.pg_attribute a on a.atttypid in (e.oid, e.typarray) and a.attnum > 0 and not a.attisdropped
+  left join pg_catalog.pg_class c on c.oid = a.attrelid
+  where a.attrelid is null or (c.relkind in ('r', 'p') and not c.relispartition)
+  group by e.oid
+), raw as (
+  select e.oid, s.*, coalesce(u.n, 0) as columns_using, coalesce(u.cols, '{}') as cols,
+         (select count(*) from pg_catalog.pg_depend d
+          where d.refclassid = 'pg_catalog.pg_type'::regclass and d.refobjid in (e.oid, e.typarray)
+            and d.deptype = 'n' and d.classid <> 'pg_catalog.pg_class'::regclass) as other_dependents,
+         array_remove(array[
+           case when s.inserted_between + s.out_of_oid_order + s.appended_later > 0
+                then format('labels added after creation (%%s inserted between others, %%s appended later)',
+                            s.inserted_between, s.appended_later) end,
+           case when s.n > %(max_labels)s then format('%%s labels (more than %%s)', s.n, %(max_labels)s) end,
+           case when coalesce(u.n, 0) = 0 then 'not used by any table column' end], null) as reasons_raw
+  from enums e join stats s on s.typid = e.oid left join usage u on u.typid = e.oid
+), assessed as (
+  select r.*,
+         array(select case when x = 'not used by any table column' and r.other_dependents > 0
+                           then format('not used by any table column (only by %%s function(s) or other object(s))', r.other_dependents)
+                           else x end
+               from unnest(r.reasons_raw) x) as reasons
+  from raw r
+)
+select a.oid::regtype::text as object,
+       'type' as object_type,
+       null::text as severity,
+       jsonb_build_object('labels', a.n, 'label_list', a.label_list, 'columns_using', a.columns_using,
+                          'columns', to_jsonb(a.cols), 'inserted_between', a.inserted_between,
+                          'out_of_oid_order', a.out_of_oid_order, 'appended_later', a.appended_later, 'other_dependents', a.other_dependents,
+                          'reasons', to_jsonb(a.reasons),
+                          'reasons_text', ': ' || array_to_string(a.reasons, '; ')) as evidence,
+       case when a.columns_using = 0 and a.other_dependents = 0 then format('drop type %%s;', a.oid::regtype) end as remediation,
+       null::text as detail
+from assessed a
+where cardinality(a.reasons) > 0
+union all
+select quote_ident(current_database()), 'database', 'ok',
+       jsonb_build_object('enum_types', count(*), 'min_labels', min(a.n), 'max_labels', max(a.n),
+                          'columns_using', sum(a.columns_using)),
+       null,
+       case when count(*) = 0
+              and not exists (select 1 from assessed x where cardinality(x.reasons) > 0)
+            then 'No enum types: value sets are free text, lookup tables or CHECK constraints'
+            when count(*) > 0
+            then format('Appropriate enum usage: %%s enum type(s) for small stable sets (%%s–%%s labels, none added later) used by %%s column(s): %%s',
+                        count(*), min(a.n), max(a.n), sum(a.columns_using),
+                        string_agg(a.oid::regtype::text, ', ' order by a.oid::regtype::text)) end
+from assessed a
+where cardinality(a.reasons) = 0
+having count(*) > 0 or not exists (select 1 from assessed x where cardinality(x.reasons) > 0)
+order by 1
