@@ -32,6 +32,8 @@ with serials as (
     and not c.relispartition
     and a.attidentity = ''
     and nsp.nspname = any(%(schemas)s::text[])
+    -- pg_get_expr opens the table on older servers: never queue behind DDL
+    and c.oid <> all(%(locked)s::oid[])
     and exists (
       select 1 from pg_catalog.pg_attrdef ad
       where ad.adrelid = c.oid and ad.adnum = a.attnum
