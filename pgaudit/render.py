@@ -1,0 +1,102 @@
+"""Rendering: Jinja templates for Markdown and HTML, plus the JSON and SARIF documents.
+
+No database and no business rules here: ``pgaudit.report`` builds the model, templates only
+loop and escape. Markdown escaping is explicit (``md``, ``md_cell``, ``fence``); HTML relies on
+Jinja's autoescape. Undefined names are errors (``StrictUndefined``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from pgaudit import report as report_model
+from pgaudit import sarif
+from pgaudit.checkfile import CheckSpec
+from pgaudit.errors import PgauditError
+from pgaudit.resources import templates_dir
+
+FORMATS = ("md", "html", "json", "sarif")
+
+_MD_SPECIAL = re.compile(r"([\\`*_<>|\[\]#~&{}!])")
+_LINE_START = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+_BACKTICKS = re.compile(r"`+")
+
+
+def md(value: Any) -> str:
+    """Inline Markdown text: every character that could start markup is backslash-escaped."""
+    text = _NEWLINES.sub(" ␤ ", str(value))
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2)
+                           if not m.group(2)[0].isdigit()
+                           else m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
+
+
+def md_cell(value: Any) -> str:
+    """A GitHub-flavoured table cell: ``md`` plus never empty."""
+    if value is None or value == "":
+        return " "
+    return md(value)
+
+
+def fence(value: Any) -> str:
+    """A backtick fence longer than any backtick run in the block, so content cannot close it."""
+    longest = max((len(m.group(0)) for m in _BACKTICKS.finditer(str(value))), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"),
+                                     default_for_string=False, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(md=md, md_cell=md_cell, fence=fence)
+    env.globals.update(plural=plural)
+    return env
+
+
+def render(doc: Mapping[str, Any], fmt: str, specs: Mapping[str, CheckSpec] | None = None,
+           today: dt.date | None = None) -> str:
+    """The report of one run document in one format."""
+    if fmt == "json":
+        return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+    if fmt == "sarif":
+        return json.dumps(sarif.build(doc, specs), indent=2, ensure_ascii=False,
+                          default=str) + "\n"
+    if fmt not in ("md", "html"):
+        raise PgauditError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    ctx = report_model.build(doc, specs, today)
+    template = environment().get_template(f"report.{fmt}.j2")
+    return template.render(ctx=ctx)
+
+
+def parse_formats(values: list[str] | None) -> list[str]:
+    """``--format md --format html`` or ``--format md,html``; unknown names are an error."""
+    out: list[str] = []
+    for value in values or ["md"]:
+        for name in value.split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name not in FORMATS:
+                raise PgauditError(f"unknown format {name!r}; use one of {', '.join(FORMATS)}")
+            if name not in out:
+                out.append(name)
+    if not out:
+        raise PgauditError(f"no format given; use one of {', '.join(FORMATS)}")
+    return out
