@@ -66,7 +66,9 @@ def _load(admin_uri: str) -> str:
 
 
 def audit_sample(
-    progress: Progress | None = None, on_ready: Callable[[str], None] | None = None
+    progress: Progress | None = None,
+    on_ready: Callable[[str], None] | None = None,
+    keep: bool = False,
 ) -> AuditRun:
     """Start a server, load the sample, audit it with every check, stop and delete the server."""
     workdir = Path(tempfile.mkdtemp(prefix="pgaudit-demo-"))
@@ -79,5 +81,35 @@ def audit_sample(
         specs = list(load_checks().values())
         return audit(dsn, specs, AuditOptions(assumptions=ASSUMPTIONS), progress)
     finally:
-        server._cleanup()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not keep:
+            server._cleanup()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_demo(output_dir: Path, *, keep: bool = False) -> dict[str, Path]:
+    """The demo end to end: reports written atomically to ``output_dir``; returns their paths."""
+    from pgaudit.output import ensure_writable, write_atomic
+    from pgaudit.render import render
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    paths = {fmt: output_dir / f"report.{fmt}" for fmt in ("md", "html", "json")}
+    for path in paths.values():
+        ensure_writable(path)
+
+    def ready(dsn: str) -> None:
+        if keep:
+            print(f"demo database (left running): {dsn}")
+
+    run = audit_sample(on_ready=ready, keep=keep)
+    doc = run.to_dict()
+    specs = load_checks()
+    shown: dict[str, Path] = {}
+    for fmt, path in paths.items():
+        write_atomic(path, render(doc, fmt, specs))
+        shown[f"{fmt} report"] = path.resolve()
+    s = doc["summary"]
+    print(
+        f"pixelforge sample: {s['critical']} critical, {s['warning']} warning, "
+        f"{s['info']} info, {s['ok']} well-designed"
+    )
+    return shown

@@ -2,8 +2,6 @@
 -- Loaded by `pgaudit demo` into a throwaway server. Defects are deliberate; each is one a
 -- senior reviewer would raise. Data is generated so that statistics-based checks have numbers.
 
-create extension if not exists pgcrypto;
-
 create type user_role as enum ('user', 'admin');
 create type generation_status as enum ('pending', 'processing', 'completed', 'failed');
 create type credit_operation as enum ('purchase', 'generation', 'refund', 'bonus');
@@ -123,7 +121,7 @@ create table "AuditEvents" (                     -- mixed-case name, no primary 
 insert into users (email, first_name, last_name, password_hash, refresh_token, credits)
 select format('user%s@example.com', g), 'First' || g, 'Last' || g,
        '$2b$12$' || md5(g::text) || md5((g * 7)::text),
-       encode(gen_random_bytes(24), 'base64'), (g % 50)
+       'rt_' || substr(md5(random()::text), 1, 24), (g % 50)
 from generate_series(1, 2000) g;
 
 insert into categories (name) select 'category ' || g from generate_series(1, 12) g;

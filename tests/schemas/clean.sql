@@ -1,8 +1,6 @@
 -- A small, well-designed application schema: every check must report nothing but 🟢 here.
 -- "Ledgerly": multi-tenant invoicing with a credit ledger, done the way the review recommends.
 
-create extension if not exists pgcrypto;
-
 -- Database-level guard rails (the review's 4.2.1 and 7.3.2).
 do $$
 begin
@@ -188,7 +186,7 @@ insert into tenants (id, name) values
   ('00000000-0000-0000-0000-000000000001', 'Acme'),
   ('00000000-0000-0000-0000-000000000002', 'Globex');
 insert into users (tenant_id, email_hash, password_hash, credits)
-select '00000000-0000-0000-0000-000000000001', digest('user' || g || '@example.com', 'sha256'),
+select '00000000-0000-0000-0000-000000000001', sha256(convert_to('user' || g || '@example.com', 'UTF8')),
        '$2b$12$' || substr(md5(g::text) || md5((g * 3)::text), 1, 53), 10
 from generate_series(1, 50) g;
 insert into customers (tenant_id, display_name)
