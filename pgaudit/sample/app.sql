@@ -130,18 +130,18 @@ select c.id, c.name || ' type ' || g from categories c, generate_series(1, 5) g;
 
 insert into generated_images (user_id, category_id, product_type_id, prompt, settings, status,
                               created_at, expires_at)
-select u.id, pt.category_id, pt.id, 'a product photo, variant ' || g,
-       '{"steps": 30}'::json, 'completed',
+select u.ids[1 + g % 2000], pt.cats[1 + g % 60], pt.ids[1 + g % 60],
+       'a product photo, variant ' || g, '{"steps": 30}'::json, 'completed',
        now() - (g % 500) * interval '1 day', now() - (g % 400) * interval '1 day'
-from generate_series(1, 60000) g
-join lateral (select id from users offset (g % 2000) limit 1) u on true
-join lateral (select id, category_id from product_types offset (g % 60) limit 1) pt on true;
+from generate_series(1, 60000) g,
+     (select array_agg(id order by email) as ids from users) u,
+     (select array_agg(id order by name) as ids, array_agg(category_id order by name) as cats
+      from product_types) pt;
 
 insert into credit_transactions (user_id, operation, amount, balance_before, balance_after,
                                  created_at)
-select u.id, 'generation', -1, 10, 9, now() - (g % 700) * interval '1 day'
-from generate_series(1, 40000) g
-join lateral (select id from users offset (g % 2000) limit 1) u on true;
+select u.ids[1 + g % 2000], 'generation', -1, 10, 9, now() - (g % 700) * interval '1 day'
+from generate_series(1, 40000) g, (select array_agg(id order by email) as ids from users) u;
 
 insert into otps (email, otp_hash, expires_at, created_at)
 select format('user%s@example.com', g % 2000), md5(g::text),
