@@ -1,0 +1,147 @@
+/* pgaudit
+id = "missing_idempotency_key"
+title = "Ledger or request tables without a unique idempotency key"
+section = "4.3"
+severity = "warning"
+needs = ["catalog"]
+detects = "Money ledgers (a name like *transaction*, *payment*, *ledger*, *charge*, *refund* together with an amount/balance/credits/total/price column, or a balance_before/balance_after pair) and request tables (a name ending in order(s), job(s), request(s) with a status/state column) with no UNIQUE constraint or unique index on a column named like an idempotency key (idempotency_key, request_id, external_*, provider_*_id, txn_id, *_reference, dedup*) and no natural unique key made only of foreign-key columns, polymorphic id/type pairs and code/name columns (one row per parent, or a definition row such as a price keyed by (plan_id, code)). Critical for money ledgers, warning for request tables. A money name alone (payment_providers) or an amount alone (price lists, wallets) does not qualify; line-item and lookup tables (order_items, payment_methods) are not candidates. Patterns are params."
+why = "Clients, queues and payment providers retry: a timeout after the commit makes the client send the same request again. Without a unique key carrying the request's identity the retry inserts a second charge, credit or job, and nothing in the database can tell the two apart."
+example = "create table credit_transactions (id bigint primary key, user_id bigint not null, amount numeric not null, created_at timestamptz not null);"
+fix = "alter table credit_transactions add column idempotency_key text;\ncreate unique index concurrently credit_transactions_idempotency_key_key on credit_transactions (idempotency_key) where idempotency_key is not null;"
+ignore_when = "Rows are only ever written by one idempotent process keyed elsewhere (e.g. a unique (account_id, period) natural key already prevents duplicates), or the table is a reporting copy."
+references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-UNIQUE-CONSTRAINTS", "https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT", "https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY"]
+ok = "Ledger and request tables carry a unique idempotency or request key"
+impact = "Retried requests create duplicate transactions, charges or jobs."
+message = "{object}: no unique idempotency key"
+remediation = "Add a nullable key column (no table rewrite: a brief ACCESS EXCLUSIVE lock only) and a unique partial index built CONCURRENTLY (run it on its own, outside a transaction block); then have writers send the request's key and use INSERT ... ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING. When a key-like column already exists, only the unique index is needed. A partitioned table's unique index must include the partition key and cannot be built concurrently at the parent."
+
+[params]
+money_table_pattern = "(^|[^a-z0-9])(transactions?|payments?|ledgers?|charges?|refunds?|payouts?|withdrawals?|deposits?)($|[^a-z0-9])"
+request_table_pattern = "(^|[^a-z0-9])(orders?|jobs?|requests?)$"
+ledger_column_pattern = "^balance_?(before|after)$"
+amount_column_pattern = "(^|[^a-z0-9])(amount|balance|credits|total|price)($|[^a-z0-9])"
+status_column_pattern = "^(status|state)$"
+key_column_pattern = "^(idempotency_.*|.*_idempotency_key|request_id|.*_request_id|txn_id|external_.*|.*_external_id|provider_.*_id|.*_reference|reference|dedup.*|.*_dedup_key)$"
+exclude_table_pattern = "(_items?|_lines?|_details?|_types?|_statuses|_status|_methods?|_categories|_settings|_config|_templates?|_rules?|_policies|_policy|_plans?|_providers?)$"
+# a non-PK unique key over these (with foreign-key columns) marks a definition row, not a ledger entry
+natural_key_column_pattern = "^(code|slug|name|key)$"
+*/
+with base as materialized (
+  select c.oid, c.relname, c.relkind, n.nspname,
+         lower(c.relname) ~ %(money_table_pattern)s as money_name,
+         lower(c.relname) ~ %(request_table_pattern)s as request_name
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where c.relkind in ('r', 'p') and not c.relispartition
+    and n.nspname = any(%(schemas)s::text[])
+    and lower(c.relname) !~ %(exclude_table_pattern)s
+    and not exists (select 1 from pg_catalog.pg_depend d
+                    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
+                      and d.deptype = 'e')
+), tbl as materialized (
+  -- one pass over the columns of the tables in scope
+  select b.oid, b.relname, b.relkind, b.nspname, b.money_name, b.request_name,
+         coalesce(array_agg(a.attname::text order by a.attnum)
+                  filter (where lower(a.attname) ~ %(ledger_column_pattern)s), '{}') as money_cols,
+         coalesce(array_agg(a.attname::text order by a.attnum)
+                  filter (where lower(a.attname) ~ %(amount_column_pattern)s), '{}') as amount_cols,
+         coalesce(bool_or(lower(a.attname) ~ %(status_column_pattern)s), false) as has_status,
+         coalesce(array_agg(a.attname::text order by a.attnum)
+                  filter (where lower(a.attname) ~ %(key_column_pattern)s), '{}') as key_cols
+  from base b
+  join pg_catalog.pg_attribute a on a.attrelid = b.oid and a.attnum > 0 and not a.attisdropped
+  group by b.oid, b.relname, b.relkind, b.nspname, b.money_name, b.request_name
+), cand as (
+  select t.*,
+         ((t.money_name and cardinality(t.amount_cols) > 0) or cardinality(t.money_cols) >= 2) as money,
+         case when cardinality(t.money_cols) >= 2 then 'balance before/after columns ~ ledger_column_pattern'
+              when t.money_name and cardinality(t.amount_cols) > 0
+                then 'table name ~ money_table_pattern with amount columns'
+              else 'table name ~ request_table_pattern with a status column' end as matched_by
+  from tbl t
+  -- a money name alone (payment_providers, charge_filters) or an amount alone (price lists,
+  -- wallets) is no ledger: both are needed, or a balance before/after pair
+  where (t.money_name and cardinality(t.amount_cols) > 0) or cardinality(t.money_cols) >= 2
+     or (t.request_name and t.has_status)
+), fkcols as (
+  select f.conrelid, a.attname::text as col
+  from pg_catalog.pg_constraint f
+  join pg_catalog.pg_attribute a on a.attrelid = f.conrelid and a.attnum = any(f.conkey)
+  where f.contype = 'f' and f.conrelid in (select oid from cand)
+), uniq as (
+  -- non-PK unique indexes (constraints included) over the candidates, key columns only
+  select i.indrelid, i.indexrelid,
+         array(select a.attname::text
+               from unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
+               join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+               where k.ord <= i.indnkeyatts order by k.ord) as cols,
+         coalesce(pg_catalog.pg_get_expr(i.indexprs, i.indrelid), '') as exprs
+  from pg_catalog.pg_index i
+  where i.indisunique and i.indisvalid and not i.indisprimary
+    and i.indrelid in (select oid from cand)
+), uniq_judged as (
+  select u.indrelid, u.indexrelid, u.cols,
+         exists (select 1 from unnest(u.cols) col where lower(col) ~ %(key_column_pattern)s)
+           or exists (select 1 from regexp_split_to_table(lower(u.exprs), '[^a-z0-9_]+') w
+                      where w ~ %(key_column_pattern)s) as key_index,
+         -- one row per parent, or a definition row: only foreign-key columns, polymorphic
+         -- x_id/x_type pairs and code/name columns (partial indexes count: soft deletes)
+         u.exprs = '' and cardinality(u.cols) > 0 and not exists (
+           select 1 from unnest(u.cols) col
+           where not exists (select 1 from fkcols f where f.conrelid = u.indrelid and f.col = col)
+             and lower(col) !~ %(natural_key_column_pattern)s
+             and not (col ~ '_type$' and regexp_replace(col, '_type$', '_id') = any(u.cols))
+             and not (col ~ '_id$' and regexp_replace(col, '_id$', '_type') = any(u.cols))) as natural_index
+  from uniq u
+), per_table as (
+  select indrelid,
+         bool_or(key_index) as has_key,
+         jsonb_agg(array_to_string(cols, ', ') order by indexrelid) filter (where natural_index) as natural_keys,
+         jsonb_agg(array_to_string(cols, ', ') order by indexrelid) as other_unique_keys
+  from uniq_judged
+  group by indrelid
+), judged as (
+  select c.*, coalesce(p.has_key, false) as has_key, p.natural_keys,
+         coalesce(p.other_unique_keys, '[]') as other_unique_keys,
+         (select string_agg(quote_ident(a.attname), ', ' order by k.ord)
+          from pg_catalog.pg_partitioned_table pt
+          cross join lateral unnest(pt.partattrs::int2[]) with ordinality k(attnum, ord)
+          join pg_catalog.pg_attribute a on a.attrelid = pt.partrelid and a.attnum = k.attnum
+          where pt.partrelid = c.oid) as part_cols
+  from cand c
+  left join per_table p on p.indrelid = c.oid
+)
+select j.oid::regclass::text as object, 'table' as object_type,
+       case when j.money then 'critical' end as severity,
+       case when cardinality(j.key_cols) > 0 then array[j.key_cols[1]] end as columns,
+       format('%%s looks like a %%s table (%%s%%s) but no unique constraint or index covers an idempotency column%%s',
+              j.oid::regclass, case when j.money then 'money' else 'request' end, j.matched_by,
+              case when cardinality(j.money_cols) > 0 then ': ' || array_to_string(j.money_cols, ', ')
+                   when cardinality(j.amount_cols) > 0 then ': ' || array_to_string(j.amount_cols, ', ')
+                   else '' end,
+              case when cardinality(j.key_cols) > 0
+                   then format(' (%%s exists but is not unique)', array_to_string(j.key_cols, ', '))
+                   else ' (no column named like one: idempotency_key, request_id, external_id, *_reference)' end)
+         || case when j.relkind = 'p'
+                 then format('; partitioned: a unique index must include the partition key (%%s) and is built per partition', j.part_cols)
+                 else '' end as detail,
+       jsonb_build_object('money', j.money, 'matched_by', j.matched_by,
+                          'money_columns', to_jsonb(j.money_cols), 'amount_columns', to_jsonb(j.amount_cols),
+                          'has_status_column', j.has_status, 'key_like_columns', to_jsonb(j.key_cols),
+                          'other_unique_keys', j.other_unique_keys,
+                          'estimated_rows', case when c.reltuples >= 0 then c.reltuples::bigint end) as evidence,
+       case
+         when j.relkind = 'p' then null
+         when cardinality(j.key_cols) > 0 then format(
+           'create unique index concurrently %%I on %%s (%%I) where %%I is not null;',
+           left(j.relname, 40) || '_' || left(j.key_cols[1], 18) || '_key', j.oid::regclass,
+           j.key_cols[1], j.key_cols[1])
+         else format(
+           'alter table %%s add column idempotency_key text;
+create unique index concurrently %%I on %%s (idempotency_key) where idempotency_key is not null;',
+           j.oid::regclass, left(j.relname, 40) || '_idempotency_key_key', j.oid::regclass)
+       end as remediation
+from judged j
+join pg_catalog.pg_class c on c.oid = j.oid
+where not j.has_key and j.natural_keys is null
+order by 1

@@ -1,0 +1,126 @@
+/* pgaudit
+id = "schema_drift"
+title = "Schema changed since the previous run"
+section = "5.3"
+severity = "info"
+needs = ["catalog", "history"]
+detects = "Tables (columns, types, defaults, NOT NULL), indexes, constraints, views, sequences, triggers, functions and types of the audited schemas added, dropped or altered since the previous stored run: the current snapshot (checks/_schema_snapshot.sql, embedded verbatim) against the {identity: md5 of definition} map the previous run stored under history.schema. Partitions follow their parent and are not listed."
+why = "Changes that did not come through the migration pipeline (a hotfix in psql, an index created by hand during an incident) make environments diverge: the next migration fails or silently runs against a different schema, and nobody can rebuild production from the repository."
+example = "-- during an incident: create index concurrently orders_status_idx on orders (status);  (never added to a migration)"
+fix = "Compare each change with the migrations deployed since the previous run; write a migration for every manual change (or revert it) so the repository describes the schema again."
+ignore_when = "The changes are the migrations you deployed between the two runs: this check then documents them."
+references = ["https://www.postgresql.org/docs/current/ddl-alter.html", "https://www.postgresql.org/docs/current/functions-info.html#FUNCTIONS-INFO-CATALOG-TABLE"]
+ok = "Schema unchanged since the previous run"
+impact = "Schema changes outside the migration history: environments diverge and the next migration may fail."
+message = "{object}: {change} since the previous run"
+remediation = "Check that every change listed comes from a migration deployed since the previous run; capture the others in a migration (or revert them)."
+*/
+with snap as (
+-- The schema snapshot: one row per object in the audited schemas, (identity, kind, definition_md5).
+-- identity is "<kind> <name as SQL writes it>"; partitions, their indexes, constraints and triggers
+-- are left out (they follow the parent), and so are extension-owned objects. Embedded verbatim in
+-- checks/schema_drift.sql (tests/test_activity_checks.py keeps the two in sync); the history store
+-- records its rows as {"schema": {identity: definition_md5}}.
+with ext as (
+  select d.classid, d.objid from pg_catalog.pg_depend d where d.deptype = 'e'
+), nsp as (
+  select n.oid from pg_catalog.pg_namespace n where n.nspname = any(%(schemas)s::text[])
+), rel as (
+  select c.oid, c.relkind, c.relname
+  from pg_catalog.pg_class c
+  where c.relnamespace in (select oid from nsp) and not c.relispartition
+    and c.relkind in ('r', 'p', 'f', 'v', 'm', 'S', 'c')
+    and (c.relkind <> 'c' or exists (select 1 from pg_catalog.pg_type t where t.typrelid = c.oid and t.typtype = 'c'))
+    and not exists (select 1 from ext where ext.classid = 'pg_catalog.pg_class'::regclass and ext.objid = c.oid)
+), objects as (
+  select case r.relkind when 'v' then 'view' when 'm' then 'materialized_view' when 'S' then 'sequence'
+                        when 'c' then 'type' when 'f' then 'foreign_table' else 'table' end
+           || ' ' || r.oid::regclass::text as identity,
+         case r.relkind when 'v' then 'view' when 'm' then 'materialized_view' when 'S' then 'sequence'
+                        when 'c' then 'type' when 'f' then 'foreign_table' else 'table' end as kind,
+         case
+           when r.relkind in ('v', 'm') then pg_catalog.pg_get_viewdef(r.oid)
+           when r.relkind = 'S' then (select format('%%s start %%s increment %%s min %%s max %%s cycle %%s',
+                                                    s.seqtypid::regtype, s.seqstart, s.seqincrement,
+                                                    s.seqmin, s.seqmax, s.seqcycle)
+                                      from pg_catalog.pg_sequence s where s.seqrelid = r.oid)
+           else r.relkind::text || ':' || coalesce((
+             select string_agg(format('%%I %%s%%s%%s%%s', a.attname,
+                                      pg_catalog.format_type(a.atttypid, a.atttypmod),
+                                      case when a.attnotnull then ' not null' else '' end,
+                                      case when a.attidentity <> '' then ' identity ' || a.attidentity::text else '' end,
+                                      coalesce(' default ' || pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), '')),
+                               ', ' order by a.attnum)
+             from pg_catalog.pg_attribute a
+             left join pg_catalog.pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
+             where a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped), '')
+         end as definition
+  from rel r
+  union all
+  select 'index ' || i.indexrelid::regclass::text, 'index', pg_catalog.pg_get_indexdef(i.indexrelid)
+  from pg_catalog.pg_index i
+  where i.indrelid in (select oid from rel)
+  union all
+  select format('constraint %%I on %%s', k.conname,
+                coalesce(k.conrelid::regclass::text, k.contypid::regtype::text)),
+         'constraint', k.contype::text || ':' || pg_catalog.pg_get_constraintdef(k.oid)
+  from pg_catalog.pg_constraint k
+  where (k.conrelid in (select oid from rel) and k.conparentid = 0)
+     or (k.contypid <> 0 and k.connamespace in (select oid from nsp))
+  union all
+  select format('trigger %%I on %%s', t.tgname, t.tgrelid::regclass), 'trigger',
+         pg_catalog.pg_get_triggerdef(t.oid)
+  from pg_catalog.pg_trigger t
+  where t.tgrelid in (select oid from rel) and not t.tgisinternal
+    and coalesce((to_jsonb(t) ->> 'tgparentid')::oid, 0) = 0
+  union all
+  select 'function ' || p.oid::regprocedure::text, 'function',
+         case when p.prokind = 'a' then 'aggregate ' || pg_catalog.pg_get_function_arguments(p.oid)
+              else pg_catalog.pg_get_functiondef(p.oid) end
+  from pg_catalog.pg_proc p
+  where p.pronamespace in (select oid from nsp)
+    and not exists (select 1 from ext where ext.classid = 'pg_catalog.pg_proc'::regclass and ext.objid = p.oid)
+  union all
+  select 'type ' || t.oid::regtype::text, 'type',
+         t.typtype::text || ':' || case t.typtype
+           when 'e' then (select string_agg(e.enumlabel::text, ',' order by e.enumsortorder)
+                          from pg_catalog.pg_enum e where e.enumtypid = t.oid)
+           when 'd' then pg_catalog.format_type(t.typbasetype, t.typtypmod)
+                         || case when t.typnotnull then ' not null' else '' end
+                         || coalesce(' default ' || t.typdefault, '')
+           when 'r' then (select rngsubtype::regtype::text from pg_catalog.pg_range where rngtypid = t.oid)
+           else '' end
+  from pg_catalog.pg_type t
+  where t.typnamespace in (select oid from nsp) and t.typtype in ('e', 'd', 'r')
+    and not exists (select 1 from ext where ext.classid = 'pg_catalog.pg_type'::regclass and ext.objid = t.oid)
+)
+select o.identity, o.kind, md5(coalesce(o.definition, '')) as definition_md5
+from objects o
+order by o.identity
+), prev as (
+  select p.key as identity, p.value as definition_md5
+  from jsonb_each_text(coalesce(%(history)s::jsonb -> 'schema', '{}'::jsonb)) p
+), diff as (
+  select coalesce(s.identity, p.identity) as identity,
+         case when p.identity is null then 'added' when s.identity is null then 'dropped'
+              else 'altered' end as change,
+         p.definition_md5 as previous_md5, s.definition_md5 as current_md5
+  from snap s
+  full join prev p on p.identity = s.identity
+  where s.identity is null or p.identity is null or s.definition_md5 <> p.definition_md5
+)
+select substr(d.identity, strpos(d.identity, ' ') + 1) as object,
+       split_part(d.identity, ' ', 1) as object_type,
+       format('%%s %%s %%s since the previous run', split_part(d.identity, ' ', 1),
+              substr(d.identity, strpos(d.identity, ' ') + 1), d.change) as detail,
+       jsonb_build_object('change', d.change, 'identity', d.identity,
+                          'previous_md5', d.previous_md5, 'current_md5', d.current_md5) as evidence,
+       null::text as remediation,
+       null::text as no_verdict
+from diff d
+where jsonb_typeof(%(history)s::jsonb -> 'schema') = 'object'
+union all
+select null, null, null, null, null,
+       'the previous run stored no schema snapshot (history.schema): nothing to compare with yet'
+where jsonb_typeof(%(history)s::jsonb -> 'schema') is distinct from 'object'
+order by 1, 2

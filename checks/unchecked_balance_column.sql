@@ -1,0 +1,107 @@
+/* pgaudit
+id = "unchecked_balance_column"
+title = "Balance or credit columns without a non-negative CHECK"
+section = "4.1"
+severity = "warning"
+needs = ["catalog"]
+detects = "Numeric columns named like a balance (balance, *_balance, balance_after, balance_cents, credits, *_credits, available_*) with no CHECK constraint (on the table or on the column's domain) bounding them at zero or above. Running or projected figures (ongoing_balance, net_credits: signed_column_pattern) and configuration tables (*_rules, *_settings) are not judged. In a ledger with balance_before and balance_after columns, the delta columns (credits, amount) are signed by design and not judged; such ledgers get a 🟢 line for their audit trail. Section 4.1: the C of ACID, an invariant the database itself enforces."
+why = "Application checks like 'if balance >= cost then deduct' race under concurrency: two requests read the same balance and both deduct. A CHECK (balance >= 0) makes the second UPDATE fail inside its transaction instead of silently overdrawing the account."
+example = "create table wallets (id bigint primary key, user_id bigint not null, balance numeric(12,2) not null default 0);"
+fix = "alter table wallets add constraint wallets_balance_nonnegative check (balance >= 0) not valid;\nalter table wallets validate constraint wallets_balance_nonnegative;"
+ignore_when = "Negative balances are a product feature (overdraft, credit lines, postpaid usage): then bound the column by the credit limit instead."
+references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-CHECK-CONSTRAINTS", "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT"]
+ok = "Balance and credit columns are kept non-negative by CHECK constraints"
+impact = "A race or a bug drives a balance below zero and nothing stops it: free credits, overdrawn accounts."
+message = "{object}.{column}: no CHECK keeping it non-negative"
+remediation = "Add the CHECK as NOT VALID (a brief lock, no scan), then VALIDATE CONSTRAINT in a separate transaction (scans the table under SHARE UPDATE EXCLUSIVE: reads and writes go on). Run the two statements separately in production. VALIDATE fails if a negative row already exists: find them first (select ... where col < 0)."
+
+[params]
+column_pattern = "^((.*[^a-z0-9])?balance([^a-z0-9](after|cents|amount|amount_cents))?|(.*[^a-z0-9])?credits([^a-z0-9]balance)?|credit[^a-z0-9]balance|available[^a-z0-9].*)$"
+# running or projected figures that may dip below zero by design (balance minus current usage)
+signed_column_pattern = "(^|[^a-z0-9])(ongoing|projected|usage|net|delta|change|adjustment)($|[^a-z0-9])"
+ledger_before_pattern = "^balance_?before$"
+# configuration tables hold thresholds and targets, not balances
+exclude_table_pattern = "(_rules?|_policies|_policy|_settings|_config|_plans?|_templates?)$"
+ledger_after_pattern = "^balance_?after$"
+*/
+with tbl as materialized (
+  select c.oid, c.relname, c.relkind
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where c.relkind in ('r', 'p') and not c.relispartition
+    and n.nspname = any(%(schemas)s::text[])
+    and lower(c.relname) !~ %(exclude_table_pattern)s
+    and not exists (select 1 from pg_catalog.pg_depend d
+                    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
+                      and d.deptype = 'e')
+), cols as materialized (
+  select t.oid, t.relname, t.relkind, a.attnum, a.attname, a.atttypid,
+         coalesce(nullif(ty.typbasetype, 0), ty.oid) as basetype,
+         case when ty.typtype = 'd' then ty.oid end as domain_oid,
+         lower(a.attname) as lname
+  from tbl t
+  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  join pg_catalog.pg_type ty on ty.oid = a.atttypid
+), ledgers as (
+  -- tables with both a balance before and a balance after column: an audit trail
+  select c.oid,
+         min(c.attname) filter (where c.lname ~ %(ledger_before_pattern)s) as before_col,
+         min(c.attname) filter (where c.lname ~ %(ledger_after_pattern)s) as after_col
+  from cols c
+  group by c.oid
+  having bool_or(c.lname ~ %(ledger_before_pattern)s) and bool_or(c.lname ~ %(ledger_after_pattern)s)
+), cand as (
+  select c.*
+  from cols c
+  where c.lname ~ %(column_pattern)s
+    and c.lname !~ %(ledger_before_pattern)s                -- the after column carries the bound
+    and c.lname !~ %(signed_column_pattern)s
+    and c.basetype in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
+                       'float4'::regtype, 'float8'::regtype, 'money'::regtype)
+    -- in a before/after ledger, credits and amounts are signed deltas
+    and not (c.oid in (select oid from ledgers) and c.lname !~ %(ledger_after_pattern)s
+             and c.lname !~ '(^|_)balance($|_)')
+), judged as (
+  select c.*,
+         exists (
+           select 1 from pg_catalog.pg_constraint k
+           where k.conrelid = c.oid and k.contype = 'c' and c.attnum = any(k.conkey)
+             and pg_catalog.pg_get_constraintdef(k.oid) ~* ('(\m' || regexp_replace(c.attname, '([^a-zA-Z0-9_])', '\\\1', 'g')
+                   || '\M"?\)?\s*>=?\s*\(?-?\s*[0-9.]+|[0-9.]+\)?\s*<=?\s*\(?"?' || regexp_replace(c.attname, '([^a-zA-Z0-9_])', '\\\1', 'g') || '\M)'))
+         or exists (
+           select 1 from pg_catalog.pg_constraint k
+           where k.contypid = c.domain_oid and k.contype = 'c'
+             and pg_catalog.pg_get_constraintdef(k.oid) ~* '(VALUE\s*>=?\s*\(?\s*[0-9.]+|[0-9.]+\)?\s*<=?\s*VALUE)') as bounded
+  from cand c
+), findings as (
+  select j.oid::regclass::text as object, 'column' as object_type, null::text as severity,
+         array[j.attname::text] as columns,
+         format('%%s.%%I (%%s) has no CHECK keeping it non-negative%%s', j.oid::regclass, j.attname,
+                pg_catalog.format_type(j.atttypid, null),
+                case when j.relkind = 'p' then ' (partitioned: the constraint is added at the parent and applies to every partition)' else '' end) as detail,
+         jsonb_build_object('column', j.attname, 'type', pg_catalog.format_type(j.atttypid, null),
+                            'pattern', %(column_pattern)s::text,
+                            'check_constraints_on_table', (select count(*) from pg_catalog.pg_constraint k
+                                                           where k.conrelid = j.oid and k.contype = 'c')) as evidence,
+         format('alter table %%s add constraint %%I check (%%I >= 0) not valid;
+alter table %%s validate constraint %%I;',
+                j.oid::regclass, left(j.relname, 30) || '_' || left(j.attname, 20) || '_nonnegative', j.attname,
+                j.oid::regclass, left(j.relname, 30) || '_' || left(j.attname, 20) || '_nonnegative') as remediation
+  from judged j
+  where not j.bounded
+)
+select f.object, f.object_type, f.severity, f.columns, f.detail, f.evidence, f.remediation
+from findings f
+union all
+-- 🟢 the review's 6.3 observation: a ledger that records balance before and after
+select l.oid::regclass::text, 'table', 'ok', array[l.before_col::text, l.after_col::text],
+       format('%%s: audit trail with %%I/%%I on every entry', l.oid::regclass, l.before_col, l.after_col),
+       jsonb_build_object('before', l.before_col, 'after', l.after_col), null
+from ledgers l
+union all
+select quote_ident(current_database()), 'database', 'ok', null,
+       format('All %%s balance/credit column(s) are kept non-negative by CHECK constraints',
+              (select count(*) from judged)),
+       jsonb_build_object('columns_checked', (select count(*) from judged)), null
+where not exists (select 1 from findings) and exists (select 1 from judged)
+order by 1, 4
