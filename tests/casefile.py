@@ -94,7 +94,16 @@ def execute_script(dsn: str, script: str) -> None:
     if not script.strip():
         return
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(script)  # type: ignore[arg-type]
+        try:
+            conn.execute(script)  # type: ignore[arg-type]
+        except psycopg.errors.ActiveSqlTransaction:
+            # CREATE/DROP INDEX CONCURRENTLY beside other statements: a multi-statement string
+            # is one implicit transaction (and was rolled back whole), so run the statements
+            # one by one, as psql runs a remediation script.
+            import pglast
+
+            for statement in pglast.split(script):
+                conn.execute(statement)  # type: ignore[arg-type]
 
 
 def reset_schema(dsn: str, schema: str) -> None:

@@ -1,0 +1,56 @@
+/* pgaudit
+id = "foreign_key_not_validated"
+title = "Constraints added NOT VALID and never validated"
+section = "2.2"
+severity = "warning"
+needs = ["catalog"]
+detects = "Foreign key, CHECK and (PostgreSQL 18+) NOT NULL constraints whose pg_constraint.convalidated is false: they were added NOT VALID and VALIDATE CONSTRAINT was never run. Each constraint is reported once, on the table where it is defined (partition clones and inherited copies are skipped)."
+why = "A NOT VALID constraint is enforced for new and updated rows only; the rows that existed when it was added were never checked. The catalog shows a constraint, so readers (and the planner, which ignores unvalidated CHECKs for constraint exclusion) assume a guarantee that the data may not honour: orphaned children or rows breaking the CHECK can still be there."
+example = "alter table orders add constraint orders_customer_id_fkey foreign key (customer_id) references customers (id) not valid;  -- and never validated"
+fix = "alter table orders validate constraint orders_customer_id_fkey;"
+ignore_when = "The validation is deliberately scheduled for a quiet window in a migration that is still in progress."
+references = [
+  "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT",
+  "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES",
+]
+ok = "Every foreign key and CHECK constraint is validated"
+impact = "Existing rows were never checked: the constraint promises an integrity the data may not have."
+message = "{object}: {constraint_type} constraint {constraint} was added NOT VALID and never validated"
+remediation = "Run ALTER TABLE … VALIDATE CONSTRAINT. It scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on; a foreign key also takes ROW SHARE on the referenced table), so it is safe in production. If it fails, the error names a violating row: clean the data first (see orphaned_rows for foreign keys)."
+*/
+select c.conrelid::regclass::text as object,
+       'table' as object_type,
+       array(select a.attname::text
+             from unnest(c.conkey) with ordinality k(attnum, ord)
+             join pg_catalog.pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
+             order by k.ord) as columns,
+       jsonb_build_object(
+         'constraint', c.conname,
+         'constraint_type', case c.contype when 'f' then 'foreign key' when 'c' then 'CHECK'
+                                           else 'NOT NULL' end,
+         'definition', pg_catalog.pg_get_constraintdef(c.oid),
+         'referenced_table', case when c.contype = 'f' then c.confrelid::regclass::text end,
+         'estimated_rows', case when t.reltuples >= 0 then t.reltuples::bigint end,
+         'partitioned', t.relkind = 'p') as evidence,
+       format('%%s: %%s constraint %%I (%%s) was added NOT VALID and never validated; rows that existed before it were never checked%%s',
+              c.conrelid::regclass,
+              case c.contype when 'f' then 'foreign key' when 'c' then 'CHECK' else 'NOT NULL' end,
+              c.conname, pg_catalog.pg_get_constraintdef(c.oid),
+              case when c.contype = 'f'
+                   then format(' (orphans in %%s would make the validation fail; see orphaned_rows)',
+                               c.conrelid::regclass)
+                   else '' end) as detail,
+       format('alter table %%s validate constraint %%I;', c.conrelid::regclass, c.conname) as remediation
+from pg_catalog.pg_constraint c
+join pg_catalog.pg_class t on t.oid = c.conrelid
+join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
+where not c.convalidated
+  and c.contype in ('f', 'c', 'n')
+  and c.conparentid = 0                  -- FK clones on partitions point at the parent's constraint
+  and c.conislocal                       -- inherited CHECK copies are validated with their parent
+  and t.relkind in ('r', 'p')
+  and nsp.nspname = any(%(schemas)s::text[])
+  and not exists (
+    select 1 from pg_catalog.pg_depend d
+    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
+order by 1, c.conname

@@ -1,0 +1,151 @@
+/* pgaudit
+id = "orphaned_rows"
+title = "Child rows whose parent row is missing"
+section = "2.3"
+severity = "critical"
+needs = ["data"]
+locks = true
+detects = "Rows whose reference points at no parent row, where nothing guarantees it cannot: foreign keys added NOT VALID (existing rows never checked) and implied foreign keys (a column named <table>_id, suffix and plural forms in params, designating an existing table's single-column primary key of the same type family, with no foreign key). Each candidate is confirmed by a bounded probe: the first `sample_rows` rows with the reference set, each looked up in the parent through its key index. Tables the role cannot SELECT, and tables locked by DDL, are skipped."
+why = "An orphan is a row that points at nothing: joins silently drop it, reports under-count, cascades never reach it, and the NOT VALID constraint cannot be validated (nor the missing one added) until it is cleaned. Orphans are how 'missing FK constraint' (review 2.1.1: 'Data integrity, orphaned records') turns from a risk into damage."
+example = "-- order_items.order_id has no foreign key; a deleted order left its items behind\nselect count(*) from order_items i where not exists (select 1 from orders o where o.id = i.order_id);"
+fix = "delete from order_items i where not exists (select 1 from orders o where o.id = i.order_id);  -- after review\nalter table order_items add constraint order_items_order_id_fkey foreign key (order_id) references orders (id) not valid;\nalter table order_items validate constraint order_items_order_id_fkey;"
+ignore_when = "The column is not really a reference (a legacy id from another system with a coincidental name), or parent rows are purged on purpose and the children are archived history (then rename the column so it stops looking like a key)."
+references = [
+  "https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK",
+  "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT",
+]
+ok = "No orphaned rows found in the sampled unvalidated and implied foreign keys"
+impact = "Rows reference parents that do not exist: joins drop them and the constraint cannot be validated."
+message = "{object}.({columns_text}): {orphans_in_sample} of the first {sample_limit} rows with a reference set point at no row of {referenced} ({kind}); e.g. {examples}"
+remediation = "Review the orphans (the commented SELECT/DELETE/UPDATE), then either delete them, clear the reference where the column is nullable, or restore the parents. Then validate the constraint (or add the missing one NOT VALID and validate it): VALIDATE takes only a SHARE UPDATE EXCLUSIVE lock. The SQL keeps the destructive statements commented on purpose: run them only after review."
+
+[params]
+# rows read per candidate (the child scan is cut by LIMIT; each row is one key lookup in the parent)
+sample_rows = 10000
+implied_suffix = "_id"
+implied_forms = ["{x}", "{x}s", "{x}es", "{x}ies"]
+*/
+with tables as (
+  select t.oid, t.relname, t.relkind, nsp.nspname
+  from pg_catalog.pg_class t
+  join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
+  where t.relkind in ('r', 'p') and not t.relispartition
+    and nsp.nspname = any(%(schemas)s::text[])
+    and not exists (
+      select 1 from pg_catalog.pg_depend d
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
+), fk as (
+  select c.oid, c.conname, c.conrelid, c.confrelid, c.conkey, c.confkey, c.convalidated
+  from pg_catalog.pg_constraint c
+  join tables t on t.oid = c.conrelid
+  where c.contype = 'f' and c.conparentid = 0
+), pk1 as (
+  select t.oid, t.relname, t.nspname, c.conkey[1] as att
+  from tables t
+  join pg_catalog.pg_constraint c on c.conrelid = t.oid and c.contype = 'p'
+  where cardinality(c.conkey) = 1
+), implied_raw as (
+  select t.oid as conrelid, a.attnum as child_att, p.oid as confrelid, p.att as parent_att,
+         t.nspname = p.nspname as same_schema,
+         count(*) over (partition by t.oid, a.attnum, t.nspname = p.nspname) as n_targets
+  from tables t
+  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  cross join lateral (select left(a.attname, length(a.attname) - length(%(implied_suffix)s)) as x) px
+  join pk1 p on p.relname in (
+        select case when f like '%%{x}ies' then replace(f, '{x}ies', regexp_replace(px.x, 'y$', ''))
+                    else replace(f, '{x}', px.x) end
+        from unnest(%(implied_forms)s::text[]) f
+        where f not like '%%{x}ies' or px.x like '%%y')
+  join pg_catalog.pg_attribute pa on pa.attrelid = p.oid and pa.attnum = p.att
+  join pg_catalog.pg_type ct on ct.oid = a.atttypid
+  join pg_catalog.pg_type pt on pt.oid = pa.atttypid
+  where a.attname like '%%' || replace(%(implied_suffix)s, '_', '\_')
+    and length(a.attname) > length(%(implied_suffix)s)
+    and not (p.oid = t.oid and p.att = a.attnum)
+    and not exists (select 1 from fk where fk.conrelid = t.oid and a.attnum = any(fk.conkey))
+    -- same type family, so the lookup can use the parent's key index
+    and (a.atttypid = pa.atttypid or (ct.typcategory = pt.typcategory and ct.typcategory in ('N', 'S')))
+), candidates as (
+  select f.conrelid, f.confrelid, f.conkey, f.confkey, f.conname, 'foreign key added NOT VALID' as kind
+  from fk f
+  where not f.convalidated
+  union all
+  select distinct on (i.conrelid, i.child_att)
+         i.conrelid, i.confrelid, array[i.child_att], array[i.parent_att], null,
+         'implied foreign key, none declared'
+  from implied_raw i
+  where i.n_targets = 1
+  order by 1, 2, 3, 4, 5, 6
+), shaped as (
+  select c.*,
+         array(select a.attname::text from unnest(c.conkey) with ordinality k(attnum, ord)
+               join pg_catalog.pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
+               order by k.ord) as cols,
+         array(select a.attname::text from unnest(c.confkey) with ordinality k(attnum, ord)
+               join pg_catalog.pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.attnum
+               order by k.ord) as pcols,
+         (select bool_and(not a.attnotnull) from pg_catalog.pg_attribute a
+          where a.attrelid = c.conrelid and a.attnum = any(c.conkey)) as nullable,
+         t.relkind
+  from candidates c
+  join pg_catalog.pg_class t on t.oid = c.conrelid
+  where c.conrelid <> all(%(locked)s::oid[]) and c.confrelid <> all(%(locked)s::oid[])
+    and has_table_privilege(c.conrelid, 'SELECT') and has_table_privilege(c.confrelid, 'SELECT')
+), sql as (
+  select s.*,
+         (select string_agg(format('c.%%I', x), ', ' order by o) from unnest(s.cols) with ordinality u(x, o)) as c_list,
+         (select string_agg(format('c.%%I is not null', x), ' and ' order by o) from unnest(s.cols) with ordinality u(x, o)) as c_set,
+         (select string_agg(format('p.%%I = c.%%I', y, x), ' and ' order by o)
+          from unnest(s.cols, s.pcols) with ordinality u(x, y, o)) as c_match,
+         (select string_agg(format('p.%%I = s.%%I', y, x), ' and ' order by o)
+          from unnest(s.cols, s.pcols) with ordinality u(x, y, o)) as s_match,
+         coalesce(s.conname, left(format('%%s_%%s_fkey', (select relname from pg_catalog.pg_class where oid = s.conrelid),
+                                         array_to_string(s.cols, '_')), 63)) as fk_name
+  from shaped s
+)
+select q.conrelid::regclass::text as object,
+       'table' as object_type,
+       q.cols as columns,
+       jsonb_build_object(
+         'kind', q.kind,
+         'constraint', q.conname,
+         'referenced', q.confrelid::regclass::text,
+         'referenced_columns', to_jsonb(q.pcols),
+         'columns_text', array_to_string(q.cols, ', '),
+         'sample_limit', %(sample_rows)s::int) as evidence,
+       format($p$select count(*) > 0 as fires,
+       jsonb_build_object('orphans_in_sample', count(*),
+                          'examples', coalesce(to_jsonb((array_agg(to_jsonb(s) order by %%3$s))[1:5]), '[]')) as evidence
+from (select %%4$s from %%1$s c where %%5$s limit %%6$s) s
+where not exists (select 1 from %%2$s p where %%7$s)$p$,
+              q.conrelid::regclass, q.confrelid::regclass,
+              (select string_agg(format('s.%%I', x), ', ' order by o) from unnest(q.cols) with ordinality u(x, o)),
+              q.c_list, q.c_set, %(sample_rows)s::int,
+              q.s_match) as probe,
+       format(E'-- review the orphans first (destructive statements are commented on purpose):\n'
+              '-- select %%1$s from %%2$s c where %%3$s and not exists (select 1 from %%4$s p where %%5$s);\n'
+              '-- delete from %%2$s c where %%3$s and not exists (select 1 from %%4$s p where %%5$s);\n'
+              '%%6$s%%7$s',
+              q.c_list, q.conrelid::regclass, q.c_set, q.confrelid::regclass, q.c_match,
+              case when q.nullable
+                   then format(E'-- update %%s c set %%s where %%s and not exists (select 1 from %%s p where %%s);\n',
+                               q.conrelid::regclass,
+                               (select string_agg(format('%%I = null', x), ', ' order by o) from unnest(q.cols) with ordinality u(x, o)),
+                               q.c_set, q.confrelid::regclass, q.c_match)
+                   else '' end,
+              case when q.conname is not null
+                   then format('alter table %%s validate constraint %%I;', q.conrelid::regclass, q.conname)
+                   when q.relkind = 'p' and %(server_version_num)s < 180000
+                   then format('alter table %%s add constraint %%I foreign key (%%s) references %%s (%%s);',
+                               q.conrelid::regclass, q.fk_name,
+                               (select string_agg(quote_ident(x), ', ' order by o) from unnest(q.cols) with ordinality u(x, o)),
+                               q.confrelid::regclass,
+                               (select string_agg(quote_ident(x), ', ' order by o) from unnest(q.pcols) with ordinality u(x, o)))
+                   else format(E'alter table %%s add constraint %%I foreign key (%%s) references %%s (%%s) not valid;\nalter table %%s validate constraint %%I;',
+                               q.conrelid::regclass, q.fk_name,
+                               (select string_agg(quote_ident(x), ', ' order by o) from unnest(q.cols) with ordinality u(x, o)),
+                               q.confrelid::regclass,
+                               (select string_agg(quote_ident(x), ', ' order by o) from unnest(q.pcols) with ordinality u(x, o)),
+                               q.conrelid::regclass, q.fk_name) end) as remediation
+from sql q
+order by q.conname is null, 1, 3
