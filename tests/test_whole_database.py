@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from pgaudit.checkfile import CheckSpec
@@ -45,7 +46,14 @@ NOT_PLANTABLE = {
 }
 
 
+def _roles(admin: str) -> set[str]:
+    with psycopg.connect(admin) as conn:
+        return {r[0] for r in conn.execute("select rolname from pg_catalog.pg_roles")}
+
+
 def _load(admin: str, sql_file: Path, prefix: str) -> Iterator[str]:
+    """A database loaded from the file; roles the file created (cluster-wide) are dropped after."""
+    before = _roles(admin)
     name = create_database(admin, prefix)
     dsn = with_db(admin, name)
     try:
@@ -54,6 +62,8 @@ def _load(admin: str, sql_file: Path, prefix: str) -> Iterator[str]:
         yield dsn
     finally:
         drop_database(admin, name)
+        for role in sorted(_roles(admin) - before):
+            execute_script(admin, f'drop role if exists "{role}"')
 
 
 @pytest.fixture(scope="module")

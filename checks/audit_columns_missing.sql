@@ -1,0 +1,144 @@
+/* pgaudit
+id = "audit_columns_missing"
+title = "Tables without audit columns"
+section = "6.3"
+severity = "info"
+needs = ["catalog"]
+detects = "Tables (partitioned tables at the parent) with no creation timestamp (created_at, inserted_at, created_on, create_time, createdAt, …) or no modification timestamp (updated_at, modified_at, last_update, updatedAt, …; not required on append-only tables named like logs, events, history, versions), and critical tables (money, ledger, order, user and permission tables, by name) with no created_by/updated_by actor column. Pure link tables (every column in a key or foreign key), static lookup tables named like *_type, *_status, categories, countries (lookup_table_pattern) and migration-tool tables are skipped. Name patterns are parameters."
+why = "Without timestamps, \"when did this row appear or last change?\" has no answer: debugging, incremental exports, retention jobs and support questions all need them. On money and permission tables, \"who changed this?\" is an audit requirement; without an actor column the answer is lost unless a separate change log exists."
+example = "create table payments (id bigint primary key, amount numeric not null);"
+fix = "alter table payments add column created_at timestamptz not null default now(), add column updated_at timestamptz not null default now(), add column created_by bigint, add column updated_by bigint;"
+ignore_when = "Static reference/lookup tables loaded once; tables whose history is fully captured by a change log (audit table fed by triggers, temporal/system-versioned tables) — then the actor columns are redundant."
+references = [
+  "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES",
+  "https://www.postgresql.org/docs/current/functions-datetime.html#FUNCTIONS-DATETIME-CURRENT",
+  "https://www.postgresql.org/docs/current/plpgsql-trigger.html",
+]
+ok = "Every table has creation and modification timestamps"
+impact = "Audit compliance and debugging: when a row appeared or changed, and who changed it, cannot be answered."
+message = "{object} has no {missing}"
+remediation = "Add the missing columns. ADD COLUMN … DEFAULT now() does not rewrite the table on PostgreSQL 11+ (now() is stable: it is evaluated once, at the ALTER, and stored as the column's missing value), so it is a brief ACCESS EXCLUSIVE lock only; but every existing row then carries the time of the ALTER, not its real creation time, so backfill from another source if you have one. updated_at must be maintained by the application or a BEFORE UPDATE trigger; created_by/updated_by by the application (e.g. from current_setting('app.current_user_id'))."
+
+[params]
+# normalized column names (camelCase -> snake_case, trailing underscores dropped)
+created_pattern = '^(date_|time_)?(created|inserted|creation|create|added|insert)(_(at|on|time|date|ts|timestamp|datetime|utc|at_utc|ms|time_utc))?$'
+updated_pattern = '^(date_|time_)?(last_)?(updated|modified|changed|update|modify|modification|change|edited)(_(at|on|time|date|ts|timestamp|datetime|utc|at_utc|ms))?$'
+created_by_pattern = '^(created_by|creator|author|inserted_by|added_by)(_(id|user|user_id|uuid|name))?$'
+updated_by_pattern = '^(updated_by|modified_by|changed_by|last_modified_by|last_updated_by|edited_by|editor|last_editor)(_(id|user|user_id|uuid|name))?$'
+# normalized table names that need created_by/updated_by
+critical_table_pattern = '(^|_)(payments?|invoices?|ledgers?|ledger_entries|transactions?|transfers?|balances?|credits?|credit_notes?|wallets?|orders?|refunds?|charges?|subscriptions?|payouts?|accounts?|users?|roles?|permissions?|grants?|prices?|fees?)$'
+# append-only tables: a creation timestamp is enough
+append_only_pattern = '(^|_)(logs?|events?|history|histories|audits?|audit_logs?|versions|changes|changelog|journal|outbox|inbox|ledger_entries)$'
+# static lookup tables (loaded once): skipped
+lookup_table_pattern = '(^|_)(types?|kinds?|status|statuses|categories|category|countries|country|currencies|currency|languages|language|locales|genders|units|enums?|lookups?)$'
+# migration-tool and extension bookkeeping tables
+exclude_table_pattern = '^(schema_migrations|ar_internal_metadata|flyway_schema_history|schema_version|databasechangelog|databasechangeloglock|knex_migrations|knex_migrations_lock|alembic_version|_prisma_migrations|goose_db_version|django_migrations|spatial_ref_sys|__diesel_schema_migrations|typeorm_metadata|migrations)$'
+*/
+with tables as (
+  select c.oid, c.relname, n.nspname, n.oid as nspoid,
+         lower(regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as tnorm
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where c.relkind in ('r', 'p')
+    and not c.relispartition
+    and n.nspname = any(%(schemas)s::text[])
+    and c.relname !~ %(exclude_table_pattern)s
+    and lower(regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) !~ %(lookup_table_pattern)s
+    and not exists (
+      select 1 from pg_catalog.pg_depend d
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+), keycols as (
+  select distinct k.conrelid as oid, u.attnum
+  from pg_catalog.pg_constraint k
+  cross join lateral unnest(k.conkey) u(attnum)
+  where k.contype in ('p', 'f') and k.conrelid in (select oid from tables)
+), cols as (
+  select t.oid, a.attnum, a.attname,
+         lower(regexp_replace(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'), '_+$', '')) as norm,
+         kc.attnum is not null as in_key
+  from tables t
+  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  left join keycols kc on kc.oid = t.oid and kc.attnum = a.attnum
+), shape as (
+  select t.*,
+         count(c.attnum) as ncols,
+         bool_and(c.in_key)
+           and exists (select 1 from pg_catalog.pg_constraint f
+                       where f.conrelid = t.oid and f.contype = 'f') as link_only,
+         bool_or(c.norm ~ %(created_pattern)s) as has_created,
+         bool_or(c.norm ~ %(updated_pattern)s) as has_updated,
+         bool_or(c.norm ~ %(created_by_pattern)s) as has_created_by,
+         bool_or(c.norm ~ %(updated_by_pattern)s) as has_updated_by,
+         -- follow the table's naming style: camelCase when a column has an inner capital
+         bool_or(c.attname ~ '^[a-z]+[A-Z]') and not bool_or(c.attname ~ '_') as camel,
+         t.tnorm ~ %(critical_table_pattern)s as critical,
+         t.tnorm ~ %(append_only_pattern)s as append_only
+  from tables t
+  left join cols c on c.oid = t.oid
+  group by t.oid, t.relname, t.nspname, t.nspoid, t.tnorm
+), actors as (
+  select distinct on (u.relnamespace) u.relnamespace,
+         pg_catalog.format_type(a.atttypid, a.atttypmod) as actor_type
+  from pg_catalog.pg_class u
+  join pg_catalog.pg_constraint k on k.conrelid = u.oid and k.contype = 'p' and array_length(k.conkey, 1) = 1
+  join pg_catalog.pg_attribute a on a.attrelid = u.oid and a.attnum = k.conkey[1]
+  where lower(u.relname) in ('users', 'user', 'accounts', 'account') and u.relkind in ('r', 'p')
+  order by u.relnamespace, lower(u.relname) = 'users' desc, u.relname
+), judged as (
+  select s.*,
+         array_remove(array[
+           case when not s.has_created then 'created' end,
+           case when not s.has_updated and not s.append_only then 'updated' end,
+           case when s.critical and not s.has_created_by then 'created_by' end,
+           case when s.critical and not s.has_updated_by and not s.append_only then 'updated_by' end],
+           null) as missing,
+         -- the actor type: the key type of a users table in the same schema, else text
+         coalesce(act.actor_type, 'text') as actor_type
+  from shape s
+  left join actors act on act.relnamespace = s.nspoid
+  where not coalesce(s.link_only, false) or s.ncols = 0
+)
+select j.oid::regclass::text as object,
+       'table' as object_type,
+       array_to_string(array(select case m when 'created' then 'creation timestamp'
+                                           when 'updated' then 'modification timestamp'
+                                           when 'created_by' then 'created_by'
+                                           else 'updated_by' end
+                             from unnest(j.missing) m), ', ') as missing,
+       'info' as severity,
+       format('%%s has no %%s%%s.',
+              j.oid::regclass,
+              array_to_string(array(select case m when 'created' then 'creation timestamp (created_at)'
+                                                  when 'updated' then 'modification timestamp (updated_at)'
+                                                  when 'created_by' then 'created_by'
+                                                  else 'updated_by' end
+                                    from unnest(j.missing) m), ' or '),
+              case when j.critical and (j.missing && array['created_by', 'updated_by'])
+                   then ' (a critical table by its name: who changed it is an audit question)' else '' end) as detail,
+       jsonb_build_object('missing', to_jsonb(j.missing), 'critical_table', j.critical,
+                          'append_only', j.append_only, 'columns', j.ncols,
+                          'created_pattern', %(created_pattern)s, 'updated_pattern', %(updated_pattern)s) as evidence,
+       format('alter table %%s %%s;%%s',
+              j.oid::regclass,
+              array_to_string(array(
+                select format(case when m in ('created', 'updated')
+                                   then 'add column %%I timestamptz not null default now()'
+                                   else 'add column %%I ' || j.actor_type end,
+                              case when j.camel
+                                   then case m when 'created' then 'createdAt' when 'updated' then 'updatedAt'
+                                               when 'created_by' then 'createdBy' else 'updatedBy' end
+                                   else case m when 'created' then 'created_at' when 'updated' then 'updated_at'
+                                               else m end end)
+                from unnest(j.missing) with ordinality u(m, ord) order by ord), ', '),
+              case when 'updated' = any(j.missing)
+                   then E'\n-- no table rewrite (PostgreSQL 11+: now() is evaluated once); existing rows get the time of this ALTER.\n-- keep the modification timestamp current in the application or with a BEFORE UPDATE trigger.'
+                   else E'\n-- no table rewrite (PostgreSQL 11+).' end) as remediation
+from judged j
+where cardinality(j.missing) > 0
+union all
+select quote_ident(current_database()), 'database', null, 'ok',
+       format('Timestamps: created_at/updated_at (or equivalents) on all %%s tables', count(*)),
+       jsonb_build_object('tables', count(*)), null
+from judged j
+having count(*) > 0 and bool_and(j.has_created and (j.has_updated or j.append_only))
+order by 1

@@ -1,0 +1,144 @@
+/* pgaudit
+id = "audit_log_missing"
+title = "No change log"
+section = "6.3"
+severity = "warning"
+needs = ["catalog"]
+detects = "Databases with no record of data changes: no pgAudit extension (installed, or loaded through shared_preload_libraries as seen in the audit role's settings) and no table in scope named like a change log (audit_log(s), *_audit, logged_actions, versions, history, change_log …; <entity>_versions/_revisions/_history only with an actor or change column such as updater_id, whodunnit, object_changes, old_values). A change-log table counts as trigger-fed when some trigger on another table calls a function whose source contains INSERT INTO that table (an approximation: the function is not parsed, and dynamic SQL is not seen); one that no trigger feeds is reported as application-maintained, which the 🟢 line says. Each 🟢 line names what was found."
+why = "Without a change log, questions like \"who changed this price, and what was it before?\" or \"which rows did that bad deploy touch?\" have no answer; compliance regimes (SOX, PCI DSS, HIPAA) require one for financial and personal data, and point-in-time recovery only restores everything, not the story."
+example = "-- payments, users and roles are updated in place; nothing records the previous values or who changed them"
+fix = "create extension pgaudit;  -- with shared_preload_libraries = 'pgaudit' and pgaudit.log = 'write, ddl'; or an audit_logs table fed by row triggers"
+ignore_when = "Changes are captured outside the database (event sourcing, CDC into a warehouse with history, an application audit service) and that capture is complete, including manual SQL sessions."
+references = [
+  "https://www.pgaudit.org/",
+  "https://www.postgresql.org/docs/current/plpgsql-trigger.html",
+  "https://wiki.postgresql.org/wiki/Audit_trigger_91plus",
+]
+ok = "Changes are logged"
+impact = "Compliance and debugging: who changed what, and the previous values, cannot be reconstructed."
+message = "{object} has no change log: no audit table fed by triggers and no pgAudit"
+remediation = "Either install pgAudit (shared_preload_libraries = 'pgaudit', restart, CREATE EXTENSION pgaudit, set pgaudit.log = 'write, ddl') for a statement log in the server log, or create a change-log table fed by row triggers on the critical tables (the SQL creates audit_logs, a SECURITY DEFINER trigger function with a pinned search_path, and triggers on tables whose names look critical). Row triggers add a write per changed row: put them on the tables that matter, and plan retention for the log."
+
+[params]
+# normalized table names that are a change log by name alone
+audit_table_pattern = '(^|_)(audit|audits|audit_log|audit_logs|audit_trail|audit_trails|auditlog|audit_events|change_log|change_logs|changelog|logged_actions|activity_log|activity_logs)$|^(versions|history|histories|edits?|revisions)$'
+# <entity>_versions / _revisions / _history: a change log only with an actor or change column
+# (quote_versions or e2e_room_keys_versions are business objects, post_versions with updater_id is history)
+versioned_table_pattern = '_(versions|revisions|history|histories)$'
+change_column_pattern = '^(updater|changed_by|modified_by|updated_by|whodunnit|editor|actor|changer|performed_by)(_id|_user_id)?$|^(object_changes|changes|changeset|old_values|new_values|old_data|new_data|old_row|new_row|row_data|changed_fields|diff|action|operation|op|tg_op)$'
+# tables that get a trigger in the suggested SQL
+critical_table_pattern = '(^|_)(payments?|invoices?|ledgers?|transactions?|transfers?|balances?|credits?|wallets?|orders?|refunds?|charges?|subscriptions?|payouts?|accounts?|users?|roles?|permissions?|grants?|prices?)$'
+*/
+with rels as (
+  select c.oid, c.relname, n.nspname,
+         lower(regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as tnorm
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where c.relkind in ('r', 'p')
+    and not c.relispartition
+    and n.nspname = any(%(schemas)s::text[])
+    and not exists (
+      select 1 from pg_catalog.pg_depend d
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+), audit_tables as (
+  select r.*,
+         (select count(distinct t.tgrelid)
+          from pg_catalog.pg_trigger t
+          join pg_catalog.pg_proc p on p.oid = t.tgfoid
+          where not t.tgisinternal and t.tgrelid <> r.oid
+            and t.tgrelid in (select oid from rels)
+            -- the function inserts into it: insert into [schema.]name (dynamic SQL is not seen)
+            and p.prosrc ~* ('insert\s+into\s+([^\s(]+\.)?"?'
+                             || regexp_replace(r.relname, '([^a-zA-Z0-9_])', '\\\1', 'g')
+                             || '"?(\s|\(|;|$)')) as fed_tables
+  from rels r
+  where r.tnorm ~ %(audit_table_pattern)s
+     or (r.tnorm ~ %(versioned_table_pattern)s
+         and exists (select 1 from pg_catalog.pg_attribute a
+                     where a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
+                       and lower(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) ~ %(change_column_pattern)s))
+), pgaudit as (
+  select exists (select 1 from pg_catalog.pg_extension where extname = 'pgaudit') as installed,
+         (%(session_settings)s::jsonb -> 'shared_preload_libraries' ->> 'setting') as preload
+), target as (
+  select case when 'public' = any(%(schemas)s::text[]) then 'public' else (%(schemas)s::text[])[1] end as nsp
+), critical as (
+  select string_agg(format('create trigger audit_logs_capture after insert or update or delete on %%s
+  for each row execute function %%I.audit_logs_capture();', r.oid::regclass, (select nsp from target)),
+                    E'\n' order by r.oid::regclass::text) as triggers
+  from rels r
+  where r.tnorm ~ %(critical_table_pattern)s
+)
+select quote_ident(current_database()) as object,
+       'database' as object_type,
+       'warning' as severity,
+       format('%%s has no change log: no table named like an audit log or history in scope, and pgAudit is %%s.',
+              quote_ident(current_database()),
+              case when pa.preload is null then 'not installed (shared_preload_libraries is not visible to this role)'
+                   else 'neither installed nor preloaded' end) as detail,
+       jsonb_build_object('pgaudit_installed', pa.installed,
+                          'shared_preload_libraries', pa.preload,
+                          'audit_tables', 0,
+                          'name_pattern', %(audit_table_pattern)s) as evidence,
+       format($sql$create table %%1$I.audit_logs (
+  id bigint generated always as identity primary key,
+  table_name text not null,
+  record_id text,
+  action text not null check (action in ('INSERT', 'UPDATE', 'DELETE')),
+  old_values jsonb,
+  new_values jsonb,
+  changed_by text not null,
+  app_user text,
+  changed_at timestamptz not null default now()
+);
+create index audit_logs_table_record_idx on %%1$I.audit_logs (table_name, record_id);
+create function %%1$I.audit_logs_capture() returns trigger
+  language plpgsql security definer set search_path = pg_catalog, pg_temp
+as $fn$
+begin
+  insert into %%1$I.audit_logs (table_name, record_id, action, old_values, new_values, changed_by, app_user)
+  values (format('%%%%I.%%%%I', tg_table_schema, tg_table_name),
+          coalesce(to_jsonb(new) ->> 'id', to_jsonb(old) ->> 'id'),
+          tg_op,
+          case when tg_op <> 'INSERT' then to_jsonb(old) end,
+          case when tg_op <> 'DELETE' then to_jsonb(new) end,
+          session_user,
+          current_setting('app.current_user_id', true));
+  return null;
+end
+$fn$;
+revoke all on function %%1$I.audit_logs_capture() from public;
+%%2$s$sql$,
+              (select nsp from target),
+              coalesce(cr.triggers,
+                       format('-- attach it to the tables whose changes matter, e.g.:
+-- create trigger audit_logs_capture after insert or update or delete on %%I.<table>
+--   for each row execute function %%I.audit_logs_capture();', (select nsp from target), (select nsp from target)))) as remediation
+from pgaudit pa, critical cr
+where not pa.installed
+  and coalesce(pa.preload, '') !~ '(^|[, ])pgaudit($|[, ])'
+  and not exists (select 1 from audit_tables)
+union all
+select quote_ident(current_database()), 'database', 'ok',
+       case when pa.installed then 'Change log: the pgAudit extension is installed'
+            else 'Change log: pgAudit is loaded (shared_preload_libraries)' end,
+       jsonb_build_object('pgaudit_installed', pa.installed, 'shared_preload_libraries', pa.preload),
+       null
+from pgaudit pa
+where pa.installed or coalesce(pa.preload, '') ~ '(^|[, ])pgaudit($|[, ])'
+union all
+select quote_ident(current_database()), 'database', 'ok',
+       concat_ws('; ',
+         case when count(*) filter (where a.fed_tables > 0) > 0
+              then format('Change log: %%s', string_agg(format('%%s (fed by triggers on %%s table%%s)', a.oid::regclass,
+                     a.fed_tables, case when a.fed_tables = 1 then '' else 's' end), ', ' order by a.oid::regclass::text)
+                     filter (where a.fed_tables > 0)) end,
+         case when count(*) filter (where a.fed_tables = 0) > 0
+              then format('Change log maintained by the application: %%s (no trigger feeds %%s, so changes made with direct SQL are not recorded)',
+                     string_agg(a.oid::regclass::text, ', ' order by a.oid::regclass::text) filter (where a.fed_tables = 0),
+                     case when count(*) filter (where a.fed_tables = 0) = 1 then 'it' else 'them' end) end),
+       jsonb_build_object('audit_tables', count(*), 'trigger_fed', count(*) filter (where a.fed_tables > 0)),
+       null
+from audit_tables a
+having count(*) > 0
+order by 1, 3

@@ -1,0 +1,119 @@
+/* pgaudit
+id = "pii_column_plaintext"
+title = "Personal data stored in plain text"
+section = "6.1"
+severity = "warning"
+needs = ["catalog"]
+detects = "Tables holding personal data in readable columns, one finding per table: e-mail, phone, person names (first/last/full/contact name; a bare name only beside an e-mail or phone column, as in a contact form, and not in account tables where it is a username), postal address, birth date, national identifiers (SSN, national id, passport, tax id, driver's licence) and bank/card numbers, matched by column name on text, date and numeric types. Columns whose name says they are hashed, encrypted or masked are skipped, as are bytea columns (ciphertext). Severity: critical when the table holds a national identifier or a bank/card number (breach-notifiable on their own, PCI DSS requires card numbers unreadable); info when the only personal column is an e-mail address (usually the login identifier, which must stay readable: protect it with privileges and retention instead) or when the table describes organisations or places (business_table_pattern: business contact data); warning otherwise."
+why = "Personal data in plain columns is exposed to every role, backup, replica and log that can read the table; GDPR-style rules ask for minimisation, protection and a retention period, and a breach of identifiers or card numbers must be notified."
+example = "create table contact_form (id bigint primary key, name text, email text, phone text, message text, created_at timestamptz);"
+fix = "alter table contact_form add column phone_encrypted bytea;  -- pgp_sym_encrypt(phone, key) from the application, then drop phone; and delete rows after the retention period"
+ignore_when = "The data is needed in clear for the product (a CRM's contact list, a shipping address read by the warehouse) and access is already restricted by column privileges, views or RLS, with a retention policy in place."
+references = [
+  "https://www.postgresql.org/docs/current/encryption-options.html",
+  "https://www.postgresql.org/docs/current/pgcrypto.html",
+  "https://gdpr-info.eu/art-32-gdpr/",
+  "https://cheatsheetseries.owasp.org/cheatsheets/Cryptographic_Storage_Cheat_Sheet.html",
+]
+ok = "No personal-data columns stored in plain text"
+impact = "GDPR/compliance risk: personal data readable by every role, backup and replica that can read the table."
+message = "{object} stores personal data in plain text: {columns}"
+remediation = "Keep only what the product needs; encrypt identifiers and other sensitive fields at the application level (or with pgcrypto pgp_sym_encrypt, keys outside the database); restrict the remaining clear columns with column privileges or a view; delete or anonymise rows after a retention period (e.g. contact-form submissions after 90 days)."
+
+[params]
+# normalized name (camelCase -> snake_case, trailing underscores dropped) per category; anchored at the end
+email_pattern = '(^|_)e_?mail(_address|_addr)?$'
+phone_pattern = '(^|_)(phone|mobile|telephone|tel|cellphone|cell_phone|msisdn|fax)(_number|_no|_num)?$'
+name_pattern = '(^|_)(first|last|full|given|family|middle|maiden|legal|contact)_?name$|^(surname|forename|firstname|lastname|fullname)$'
+address_pattern = '(^|_)(address|street|street_address|address_line_?[0-9]*|address[0-9]|postal_code|zip_code|zipcode|postcode)$'
+birth_pattern = '(^|_)(birth_?date|date_of_birth|dob|birthday|birth_day|born_on)$'
+national_id_pattern = '(^|_)(ssn|social_security(_number|_no)?|national_id(_number|_no)?|national_insurance(_number)?|nin|passport(_number|_no)?|tax_id(_number)?|tax_number|drivers?_licen[cs]e(_number|_no)?|id_card(_number|_no)?|personal_id_number)$'
+financial_pattern = '(^|_)(iban|bank_account(_number|_no)?|account_number|card_number|credit_card(_number)?|routing_number|sort_code)$'
+# addresses that are not postal addresses, and names that say the value is protected
+exclude_pattern = '(^|_)(ip|mac|wallet|web|url|remote|server|host|rpc|grpc|broadcast|listen|bind|node|peer|socket|smtp|endpoint|network|bitcoin|btc|eth|contract|hash|hashed|digest|encrypted|enc|cipher|masked|mask|last4|last_four|hint|domain|template|format|verified|confirmed|type|status|id|ids|count)(_|$)'
+# a person's name only when the table also holds an e-mail or phone column
+bare_name_pattern = '^(name|sender_name|submitter_name|customer_name|client_name)$'
+# account tables: their bare "name" is a username, not a person's name
+account_table_pattern = '(^|_)(users?|editors?|accounts?|members?|logins?)$'
+# tables of organisations, businesses and places: their contact data is mostly not personal (info)
+business_table_pattern = '(^|_)(organi[sz]ations?|orgs?|compan(y|ies)|shippers?|suppliers?|vendors?|places?|venues?|stores?|shops?|warehouses?|branch(es)?|offices?|locations?|billing_entities|merchants?|tenants?|labels?|businesses)$'
+# a bare "address" column in these tables holds an e-mail address
+email_table_pattern = '(e_?mail|threepid)'
+*/
+with cols as (
+  select c.oid, a.attnum, a.attname, lower(c.relname) as tname,
+         lower(regexp_replace(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
+                              '_+$', '')) as norm,
+         bt.typcategory as cat, bt.typname
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+  join pg_catalog.pg_type t on t.oid = a.atttypid
+  join pg_catalog.pg_type bt on bt.oid = case when t.typtype = 'd' then t.typbasetype else t.oid end
+  where c.relkind in ('r', 'p')
+    and not c.relispartition
+    and n.nspname = any(%(schemas)s::text[])
+    and not exists (
+      select 1 from pg_catalog.pg_depend d
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+), classified as (
+  select cols.*,
+         case
+           when norm ~ %(email_pattern)s then 'email'
+           when norm ~ '^(normalized_)?address$' and tname ~ %(email_table_pattern)s then 'email'
+           when norm ~ %(national_id_pattern)s then 'national_id'
+           when norm ~ %(financial_pattern)s then 'financial'
+           when norm ~ %(birth_pattern)s then 'birth_date'
+           when norm ~ %(phone_pattern)s then 'phone'
+           when norm ~ %(name_pattern)s then 'name'
+           when norm ~ %(address_pattern)s then 'address'
+           when norm ~ %(bare_name_pattern)s then 'bare_name'
+         end as category
+  from cols
+  where norm !~ %(exclude_pattern)s
+    -- text for everything; dates for birth dates; numbers for identifiers and phones
+    and (cat = 'S' or typname = 'citext'
+         or (cat = 'D' and norm ~ %(birth_pattern)s)
+         or (cat = 'N' and (norm ~ %(national_id_pattern)s or norm ~ %(financial_pattern)s
+                            or norm ~ %(phone_pattern)s)))
+), contact as (
+  -- a bare "name" is a person's name only beside an e-mail or phone column (a contact form)
+  select oid, attnum, attname, tname,
+         case when category = 'bare_name' then 'name' else category end as category
+  from (select cl.*, bool_or(category in ('email', 'phone')) over (partition by oid) as has_contact
+        from classified cl where category is not null) x
+  where category <> 'bare_name' or (has_contact and tname !~ %(account_table_pattern)s)
+), per_table as (
+  select oid, min(tname) as tname,
+         array_agg(attname::text order by attnum) as cols,
+         array_agg(distinct category order by category) as categories,
+         jsonb_object_agg(attname, category) as by_column
+  from contact
+  group by oid
+)
+select p.oid::regclass::text as object,
+       'table' as object_type,
+       p.cols as columns,
+       case
+         when p.categories && array['national_id', 'financial'] then 'critical'
+         when p.categories = array['email'] then 'info'
+         when p.tname ~ %(business_table_pattern)s then 'info'
+         else 'warning'
+       end as severity,
+       format('%%s stores personal data in plain text: %%s (%%s). %%s',
+              p.oid::regclass,
+              array_to_string(p.cols, ', '),
+              array_to_string(p.categories, ', '),
+              case
+                when p.categories && array['national_id', 'financial']
+                  then 'Encrypt identifiers and account/card numbers in the application (or tokenise card numbers with the payment provider); keep at most a masked last-4 column in clear.'
+                when p.tname ~ %(business_table_pattern)s
+                  then 'The table looks like it describes organisations or places: business contact data is mostly not personal, but a sole trader''s or a contact person''s is; restrict access and keep it current.'
+                when p.categories = array['email']
+                  then 'Only an e-mail address: usually the login identifier and needed in clear; restrict who can read it and delete it with the account.'
+                else 'Encrypt the fields that need not be searched (application-level or pgcrypto), restrict the rest with column privileges, and delete or anonymise rows after a retention period.'
+              end) as detail,
+       jsonb_build_object('categories', to_jsonb(p.categories), 'columns_by_category', p.by_column) as evidence,
+       null::text as remediation
+from per_table p
+order by 1

@@ -1,0 +1,76 @@
+/* pgaudit
+id = "rls_not_enabled"
+title = "Tenant or owner tables without row-level security"
+section = "6.2"
+severity = "info"
+needs = ["catalog"]
+raise_when = { multi_tenant = "critical" }
+detects = "Tables (partitioned tables once, at the parent) with a tenant column (tenant_id, organization_id, org_id, account_id, workspace_id, team_id, company_id) or an owner column (user_id, owner_id) and row-level security switched off. Tenant columns are reported before owner columns; the column that matched is in the evidence. Info by default; critical when the configuration declares the database multi-tenant."
+why = "Without RLS, isolation between tenants (or users) rests entirely on every query of every service remembering its WHERE tenant_id = …; one forgotten filter, an ORM default scope bypassed, or an ad-hoc report leaks other tenants' rows. RLS makes the database enforce the filter for every role that is not the owner (or, with FORCE, for the owner too)."
+example = "create table invoices (id bigint primary key, organization_id uuid not null, amount numeric);  -- isolation only in application code"
+fix = "create policy tenant_isolation on invoices using (organization_id = current_setting('app.current_tenant_id', true)::uuid); alter table invoices enable row level security; alter table invoices force row level security;"
+ignore_when = "The database serves a single tenant, or tenants are isolated by database/schema per tenant, or every access goes through a service layer whose tenant scoping is tested; user_id columns on tables that are not private to the user (public posts, shared documents)."
+references = [
+  "https://www.postgresql.org/docs/current/ddl-rowsecurity.html",
+  "https://www.postgresql.org/docs/current/sql-createpolicy.html",
+  "https://www.postgresql.org/docs/current/sql-altertable.html",
+]
+ok = "Every table with a tenant or owner column has row-level security enabled"
+impact = "Tenant isolation depends on every query remembering its tenant filter; one omission leaks other tenants' rows."
+message = "{object} has a tenant or owner column ({columns}) but row-level security is off"
+remediation = "Create a policy first, then enable and force RLS; the application must set the tenant (SET app.current_tenant_id = …, per transaction) and connect as a role that is not a superuser and has no BYPASSRLS. The SQL enables RLS after a commented policy sketch: without a policy, enabling RLS denies every row to every non-owner role (and, with FORCE, to the owner), so adapt and run the policy first."
+
+[params]
+# normalized column names (camelCase -> snake_case)
+tenant_column_pattern = '^(tenant|organization|organisation|org|account|workspace|team|company|customer_account|realm)_id$'
+owner_column_pattern = '^(user|owner)_id$'
+*/
+with cols as (
+  select c.oid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) as coltype,
+         lower(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as norm
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+  where c.relkind in ('r', 'p')
+    and not c.relispartition
+    and not c.relrowsecurity
+    and n.nspname = any(%(schemas)s::text[])
+    and not exists (
+      select 1 from pg_catalog.pg_depend d
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+), hits as (
+  select cols.*,
+         case when norm ~ %(tenant_column_pattern)s then 'tenant' else 'owner' end as kind,
+         row_number() over (partition by oid
+                            order by (norm ~ %(tenant_column_pattern)s) desc, attnum) as rn
+  from cols
+  where norm ~ %(tenant_column_pattern)s or norm ~ %(owner_column_pattern)s
+), best as (
+  select h.*,
+         case h.kind when 'tenant' then 'app.current_tenant_id' else 'app.current_user_id' end as setting,
+         (select array_agg(h2.attname::text order by h2.attnum) from hits h2 where h2.oid = h.oid) as all_cols
+  from hits h where rn = 1
+)
+select b.oid::regclass::text as object,
+       'table' as object_type,
+       array[b.attname::text] as columns,
+       b.kind,
+       format('%%s has %%s column (%%I) but row-level security is off: isolation rests on every query filtering by it.',
+              b.oid::regclass, case b.kind when 'tenant' then 'a tenant' else 'an owner' end, b.attname) as detail,
+       jsonb_build_object('kind', b.kind, 'matched_columns', to_jsonb(b.all_cols),
+                          'name_pattern', case b.kind when 'tenant' then %(tenant_column_pattern)s
+                                                        else %(owner_column_pattern)s end,
+                          'multi_tenant_declared', %(multi_tenant)s::boolean) as evidence,
+       format('-- 1. adapt and create a policy first (without one, RLS denies every row), e.g.:
+-- create policy %%s on %%s
+--   using (%%I = current_setting(%%L, true)::%%s)
+--   with check (%%I = current_setting(%%L, true)::%%s);
+-- 2. then switch RLS on (FORCE makes the table owner obey the policies too):
+alter table %%s enable row level security;
+alter table %%s force row level security;',
+              quote_ident(b.kind || '_isolation'), b.oid::regclass,
+              b.attname, b.setting, b.coltype,
+              b.attname, b.setting, b.coltype,
+              b.oid::regclass, b.oid::regclass) as remediation
+from best b
+order by 1
