@@ -10,7 +10,7 @@ from pgaudit.config import Config, duration_ms
 from pgaudit.connection import SessionOptions
 from pgaudit.engine import AuditOptions, Progress, audit
 from pgaudit.errors import PgauditError
-from pgaudit.model import AuditRun
+from pgaudit.model import AuditRun, default_target_name
 from pgaudit.resources import checks_dir
 
 
@@ -62,10 +62,6 @@ def run_audit(
     dsn: str, checks: list[CheckSpec], options: AuditOptions, progress: Progress | None = None
 ) -> AuditRun:
     return audit(dsn, checks, options, progress)
-
-
-def default_target_name(target: dict[str, object]) -> str:
-    return f"{target.get('database')}@{target.get('host')}:{target.get('port')}"
 
 
 def run_audit_with_store(

@@ -25,7 +25,7 @@ from pgaudit.checkfile import CheckSpec
 from pgaudit.dsn import redact_text, resolve
 from pgaudit.errors import PgauditError
 from pgaudit.model import SECTIONS, AuditRun, CheckResult, Severity
-from pgaudit.output import destinations, ensure_writable, write_atomic
+from pgaudit.output import EXTENSIONS, destinations, ensure_writable, write_atomic
 
 app = typer.Typer(
     name="pgaudit",
@@ -93,6 +93,17 @@ def _exit_code(doc: dict[str, Any], fail_on: str) -> int:
                if not f.get("waived") and f["severity"] != "ok"
                and Severity(f["severity"]).rank >= threshold]
     return 1 if failing else 0
+
+
+def _new_exit_code(doc: dict[str, Any], fail_on_new: str | None) -> int:
+    """1 when the store's diff holds a new, unwaived finding at or above ``fail_on_new``."""
+    if not fail_on_new or fail_on_new == "never":
+        return 0
+    threshold = _severity_rank(fail_on_new)
+    waived = {f["fingerprint"] for f in doc["findings"] if f.get("waived")}
+    new = (doc.get("diff") or {}).get("new") or []
+    return 1 if any(Severity(f["severity"]).rank >= threshold and f["fingerprint"] not in waived
+                    for f in new) else 0
 
 
 def _parse_date(value: str, option: str) -> dt.date:
@@ -176,7 +187,8 @@ def _summary(doc: dict[str, Any], written: list[Path], code: int) -> None:
 def _audit_run(dsn: str | None, *, config: Path | None, checks: list[str] | None,
                skip: list[str] | None, checks_dir: list[Path] | None, no_data: bool,
                schema: list[str] | None, exclude_schema: list[str] | None,
-               lock_timeout: str | None, statement_timeout: str | None
+               lock_timeout: str | None, statement_timeout: str | None,
+               store: str | None = None, target_name: str | None = None,
                ) -> tuple[AuditRun, dict[str, CheckSpec], config_mod.Config]:
     specs = _load_specs(checks_dir)
     cfg = config_mod.load(config, known_checks=set(specs))
@@ -195,8 +207,13 @@ def _audit_run(dsn: str | None, *, config: Path | None, checks: list[str] | None
             setattr(cfg.audit, name, value)
     options = api.options_from_config(cfg, allow_data=False if no_data else None)
     target = resolve(dsn)
+    store_url = store or cfg.store.url or os.environ.get("PGAUDIT_STORE")
     with _Progress(len(chosen)) as progress:
-        run = api.run_audit(target, chosen, options, progress if _tty() else None)
+        if store_url:
+            run = api.run_audit_with_store(target, chosen, options, store_url, target_name,
+                                           progress if _tty() else None)
+        else:
+            run = api.run_audit(target, chosen, options, progress if _tty() else None)
     waivers.apply(run, cfg.waivers)
     return run, specs, cfg
 
@@ -223,11 +240,17 @@ StmtOpt = Annotated[str | None, typer.Option(
     "--statement-timeout", help="statement_timeout per check (default 30s)")]
 
 
+StoreOpt = Annotated[str | None, typer.Option(
+    "--store", help="history store, an SQLAlchemy URL (sqlite:///history.db, postgresql://…); "
+    "default [store] url in the config or $PGAUDIT_STORE")]
+
+
 @app.command()
 def audit(
     dsn: DsnArg = None,
     format: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", help="md, html, json, sarif (repeatable or comma-separated)")] = None,
+        "--format", "-f",
+        help="md, html, json, sarif, prom (repeatable or comma-separated)")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="file; with several formats a folder or a file stem")] = None,
     checks: ChecksOpt = None,
@@ -237,17 +260,33 @@ def audit(
     fail_on: Annotated[str | None, typer.Option(
         "--fail-on", help="critical, warning, info or never (default from config: critical)",
         show_default=False)] = None,
+    fail_on_new: Annotated[str | None, typer.Option(
+        "--fail-on-new", help="with a store: exit 1 only for findings new since the last run "
+        "at or above this severity (critical, warning, info)", show_default=False)] = None,
     no_data: NoDataOpt = False,
     schema: SchemaOpt = None,
     exclude_schema: ExcludeOpt = None,
     lock_timeout: LockOpt = None,
     statement_timeout: StmtOpt = None,
+    store: StoreOpt = None,
+    target_name: Annotated[str | None, typer.Option(
+        "--target-name", help="name of this database in the history store "
+        "(default database@host:port)")] = None,
+    all_targets: Annotated[bool, typer.Option(
+        "--all", help="audit every [[targets]] entry of the config")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="targets audited at once")] = 4,
 ) -> None:
     """Audit a database and write the report."""
     with _guard():
         formats = render.parse_formats(format)
-        if fail_on is not None and fail_on not in FAIL_ON:
-            raise PgauditError(f"--fail-on {fail_on!r}: use one of {', '.join(FAIL_ON)}")
+        for name, value in (("--fail-on", fail_on), ("--fail-on-new", fail_on_new)):
+            if value is not None and value not in FAIL_ON:
+                raise PgauditError(f"{name} {value!r}: use one of {', '.join(FAIL_ON)}")
+        if all_targets:
+            code = _audit_all(formats, output, config=config, checks_dir=checks_dir,
+                              no_data=no_data, store=store, jobs=jobs, fail_on=fail_on,
+                              fail_on_new=fail_on_new)
+            raise typer.Exit(code)
         where = destinations(output, formats)
         for path in where.values():
             if path is not None:
@@ -255,12 +294,170 @@ def audit(
         run, specs, cfg = _audit_run(
             dsn, config=config, checks=checks, skip=skip, checks_dir=checks_dir,
             no_data=no_data, schema=schema, exclude_schema=exclude_schema,
-            lock_timeout=lock_timeout, statement_timeout=statement_timeout)
+            lock_timeout=lock_timeout, statement_timeout=statement_timeout,
+            store=store, target_name=target_name)
+        if fail_on_new and "diff" not in run.extra:
+            raise PgauditError("--fail-on-new needs a history store (--store)")
         doc = run.to_dict()
         written = _write_outputs(doc, formats, where, specs)
-        code = _exit_code(doc, fail_on or cfg.audit.fail_on)
+        code = (_new_exit_code(doc, fail_on_new) if fail_on_new
+                else _exit_code(doc, fail_on or cfg.audit.fail_on))
         _summary(doc, written, code)
     raise typer.Exit(code)
+
+
+def _safe_name(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._")
+    return cleaned or "target"
+
+
+def _audit_all(formats: list[str], output: Path | None, *, config: Path | None,
+               checks_dir: list[Path] | None, no_data: bool, store: str | None, jobs: int,
+               fail_on: str | None, fail_on_new: str | None) -> int:
+    """Every configured target concurrently: one report folder each, an index, one metrics file."""
+    from pgaudit.prometheus import metrics
+    from pgaudit.targets import audit_all
+
+    if output is None:
+        raise PgauditError("--all needs --output, a folder for the reports")
+    output.mkdir(parents=True, exist_ok=True)
+    ensure_writable(output / "index.md")
+    specs = _load_specs(checks_dir)
+    cfg = config_mod.load(config, known_checks=set(specs))
+    store_url = store or cfg.store.url or os.environ.get("PGAUDIT_STORE")
+    if fail_on_new and not store_url:
+        raise PgauditError("--fail-on-new needs a history store (--store)")
+    bar = _TargetProgress(len(cfg.targets))
+    with bar:
+        outcomes = audit_all(cfg, specs, jobs=jobs, store_url=store_url,
+                             allow_data=False if no_data else None, on_done=bar.done)
+    rows: list[dict[str, Any]] = []
+    codes: list[int] = []
+    report_formats = [f for f in formats if f != "prom"]
+    for outcome in outcomes:
+        row: dict[str, Any] = {"name": outcome.name, "error": outcome.error,
+                               "seconds": round(outcome.seconds, 1), "links": {}}
+        if outcome.run is None:
+            typer.echo(f"pgaudit: target {outcome.name}: {outcome.error}", err=True)
+        else:
+            waivers.apply(outcome.run, cfg.waivers)
+            doc = outcome.run.to_dict()
+            folder = output / _safe_name(outcome.name)
+            folder.mkdir(exist_ok=True)
+            for fmt in report_formats:
+                path = folder / f"report{EXTENSIONS[fmt]}"
+                write_atomic(path, render.render(doc, fmt, specs))
+                row["links"][fmt] = f"{folder.name}/{path.name}"
+            diff = doc.get("diff") or {}
+            row.update(summary=doc["summary"], new=len(diff.get("new") or []),
+                       resolved=len(diff.get("resolved") or []))
+            codes.append(_new_exit_code(doc, fail_on_new) if fail_on_new
+                         else _exit_code(doc, fail_on or cfg.audit.fail_on))
+            outcome.doc = doc  # type: ignore[attr-defined]
+        rows.append(row)
+    for fmt in ("md", "html"):
+        write_atomic(output / f"index.{fmt}", render.render_index(rows, fmt))
+    if "prom" in formats:
+        write_atomic(output / "pgaudit.prom", metrics(
+            [(o.name, getattr(o, "doc", None), o.seconds) for o in outcomes]))
+    if _tty():
+        ok = sum(1 for o in outcomes if o.run is not None)
+        typer.echo(f"{ok} of {len(outcomes)} targets audited; index: {output / 'index.html'}",
+                   err=True)
+    if not any(o.run is not None for o in outcomes):
+        raise PgauditError("no target could be audited")
+    return max(codes, default=0)
+
+
+class _TargetProgress:
+    """Progress over targets on a terminal; silent otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.bar = None
+        if _tty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(TextColumn("[bold]targets[/]"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.description}"),
+                                console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task("", total=total)
+
+    def __enter__(self) -> _TargetProgress:
+        if self.bar:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar:
+            self.bar.__exit__(None, None, None)
+
+    def done(self, outcome: Any) -> None:
+        if self.bar:
+            self.bar.update(self.task, advance=1, description=outcome.name)
+
+
+history_app = typer.Typer(help="Runs recorded in the history store.", no_args_is_help=False)
+app.add_typer(history_app, name="history")
+
+
+def _store(store: str | None, config: Path | None) -> Any:
+    from pgaudit.store import Store
+
+    url = store or config_mod.load(config).store.url or os.environ.get("PGAUDIT_STORE")
+    if not url:
+        raise PgauditError("no history store: give --store URL (or [store] url in the config)")
+    return Store(url)
+
+
+def _keep(value: str) -> dt.timedelta:
+    units = {"d": 86400, "h": 3600, "w": 604800}
+    if len(value) < 2 or value[-1] not in units or not value[:-1].isdigit():
+        raise PgauditError(f"--keep {value!r}: use a number of days, hours or weeks (90d, 12h, 8w)")
+    return dt.timedelta(seconds=int(value[:-1]) * units[value[-1]])
+
+
+@history_app.callback(invoke_without_command=True)
+def history(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    target: Annotated[str | None, typer.Option("--target", help="only this target")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    config: ConfigOpt = None,
+) -> None:
+    """List the recorded runs: date, target, counts per severity, new and resolved."""
+    if ctx.invoked_subcommand:
+        return
+    with _guard():
+        if format not in ("table", "json"):
+            raise PgauditError(f"unknown format {format!r}; use table or json")
+        runs = _store(store, config).history(target)
+        if format == "json":
+            typer.echo(json.dumps(runs, indent=2, ensure_ascii=False))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(header_style="bold")
+        for col in ("run", "date", "target", "critical", "warning", "info", "new", "resolved"):
+            table.add_column(col, justify="right" if col not in ("date", "target") else "left")
+        for r in runs:
+            table.add_row(str(r["run_id"]), r["generated_at"], r["target"], str(r["critical"]),
+                          str(r["warning"]), str(r["info"]), str(r["new"]), str(r["resolved"]))
+        Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
+@history_app.command("prune")
+def history_prune(
+    keep: Annotated[str, typer.Option("--keep", help="keep runs younger than this (90d, 12h, 8w)")
+                    ] = "90d",
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Delete runs older than --keep."""
+    with _guard():
+        removed = _store(store, config).prune(_keep(keep))
+        typer.echo(f"removed {removed} run(s) older than {keep}")
 
 
 @app.command("checks")

@@ -6,6 +6,7 @@ PgBouncer and other poolers drop startup options silently.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,12 +90,20 @@ def connect(dsn: str, options: SessionOptions | None = None) -> psycopg.Connecti
     return conn
 
 
+_ATTEMPT = re.compile(r'connection to server (?:at|on) (?P<where>.+?) failed:\s*', re.S)
+
+
 def _first_line(exc: BaseException) -> str:
+    """libpq's message in one line: where it tried, why it failed, its hint; no password."""
     text = str(exc).strip() or type(exc).__name__
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    # libpq repeats "connection to server at ... failed:" per address; keep the reason.
-    reason = next((line for line in reversed(lines) if not line.endswith("failed:")), lines[0])
-    return redact_text(reason)
+    attempts = list(_ATTEMPT.finditer(text))
+    if not attempts:
+        return redact_text(" ".join(text.split()))
+    # libpq repeats "connection to server at ... failed:" per address tried; keep the last.
+    last = attempts[-1]
+    reason = " ".join(text[last.end():].split())
+    where = " ".join(last.group("where").split())
+    return redact_text(f"{where}: {reason}")
 
 
 _FACTS_SQL = """
@@ -190,7 +199,9 @@ def prepare_session(conn: psycopg.Connection[dict[str, Any]], options: SessionOp
             " set_config('statement_timeout', %(stmt)s, false),"
             " set_config('idle_in_transaction_session_timeout', '60s', false),"
             " set_config('search_path', 'pg_catalog', false),"
-            " set_config('default_transaction_read_only', 'on', false)",
+            " set_config('default_transaction_read_only', 'on', false),"
+            # JIT compiles big catalog queries for longer than they run (2 s vs 50 ms seen)
+            " set_config('jit', 'off', false)",
             {
                 "app": options.application_name,
                 "lock": f"{options.lock_timeout_ms}ms",

@@ -119,7 +119,8 @@ def _pgss_schema(conn: Conn, counter: StatementCounter) -> str | None:
             # every namespace); pg_settings: shared_preload_libraries is hidden, not an error,
             # for roles without pg_read_all_settings, and pg_stat_statements.max exists
             # only where the library is loaded
-            " and has_table_privilege(to_regclass(format('%I.pg_stat_statements', n.nspname)), 'SELECT')"
+            " and has_table_privilege("
+            "   to_regclass(format('%I.pg_stat_statements', n.nspname)), 'SELECT')"
             " and coalesce((select s.setting ~ 'pg_stat_statements' from pg_catalog.pg_settings s"
             "               where s.name = 'shared_preload_libraries'),"
             "              exists (select 1 from pg_catalog.pg_settings s"
@@ -242,6 +243,7 @@ class Engine:
             "cloud_hosted": a.cloud_hosted,
             "cost_optimized": a.cost_optimized,
             "history": Jsonb(self.opts.history),
+            "allow_data": self.opts.allow_data,
         }
 
     def run_check(self, spec: CheckSpec) -> tuple[CheckResult, list[Finding]]:

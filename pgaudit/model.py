@@ -100,6 +100,11 @@ def fingerprint(
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+def default_target_name(target: dict[str, Any]) -> str:
+    """How a database is named in the history store when the user gives no name."""
+    return f"{target.get('database')}@{target.get('host')}:{target.get('port')}"
+
+
 @dataclass
 class Finding:
     check: str

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pgaudit.errors import PgauditError
 
-EXTENSIONS = {"md": ".md", "html": ".html", "json": ".json", "sarif": ".sarif"}
+EXTENSIONS = {"md": ".md", "html": ".html", "json": ".json", "sarif": ".sarif", "prom": ".prom"}
 
 
 def ensure_writable(path: Path) -> None:

@@ -19,9 +19,10 @@ from pgaudit import report as report_model
 from pgaudit import sarif
 from pgaudit.checkfile import CheckSpec
 from pgaudit.errors import PgauditError
+from pgaudit.model import default_target_name
 from pgaudit.resources import templates_dir
 
-FORMATS = ("md", "html", "json", "sarif")
+FORMATS = ("md", "html", "json", "sarif", "prom")
 
 _MD_SPECIAL = re.compile(r"([\\`*_<>|\[\]#~&{}!])")
 _LINE_START = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)")
@@ -78,11 +79,23 @@ def render(doc: Mapping[str, Any], fmt: str, specs: Mapping[str, CheckSpec] | No
     if fmt == "sarif":
         return json.dumps(sarif.build(doc, specs), indent=2, ensure_ascii=False,
                           default=str) + "\n"
+    if fmt == "prom":
+        from pgaudit.prometheus import metrics
+
+        history = doc.get("history") or {}
+        name = history.get("target_name") or default_target_name(doc.get("target") or {})
+        return metrics([(name, dict(doc), float(doc.get("duration_ms", 0)) / 1000)])
     if fmt not in ("md", "html"):
         raise PgauditError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     ctx = report_model.build(doc, specs, today)
     template = environment().get_template(f"report.{fmt}.j2")
     return template.render(ctx=ctx)
+
+
+def render_index(rows: list[dict[str, Any]], fmt: str) -> str:
+    """The index page of an ``audit --all`` run: one row per target."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return environment().get_template(f"index.{fmt}.j2").render(rows=rows, generated=stamp)
 
 
 def parse_formats(values: list[str] | None) -> list[str]:

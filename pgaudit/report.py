@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pgaudit.charts import trend_charts
 from pgaudit.checkfile import CheckSpec
 from pgaudit.errors import PgauditError
 from pgaudit.model import CHAPTERS, SECTIONS, AuditRun, Finding, Severity
@@ -202,6 +203,8 @@ class ReportContext:
     skipped_objects: list[tuple[str, str]]  # check id, object
     diff: dict[str, Any] | None
     duration_s: float
+    trends: list[str] = field(default_factory=list)  # inline SVG charts (escaped in charts.py)
+    history_runs: list[dict[str, Any]] = field(default_factory=list)
 
 
 def build(doc: Mapping[str, Any], specs: Mapping[str, CheckSpec] | None = None,
@@ -296,6 +299,9 @@ def build(doc: Mapping[str, Any], specs: Mapping[str, CheckSpec] | None = None,
         duration_s=round(run.duration_ms / 1000, 1),
     )
     ctx.assessment = _assessment(ctx, critical, optimization, ok_items, results)
+    history = run.extra.get("history") or {}
+    ctx.trends = trend_charts(history)
+    ctx.history_runs = list(history.get("runs") or [])[-10:]
     return ctx
 
 
@@ -584,8 +590,8 @@ def _datetime_text(stamp: str) -> str:
 
 def _diff(raw: Any) -> dict[str, Any] | None:
     """Normalise the history store's ``diff`` block: lists of short finding descriptions."""
-    if not raw or not isinstance(raw, Mapping):
-        return None
+    if not raw or not isinstance(raw, Mapping) or raw.get("previous_run") is None:
+        return None  # the first recorded run has nothing to compare with
     prev = raw.get("previous_run")
     if isinstance(prev, Mapping):
         prev_text = str(prev.get("generated_at") or prev.get("id") or json.dumps(prev, default=str))
@@ -606,6 +612,8 @@ def _diff(raw: Any) -> dict[str, Any] | None:
         return len(out), out
 
     new_n, new = items(raw.get("new"))
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    new.sort(key=lambda item: rank.get(item["severity"], 3))  # new 🔴 first
     res_n, res = items(raw.get("resolved"))
     per_n, per = items(raw.get("persisting"))
     return {"previous_run": prev_text, "new_count": new_n, "new": new[:TABLE_CAP],

@@ -1,0 +1,126 @@
+"""Nightly use from the command line: stores, --fail-on-new, --all over several targets, metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pgaudit.cli import app
+from tests.casefile import execute_script
+from tests.pgserver import create_database, drop_database, with_db
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def target(db: str) -> Iterator[str]:
+    execute_script(db, "drop schema public cascade; create schema public;"
+                       " create table public.keyed (id bigint primary key);")
+    yield db
+
+
+def _audit(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["audit", *args, "--checks", "table_without_primary_key"])
+    return result.exit_code, result.output
+
+
+def test_fail_on_new_gates_only_on_new_findings(target: str, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/h.db"
+    out = str(tmp_path / "r.json")
+    base = [target, "-f", "json", "-o", out, "--store", store, "--fail-on-new", "critical"]
+    execute_script(target, "create table public.legacy (x int);")
+    code, output = _audit(*base)
+    assert code == 0, output  # the first run has nothing to compare with
+    code, _ = _audit(*base)
+    assert code == 0  # the legacy critical persists: not new
+    execute_script(target, "create table public.fresh (x int);")
+    code, _ = _audit(*base)
+    assert code == 1
+    doc = json.loads(Path(out).read_text())
+    assert [f["object"] for f in doc["diff"]["new"]] == ["public.fresh"]
+    execute_script(target, "drop table public.fresh;")
+    code, _ = _audit(*base)
+    assert code == 0
+    doc = json.loads(Path(out).read_text())
+    assert [f["object"] for f in doc["diff"]["resolved"]] == ["public.fresh"]
+
+    listed = runner.invoke(app, ["history", "--store", store, "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    runs = json.loads(listed.output)
+    assert [r["new"] for r in runs] == [0, 0, 1, 0]
+    assert [r["resolved"] for r in runs] == [0, 0, 0, 1]
+    pruned = runner.invoke(app, ["history", "prune", "--keep", "90d", "--store", store])
+    assert pruned.exit_code == 0 and "removed 0" in pruned.output
+
+
+def test_fail_on_new_without_a_store_is_an_error(target: str, tmp_path: Path) -> None:
+    code, output = _audit(target, "-f", "json", "-o", str(tmp_path / "r.json"),
+                          "--fail-on-new", "critical")
+    assert code == 2 and "store" in output
+
+
+def test_markdown_with_a_store_shows_changes(target: str, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/h.db"
+    out = tmp_path / "r.md"
+    _audit(target, "-o", str(out), "--store", store, "--fail-on", "never")
+    execute_script(target, "create table public.newcomer (x int);")
+    _audit(target, "-o", str(out), "--store", store, "--fail-on", "never")
+    text = out.read_text()
+    assert "## Changes since the last audit" in text
+    assert "**1 new**" in text and "newcomer" in text
+
+
+@pytest.fixture
+def second_db(admin: str) -> Iterator[str]:
+    name = create_database(admin, "nightly2")
+    dsn = with_db(admin, name)
+    execute_script(dsn, "create table public.nokey (x int);")
+    yield dsn
+    drop_database(admin, name)
+
+
+def _toml_str(value: str) -> str:
+    return json.dumps(value)
+
+
+def test_all_targets_isolates_an_unreachable_one(
+    target: str, second_db: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "pgaudit.toml"
+    config.write_text(
+        "[[targets]]\nname = \"first\"\ndsn = " + _toml_str(target) + "\n\n"
+        "[[targets]]\nname = \"second\"\ndsn = " + _toml_str(second_db) + "\n\n"
+        "[[targets]]\nname = \"down\"\n"
+        "dsn = \"postgresql://auditor:${DOWN_PASSWORD}@127.0.0.1:1/x?connect_timeout=2\"\n"
+    )
+    out = tmp_path / "reports"
+    result = runner.invoke(
+        app,
+        ["audit", "--all", "--config", str(config), "--output", str(out), "--format",
+         "md,html,json,prom", "--store", f"sqlite:///{tmp_path}/h.db", "--jobs", "3",
+         "--checks", "table_without_primary_key"],
+        env={"DOWN_PASSWORD": "s3cret-pw"},
+    )
+    assert result.exit_code == 1, result.output  # second has a critical finding
+    assert "down" in result.output and "s3cret-pw" not in result.output
+    assert (out / "first" / "report.md").exists() and (out / "second" / "report.html").exists()
+    assert not (out / "down").exists()
+    index = (out / "index.md").read_text()
+    assert "could not run" in index and "s3cret-pw" not in index
+    prom = (out / "pgaudit.prom").read_text()
+    assert 'pgaudit_up{target="down"} 0' in prom
+    assert 'pgaudit_findings{target="second",check="table_without_primary_key",' \
+           'severity="critical"} 1' in prom
+
+
+def test_all_targets_unreachable_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "pgaudit.toml"
+    config.write_text("[[targets]]\nname = \"down\"\n"
+                      "dsn = \"postgresql://u@127.0.0.1:1/x?connect_timeout=2\"\n")
+    result = runner.invoke(app, ["audit", "--all", "--config", str(config),
+                                 "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2
