@@ -1,0 +1,194 @@
+/* pgaudit
+id = "sequence_near_exhaustion"
+title = "Sequences or sequence-fed integer columns close to their maximum"
+section = "7.1"
+severity = "critical"
+needs = ["catalog"]
+locks = true
+detects = "Sequences whose last value has used more than a share of their range, measured against the tighter of the sequence's own MAXVALUE and the type of every column it feeds (serial, identity and nextval() defaults): an integer column fed by a bigint sequence overflows at 2,147,483,647 whatever the sequence says. Critical over 75 %, warning over 50 % (params). Cycling sequences are skipped (they wrap instead of failing). Sequences the audit role may not read (no SELECT/USAGE: pg_sequences.last_value is NULL) get no verdict and are listed in the evidence."
+why = "When a sequence reaches its maximum, nextval() raises 'reached maximum value of sequence' and every INSERT into the table fails: a full write outage. When the column is narrower than the sequence, the INSERT fails with 'integer out of range' instead. Widening an integer column rewrites the whole table under an ACCESS EXCLUSIVE lock, which takes hours on a table that has used two billion ids: it must be planned long before the limit."
+example = "create table events (id serial primary key, payload jsonb);  -- int4 column, int4 sequence: stops at 2,147,483,647"
+fix = "alter table events alter column id type bigint;  -- rewrites the table\nalter sequence events_id_seq as bigint no maxvalue;"
+ignore_when = "The sequence deliberately has a small MAXVALUE (a bounded counter) and the application handles its exhaustion, or the table is being retired before the limit."
+references = ["https://www.postgresql.org/docs/current/sql-altersequence.html", "https://www.postgresql.org/docs/current/view-pg-sequences.html", "https://www.postgresql.org/docs/current/sql-altertable.html", "https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT"]
+ok = "Every sequence and sequence-fed column is below the warning share of its maximum"
+impact = "When the limit is hit every INSERT fails: a write outage that needs a table rewrite to fix."
+message = "{object}: {share_pct} % of the range used ({last_value} of {limit})"
+remediation = "Widen before the limit: ALTER TABLE ... ALTER COLUMN ... TYPE bigint rewrites the table (and its indexes) under an ACCESS EXCLUSIVE lock, so on a large table plan a maintenance window or migrate online (add a bigint column, backfill in batches, swap in a short transaction). Widen the referencing foreign-key columns too. ALTER SEQUENCE ... AS bigint is instant. Identity columns follow their column's type."
+
+[params]
+critical_share = 0.75
+warning_share = 0.5
+*/
+with seqs as (
+  select s.seqrelid, s.seqtypid, s.seqmin::numeric as seqmin, s.seqmax::numeric as seqmax,
+         s.seqincrement, c.relname, n.nspname,
+         has_sequence_privilege(s.seqrelid, 'SELECT,USAGE') as readable
+  from pg_catalog.pg_sequence s
+  join pg_catalog.pg_class c on c.oid = s.seqrelid
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = any(%(schemas)s::text[])
+    and not s.seqcycle
+    and s.seqrelid <> all(%(locked)s::oid[])
+    and not exists (
+      select 1 from pg_catalog.pg_depend d
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = s.seqrelid and d.deptype = 'e')
+), vals as (
+  -- pg_sequence_last_value is what pg_sequences.last_value shows: NULL when never called
+  select q.*,
+         case when q.readable then pg_catalog.pg_sequence_last_value(q.seqrelid::regclass)::numeric end
+           as last_value
+  from seqs q
+), unreadable as (
+  select count(*) as n,
+         coalesce(jsonb_agg(v.seqrelid::regclass::text order by v.seqrelid::regclass::text)
+                    filter (where v.ord <= 20), '[]') as names
+  from (select seqrelid, row_number() over (order by seqrelid::regclass::text) as ord
+        from vals where not readable) v
+), feeds as (
+  -- OWNED BY (serial, 'a') and identity ('i') dependencies on a column ...
+  select d.objid as seqrelid, d.refobjid as tbl, d.refobjsubid::int2 as attnum
+  from pg_catalog.pg_depend d
+  where d.classid = 'pg_catalog.pg_class'::regclass
+    and d.refclassid = 'pg_catalog.pg_class'::regclass
+    and d.deptype in ('a', 'i') and d.refobjsubid > 0
+    and d.objid in (select seqrelid from seqs)
+  union
+  -- ... and column defaults calling nextval() on it
+  select d.refobjid, ad.adrelid, ad.adnum
+  from pg_catalog.pg_depend d
+  join pg_catalog.pg_attrdef ad on ad.oid = d.objid
+  where d.classid = 'pg_catalog.pg_attrdef'::regclass
+    and d.refclassid = 'pg_catalog.pg_class'::regclass
+    and d.refobjid in (select seqrelid from seqs)
+), cols as (
+  select f.seqrelid, f.tbl, a.attnum, a.attname, a.atttypid, a.attidentity <> '' as is_identity,
+         case a.atttypid when 'pg_catalog.int2'::regtype then 32767::numeric
+                         when 'pg_catalog.int4'::regtype then 2147483647::numeric
+                         when 'pg_catalog.int8'::regtype then 9223372036854775807::numeric
+         end as colmax
+  from feeds f
+  join pg_catalog.pg_class t on t.oid = f.tbl
+  join pg_catalog.pg_attribute a on a.attrelid = f.tbl and a.attnum = f.attnum
+  where t.relkind in ('r', 'p')
+    and not t.relispartition          -- partitions and inheritance children repeat the parent's default
+    and a.attinhcount = 0 and not a.attisdropped
+), pairs as (
+  select v.*, c.tbl, c.attname, c.attnum, c.atttypid, coalesce(c.is_identity, false) as is_identity,
+         c.colmax,
+         case when v.seqincrement > 0 then least(v.seqmax, coalesce(c.colmax, v.seqmax))
+              else greatest(v.seqmin, coalesce(-c.colmax - 1, v.seqmin)) end as lim
+  from vals v
+  left join cols c on c.seqrelid = v.seqrelid
+  where v.readable
+), measured as (
+  select p.*,
+         case when p.last_value is null then 0
+              when p.seqincrement > 0 then (p.last_value - p.seqmin) / nullif(p.lim - p.seqmin, 0)
+              else (p.seqmax - p.last_value) / nullif(p.seqmax - p.lim, 0) end as share,
+         case when p.colmax is not null and
+                   ((p.seqincrement > 0 and p.colmax < p.seqmax) or
+                    (p.seqincrement < 0 and -p.colmax - 1 > p.seqmin))
+              then 'column' else 'sequence' end as limited_by
+  from pairs p
+), flagged as (
+  select m.*,
+         case when m.share > %(critical_share)s::numeric then 'critical'
+              when m.share > %(warning_share)s::numeric then 'warning' end as sev
+  from measured m
+), fk_cols as (
+  -- referencing columns that must be widened with the key (FKs once, at the parent)
+  select f.tbl, f.attnum,
+         string_agg(format('alter table %%s alter column %%I type bigint;  -- rewrites the table',
+                           con.conrelid::regclass, ra.attname),
+                    E'\n' order by con.conrelid::regclass::text, ra.attname) as sql,
+         jsonb_agg(con.conrelid::regclass::text || '.' || quote_ident(ra.attname)
+                   order by con.conrelid::regclass::text, ra.attname) as names
+  from (select distinct tbl, attnum from flagged where sev is not null and tbl is not null) f
+  join pg_catalog.pg_constraint con
+    on con.contype = 'f' and con.confrelid = f.tbl and con.conparentid = 0
+  cross join lateral unnest(con.confkey, con.conkey) k(refnum, colnum)
+  join pg_catalog.pg_attribute ra on ra.attrelid = con.conrelid and ra.attnum = k.colnum
+  where k.refnum = f.attnum
+    and ra.atttypid in ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype)
+  group by f.tbl, f.attnum
+), findings as (
+  select fl.*, fk.sql as fk_sql, fk.names as fk_names,
+         concat_ws(E'\n',
+           case when fl.atttypid in ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype)
+                then format('alter table %%s alter column %%I type bigint;  -- rewrites the table under an ACCESS EXCLUSIVE lock',
+                            fl.tbl::regclass, fl.attname) end,
+           fk.sql,
+           case when fl.is_identity then
+                  case when fl.seqincrement > 0 and fl.seqmax < 9223372036854775807::numeric
+                            and fl.atttypid = 'pg_catalog.int8'::regtype
+                       then format('alter table %%s alter column %%I set no maxvalue;', fl.tbl::regclass, fl.attname)
+                       when fl.seqincrement < 0 and fl.seqmin > -9223372036854775808::numeric
+                            and fl.atttypid = 'pg_catalog.int8'::regtype
+                       then format('alter table %%s alter column %%I set no minvalue;', fl.tbl::regclass, fl.attname)
+                  end
+                when fl.seqincrement > 0
+                     and (fl.seqtypid <> 'pg_catalog.int8'::regtype or fl.seqmax < 9223372036854775807::numeric)
+                then format('alter sequence %%s as bigint no maxvalue;', fl.seqrelid::regclass)
+                when fl.seqincrement < 0
+                     and (fl.seqtypid <> 'pg_catalog.int8'::regtype or fl.seqmin > -9223372036854775808::numeric)
+                then format('alter sequence %%s as bigint no minvalue;', fl.seqrelid::regclass)
+           end) as fix_sql
+  from flagged fl
+  left join fk_cols fk on fk.tbl = fl.tbl and fk.attnum = fl.attnum
+  where fl.sev is not null
+)
+select coalesce(f.tbl::regclass::text, f.seqrelid::regclass::text) as object,
+       case when f.tbl is null then 'sequence' else 'column' end as object_type,
+       case when f.tbl is null then null else array[f.attname::text] end as columns,
+       f.sev as severity,
+       format('%%s: %%s %%%% of the range used (last value %%s of %%s, limited by the %%s%%s); %%s values left',
+              coalesce(f.tbl::regclass::text || '.' || quote_ident(f.attname), f.seqrelid::regclass::text),
+              round(100 * f.share, 1), f.last_value, f.lim,
+              case f.limited_by when 'column' then format('column type %%s', f.atttypid::regtype)
+                                else format('sequence %%s (%%s)', f.seqrelid::regclass, f.seqtypid::regtype) end,
+              case when f.limited_by = 'column'
+                   then format(', while the sequence %%s goes up to %%s', f.seqrelid::regclass, f.seqmax) else '' end,
+              abs(f.lim - coalesce(f.last_value, f.seqmin))) as detail,
+       jsonb_build_object(
+         'sequence', f.seqrelid::regclass::text,
+         'sequence_type', f.seqtypid::regtype::text,
+         'last_value', f.last_value,
+         'limit', f.lim,
+         'sequence_max', case when f.seqincrement > 0 then f.seqmax else f.seqmin end,
+         'column_type', f.atttypid::regtype::text,
+         'identity', f.is_identity,
+         'limited_by', f.limited_by,
+         'share_pct', round(100 * f.share, 2),
+         'remaining', abs(f.lim - coalesce(f.last_value, f.seqmin)),
+         'thresholds', jsonb_build_object('warning', %(warning_share)s::numeric,
+                                          'critical', %(critical_share)s::numeric),
+         'referencing_columns', coalesce(f.fk_names, '[]'),
+         'unreadable_sequences', (select names from unreadable),
+         'unreadable_count', (select n from unreadable)) as evidence,
+       nullif(f.fix_sql, '') as remediation,
+       null::text as no_verdict
+from findings f
+union all
+-- no sequence could be read at all: no verdict rather than a vacuous pass
+select null, 'sequence', null, null, null, null, null,
+       format('the audit role has no SELECT/USAGE on any of the %%s sequences in scope (pg_sequences.last_value is NULL)',
+              (select n from unreadable))
+where (select n from unreadable) > 0 and not exists (select 1 from seqs where readable)
+union all
+select quote_ident(current_database()), 'database', null, 'ok',
+       format('All %%s readable sequence(s) are below %%s %%%% of their limit (highest: %%s at %%s %%%%)%%s',
+              (select count(distinct seqrelid) from measured),
+              round(100 * %(warning_share)s::numeric),
+              (select coalesce(tbl::regclass::text || '.' || quote_ident(attname), seqrelid::regclass::text)
+               from measured order by share desc, seqrelid limit 1),
+              (select round(100 * max(share), 2) from measured),
+              case when (select n from unreadable) > 0
+                   then format('; %%s sequence(s) not readable by the audit role: %%s',
+                               (select n from unreadable), (select names from unreadable)) else '' end),
+       jsonb_build_object('sequences', (select count(distinct seqrelid) from measured),
+                          'unreadable_sequences', (select names from unreadable),
+                          'unreadable_count', (select n from unreadable)),
+       null, null
+where not exists (select 1 from findings) and exists (select 1 from measured)
+order by 1, 3
