@@ -70,7 +70,10 @@ def install(major: str) -> Path:
     for path in (dist).rglob("*"):
         if path.is_file() and "/bin/" in str(path):
             path.chmod(0o755)
-    subprocess.run(["chmod", "-R", "a+rX", str(ROOT)], check=True)
+    # Only the binaries: a data folder must stay 0700 or the server refuses to start.
+    subprocess.run(["chmod", "-R", "a+rX", str(dist)], check=True)
+    for folder in (ROOT, home):
+        folder.chmod(folder.stat().st_mode | 0o755)
     return install(major)
 
 

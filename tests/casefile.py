@@ -46,6 +46,9 @@ class Case:
     assumptions: dict[str, Any] = field(default_factory=dict)
     allow_data: bool = True
     min_server_version: int = 13
+    # libraries the server must preload (shared_preload_libraries); elsewhere the case is
+    # skipped and a dedicated module runs it on such a server (tests/test_pg_stat_statements.py)
+    preload: list[str] = field(default_factory=list)
     expect_severity: dict[str, str] = field(default_factory=dict)
     expect_columns: dict[str, list[str]] = field(default_factory=dict)
     schemas: list[str] = field(default_factory=lambda: list(SCHEMAS))

@@ -26,6 +26,12 @@ def test_case(
 ) -> None:
     if server_major < case.min_server_version:
         pytest.skip(f"needs PostgreSQL {case.min_server_version}+")
+    if case.preload:
+        with psycopg.connect(db) as conn:
+            row = conn.execute("select current_setting('shared_preload_libraries')").fetchone()
+        loaded = {x.strip().strip('"') for x in str(row[0] if row else "").split(",")}
+        if missing := sorted(set(case.preload) - loaded):
+            pytest.skip(f"needs {missing} preloaded: see tests/test_pg_stat_statements.py")
     spec = specs[case.check]
     tokens = Tokens(db, schema, str(conninfo_to_dict(db)["dbname"]))
     reset_schema(db, schema)

@@ -1,0 +1,104 @@
+/* pgaudit
+id = "unused_index"
+title = "Indexes never scanned"
+section = "3.1"
+severity = "warning"
+needs = ["stats"]
+locks = true
+detects = "Valid, non-unique indexes with no index scan (idx_scan = 0) since the statistics were last reset, over a statistics window of at least min_stats_age_s; on PostgreSQL 16+ also indexes whose last scan (last_idx_scan) is older than idle_s (30 days). Never proposed: primary-key, unique and exclusion-constraint indexes (they enforce rules even when idx_scan stays 0). A partitioned index is reported once, with the scans and size of all its partitions."
+why = "An index nobody reads still costs on every INSERT, on every non-HOT UPDATE and in VACUUM, takes disk and WAL, and competes for shared buffers with the indexes that matter."
+example = "create index orders_note_idx on orders (note);  -- no query filters or sorts on note"
+fix = "drop index concurrently orders_note_idx;"
+ignore_when = "Reads are served by replicas (their scans are not counted on the primary), the index serves rare but critical jobs (month-end reports) outside the statistics window, or an index access method that does not count idx_scan (e.g. some extensions)."
+references = ["https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-INDEXES-VIEW", "https://www.postgresql.org/docs/current/sql-dropindex.html"]
+ok = "Every non-unique index was scanned in the statistics window"
+impact = "Write amplification, vacuum work and storage for an index no query uses."
+message = "{index} on {object} has not been scanned in {stats_age_days} days ({index_size})"
+remediation = "Confirm on every replica (pg_stat_user_indexes there) and across a full business cycle, then drop the index with DROP INDEX CONCURRENTLY; keep its definition (evidence) to re-create it. A partitioned index cannot be dropped concurrently: plain DROP INDEX briefly takes an ACCESS EXCLUSIVE lock on the parent and every partition."
+replica_note = "counters are per server: scans served by this standby are not seen on the primary and vice versa; an index unused here may be used on another node"
+[params]
+min_stats_age_s = 604800
+min_index_bytes = 1048576
+idle_s = 2592000
+*/
+with cand as (
+  select i.indexrelid, i.indrelid, ic.relkind as idx_kind
+  from pg_catalog.pg_index i
+  join pg_catalog.pg_class ic on ic.oid = i.indexrelid
+  join pg_catalog.pg_class tc on tc.oid = i.indrelid
+  join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
+  where nsp.nspname = any(%(schemas)s::text[])
+    and tc.relkind in ('r', 'p', 'm')
+    and not ic.relispartition
+    and i.indisvalid and not i.indisunique
+    and not exists (select 1 from pg_catalog.pg_constraint con
+                    where con.conindid = i.indexrelid and con.conrelid = i.indrelid
+                      and con.contype in ('p', 'u', 'x'))
+    and not exists (
+      select 1 from pg_catalog.pg_depend d
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e')
+    and tc.oid <> all(%(locked)s::oid[])
+    and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
+), usage as (
+  -- an index and, for a partitioned index, every partition's index
+  select c.indexrelid,
+         sum(s.idx_scan)::bigint as idx_scan,
+         sum(s.idx_tup_read)::bigint as idx_tup_read,
+         max((to_jsonb(s) ->> 'last_idx_scan')::timestamptz) as last_idx_scan,
+         count(s.indexrelid) as leaf_indexes,
+         array_agg(s.indexrelid order by s.indexrelid) as leaves
+  from cand c
+  cross join lateral (
+    select c.indexrelid as relid where c.idx_kind <> 'I'
+    union all
+    select t.relid from pg_catalog.pg_partition_tree(c.indexrelid) t
+    where c.idx_kind = 'I' and t.isleaf) leaf
+  join pg_catalog.pg_stat_all_indexes s on s.indexrelid = leaf.relid
+  group by c.indexrelid
+), unused as (
+  select c.*, u.idx_scan, u.idx_tup_read, u.last_idx_scan, u.leaves,
+         (select sum(pg_catalog.pg_relation_size(l)) from unnest(u.leaves) l)::bigint as bytes
+  from cand c join usage u on u.indexrelid = c.indexrelid
+  where (u.idx_scan = 0 and u.idx_tup_read = 0)
+     or u.last_idx_scan < now() - make_interval(secs => %(idle_s)s::float8)
+)
+select u.indrelid::regclass::text as object,
+       'index' as object_type,
+       u.indexrelid::regclass::text as index,
+       array(select a.attname::text
+             from pg_catalog.pg_index i
+             cross join lateral unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
+             join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+             where i.indexrelid = u.indexrelid and k.ord <= i.indnkeyatts
+             order by k.ord) as columns,
+       jsonb_build_object(
+         'idx_scan', u.idx_scan,
+         'last_idx_scan', u.last_idx_scan,
+         'index_bytes', u.bytes,
+         'index_size', pg_catalog.pg_size_pretty(u.bytes),
+         'stats_age_days', round((%(stats_age_s)s::float8 / 86400)::numeric, 1),
+         'stats_window_s', round(%(stats_age_s)s::numeric),
+         'table_writes', (select sum(coalesce(st.n_tup_ins, 0) + coalesce(st.n_tup_upd, 0)
+                                     + coalesce(st.n_tup_del, 0))
+                          from pg_catalog.pg_stat_all_tables st
+                          where st.relid in (select i.indrelid from pg_catalog.pg_index i
+                                             where i.indexrelid = any(u.leaves)))::bigint,
+         'definition', pg_catalog.pg_get_indexdef(u.indexrelid),
+         'partitioned', u.idx_kind = 'I') as evidence,
+       case when u.idx_scan > 0 then format(
+         '%%s on %%s has not been scanned since %%s (%%s scans before that; %%s)',
+         u.indexrelid::regclass, u.indrelid::regclass, u.last_idx_scan::timestamptz(0), u.idx_scan,
+         pg_catalog.pg_size_pretty(u.bytes)) end as detail,
+       case when u.idx_kind = 'I' then format('drop index %%s;', u.indexrelid::regclass)
+            else format('drop index concurrently %%s;', u.indexrelid::regclass)
+       end as remediation,
+       null::text as no_verdict
+from unused u
+where u.bytes >= %(min_index_bytes)s::bigint
+union all
+select null, null, null, null, null, null, null,
+       format('the statistics window is %%s; unused-index verdicts need at least %%s (stats_reset in pg_stat_database, or the server start)',
+              coalesce(justify_hours(make_interval(secs => round(%(stats_age_s)s::float8)))::text, 'unknown'),
+              justify_hours(make_interval(secs => %(min_stats_age_s)s::float8))::text)
+where %(stats_age_s)s::float8 is null or %(stats_age_s)s::float8 < %(min_stats_age_s)s::float8
+order by 1, 3
