@@ -33,6 +33,8 @@ with idx as (
     on con.conindid = i.indexrelid and con.conrelid = i.indrelid and con.contype in ('p', 'u', 'x')
   where nsp.nspname = any(%(schemas)s::text[])
     and tc.relkind in ('r', 'p', 'm')
+    -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
+    and i.indrelid <> all(%(locked)s::oid[])
     and i.indisvalid and i.indisready and i.indislive
     and not exists (
       select 1 from pg_catalog.pg_depend d

@@ -1,7 +1,7 @@
 /* pgaudit
 id = "migration_failed"
 title = "Failed, dirty or unfinished schema migration"
-section = "5.1"
+section = "5.2"
 severity = "critical"
 needs = ["data"]
 locks = true

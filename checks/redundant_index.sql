@@ -34,6 +34,8 @@ with idx as (
   join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
   where nsp.nspname = any(%(schemas)s::text[])
     and tc.relkind in ('r', 'p', 'm')
+    -- pg_get_indexdef/pg_get_expr open the table: never queue behind DDL on it
+    and i.indrelid <> all(%(locked)s::oid[])
     and i.indisvalid and i.indisready and i.indislive
     and not ic.relispartition
     and not exists (

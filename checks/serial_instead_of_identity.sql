@@ -37,6 +37,8 @@ with serials as (
     and exists (
       select 1 from pg_catalog.pg_attrdef ad
       where ad.adrelid = c.oid and ad.adnum = a.attnum
+        -- as a semi-join this scans every default: keep pg_get_expr off locked tables
+        and ad.adrelid <> all(%(locked)s::oid[])
         and pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) ~ '^nextval\(')
     and not exists (
       select 1 from pg_catalog.pg_depend e

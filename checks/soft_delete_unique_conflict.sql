@@ -36,6 +36,8 @@ with soft as (
   join pg_catalog.pg_type ty on ty.oid = a.atttypid
   where t.relkind in ('r', 'p') and not t.relispartition
     and nsp.nspname = any(%(schemas)s::text[])
+    -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
+    and t.oid <> all(%(locked)s::oid[])
     and a.attname = any(%(columns)s::text[])
     and not (a.attnotnull and ty.typcategory = 'D')     -- a NOT NULL deleted_at logs deletions
     and not (t.relname ~* %(history_table_pattern)s and exists (

@@ -30,6 +30,8 @@ with tbl as materialized (
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   where c.relkind in ('r', 'p') and not c.relispartition
     and n.nspname = any(%(schemas)s::text[])
+    -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
+    and c.oid <> all(%(locked)s::oid[])
     and lower(c.relname) !~ %(exclude_table_pattern)s
     and not exists (select 1 from pg_catalog.pg_depend d
                     where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid

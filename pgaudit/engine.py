@@ -254,7 +254,8 @@ class Engine:
         before = self.counter.count
         override = self.opts.overrides.get(spec.id)
         params = {**self.base_params(), **check_params(spec, override)}
-        skipped: list[str] = []
+        # A check that filters on %(locked)s leaves those relations out: say so in its result.
+        skipped: list[str] = list(self.locked_names) if "%(locked)s" in spec.sql else []
         try:
             with self.conn.transaction(), self.conn.cursor() as cur:
                 if override and override.statement_timeout is not None:

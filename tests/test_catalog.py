@@ -40,7 +40,8 @@ def test_catalogue_is_complete(specs: dict[str, CheckSpec]) -> None:
 
 def test_every_section_has_a_check(specs: dict[str, CheckSpec]) -> None:
     covered = {s.section for s in specs.values()}
-    assert covered >= set(SECTIONS) - {"4.1", "5.2"}, sorted(set(SECTIONS) - covered)
+    # 1.2 (normalization) holds design trade-offs the review discusses but no catalog defect.
+    assert covered >= set(SECTIONS) - {"1.2"}, sorted(set(SECTIONS) - covered)
 
 
 @pytest.mark.parametrize("check_id", sorted(CATALOGUE))
