@@ -116,7 +116,17 @@ with recursive fk as (
 )
 select p.root::regclass::text as object,
        'table' as object_type,
-       null as severity,
+       -- a one-level delete into the parent's own parts (invoices → invoice_lines) that sets
+       -- nothing null and is blocked by nothing is plain composition: a 🟢 line, not a review item
+       case when p.max_depth <= 1 and p.sets_null is null and p.blocks is null
+                 and not p.self_cascade
+                 and not exists (
+                   select 1 from edge e
+                   join pg_catalog.pg_class pc on pc.oid = e.parent
+                   join pg_catalog.pg_class cc on cc.oid = e.child
+                   where e.parent = p.root and e.act = 'c'
+                     and cc.relname not like regexp_replace(pc.relname, '(ies|es|s)$', '') || '%%')
+            then 'ok' end as severity,
        jsonb_build_object(
          'n_cascade', coalesce(jsonb_array_length(p.cascades), 0),
          'n_set_null', coalesce(jsonb_array_length(p.sets_null), 0),

@@ -22,6 +22,8 @@ remediation = "Create a partial unique index on the same key restricted to live 
 [params]
 columns = ["deleted_at", "is_deleted", "archived_at", "discarded_at", "deleted", "removed_at"]
 history_table_pattern = "(_versions?|_history|_histories|_audits?|_logs?|_snapshots?)$"
+# keys that must stay unique across deleted rows too (a replayed request must still collide)
+global_key_pattern = "(idempotency|request_id|dedup|nonce)"
 */
 with soft as (
   select t.oid, t.relname, t.relkind, a.attnum, a.attname, a.atttypid, a.attnotnull, ty.typcategory,
@@ -63,6 +65,10 @@ with soft as (
   left join pg_catalog.pg_constraint con on con.conindid = i.indexrelid and con.conrelid = s.oid
                                         and con.contype = 'u'
   where i.indisunique and not i.indisprimary and i.indisvalid
+    -- idempotency and request keys are unique over every row on purpose
+    and not exists (select 1 from unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) k(attnum)
+                    join pg_catalog.pg_attribute ka on ka.attrelid = s.oid and ka.attnum = k.attnum
+                    where ka.attname ~* %(global_key_pattern)s)
     -- a key containing the whole primary key never collides
     and not exists (select 1 from pg_catalog.pg_constraint pk
                     where pk.conrelid = s.oid and pk.contype = 'p'

@@ -53,6 +53,9 @@ class Case:
     expect_columns: dict[str, list[str]] = field(default_factory=dict)
     schemas: list[str] = field(default_factory=lambda: list(SCHEMAS))
     history: dict[str, Any] = field(default_factory=dict)
+    # A check that fires only with a live concurrent session names the test module that
+    # exercises its firing; the case file then holds its look-alikes.
+    fires_in: str = ""
 
 
 def load_cases() -> list[Case]:

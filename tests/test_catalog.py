@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pgaudit.checkfile import CheckSpec
@@ -54,8 +56,13 @@ def test_check_is_documented_and_tested(check_id: str, specs: dict[str, CheckSpe
     assert spec.references, f"{check_id}: no references"
     assert spec.ok.strip() and spec.impact.strip()
     cases = [c for c in CASES if c.check == check_id]
-    assert any(c.expect for c in cases), f"{check_id}: no case where the check fires"
-    assert len(cases) >= 2, f"{check_id}: needs a planted case and a look-alike"
+    fires_elsewhere = [c.fires_in for c in cases if c.fires_in]
+    for module in fires_elsewhere:
+        text = (Path(__file__).parent / module).read_text(encoding="utf-8")
+        assert check_id in text, f"{check_id}: {module} does not exercise it"
+    assert any(c.expect for c in cases) or fires_elsewhere, f"{check_id}: no firing case"
+    needed = 1 if fires_elsewhere else 2
+    assert len(cases) >= needed, f"{check_id}: needs a planted case and a look-alike"
 
 
 def test_every_check_runs_on_an_empty_database(db: str, specs: dict[str, CheckSpec]) -> None:

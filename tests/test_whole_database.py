@@ -38,6 +38,8 @@ NOT_PLANTABLE = {
     "unused_index": "needs a statistics window of days",
     "unused_table": "needs a statistics window of days",
     "seq_scan_heavy_table": "needs a statistics window",
+    "dead_tuples_accumulating": "needs an hour of statistics (its case file lowers the window)",
+    "hot_row_contention": "needs an hour of statistics (its case file lowers the window)",
     "xid_wraparound_risk": "needs two billion transactions",
     "connection_usage": "needs the server near max_connections",
     "superuser_roles": "cluster-wide; covered by its case file",
@@ -98,11 +100,12 @@ def test_planted_sql_is_up_to_date() -> None:
 def test_clean_schema_reports_only_well_designed(clean_run: AuditRun) -> None:
     errors = {c.id: c.reason for c in clean_run.checks if c.status == "error"}
     assert not errors, errors
+    # object_type "setting": the server's own configuration (this test server runs autovacuum off)
     bad = sorted(
         {
             (f.check, f.object, f.severity)
             for f in clean_run.findings
-            if f.severity != "ok" and f.check not in SERVER_LEVEL
+            if f.severity != "ok" and f.check not in SERVER_LEVEL and f.object_type != "setting"
         }
     )
     assert not bad, bad

@@ -210,15 +210,15 @@ analyze;
 -- defect: archiving_candidate
 -- archiving_candidate: a 1.05-million-row log (just over the default min_rows) whose rows are mostly (about
 -- 80 %) older than a year; the check reads only pg_stats, the fixture's ANALYZE fills it
-create table public.s7_activity_log (
+create table public.s7_page_views (
   id bigint generated always as identity primary key,
   created_at timestamptz not null,
   kind smallint not null
 );
-insert into public.s7_activity_log (created_at, kind)
+insert into public.s7_page_views (created_at, kind)
   select now() - interval '4 years' + g * interval '120 seconds', (g % 5)::smallint
   from generate_series(1, 850000) g;
-insert into public.s7_activity_log (created_at, kind)
+insert into public.s7_page_views (created_at, kind)
   select now() - g * interval '2 minutes', 1 from generate_series(1, 200000) g;
 
 -- defect: audit_columns_missing
@@ -239,6 +239,9 @@ create table public.s6_wallet_balances (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
+-- In planted.sql it follows clean.sql, whose trigger-fed audit_logs table is removed here.
+drop table if exists public.audit_logs;
+drop function if exists public.audit_row_change() cascade;
 
 -- defect: autovacuum_disabled
 -- autovacuum_disabled: autovacuum switched off on a table (left over from a bulk load)
@@ -427,16 +430,16 @@ create table public.s1_webhook_deliveries (
 -- defect: large_table_not_partitioned
 -- large_table_not_partitioned: an append-only, time-keyed log that is the largest table of the database
 -- (200k rows: an info finding with the default thresholds; past 10 M rows or 1 GB it is a warning)
-create table ltp_activity_log (
+create table ltp_click_events (
   id bigint generated always as identity primary key,
   actor text not null,
   action text not null,
   created_at timestamptz not null default now()
 );
-insert into ltp_activity_log (actor, action, created_at)
+insert into ltp_click_events (actor, action, created_at)
 select 'user' || (g % 1000), 'login', now() - make_interval(secs => g)
 from generate_series(1, 200000) g;
-analyze ltp_activity_log;
+analyze ltp_click_events;
 
 -- defect: lock_timeout_not_set
 -- lock_timeout_not_set: the database switches lock_timeout off (0 = wait for locks forever) for every session
@@ -461,6 +464,8 @@ insert into public.databasechangeloglock values (1, true, localtimestamp - inter
 -- looks like a history table (no migration tool's signature columns); the check fires when the
 -- database it is planted into has no real history table (migration_failed's snippet adds one).
 create table public.s45_schema_notes (id bigint generated always as identity primary key, note text not null);
+-- In planted.sql it follows clean.sql, whose schema_migrations table is removed here.
+drop table if exists public.schema_migrations;
 
 -- defect: missing_foreign_key
 -- missing_foreign_key: id columns named after other tables' keys with no foreign key constraint
@@ -708,6 +713,19 @@ analyze bloat_jobs;
 -- planted by a schema script of reasonable size (see tests/cases/table_growth.toml). The table
 -- the case file grows:
 create table public.s7_growth_events (id bigint generated always as identity primary key, payload text);
+
+-- defect: table_without_primary_key
+-- table_without_primary_key: an import staging table nobody gave a key (and a partitioned
+-- one, reported once at its parent).
+create table public.pk_import_rows (source text not null, payload jsonb not null,
+                                    created_at timestamptz not null default now(),
+                                    updated_at timestamptz not null default now());
+create table public.pk_readings (sensor text not null, at timestamptz not null,
+                                 created_at timestamptz not null default now(),
+                                 updated_at timestamptz not null default now())
+  partition by range (at);
+create table public.pk_readings_2025 partition of public.pk_readings
+  for values from ('2025-01-01') to ('2026-01-01');
 
 -- defect: timestamp_without_time_zone
 -- timestamp_without_time_zone: an instant stored without its zone

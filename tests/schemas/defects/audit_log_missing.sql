@@ -7,3 +7,6 @@ create table public.s6_wallet_balances (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
+-- In planted.sql it follows clean.sql, whose trigger-fed audit_logs table is removed here.
+drop table if exists public.audit_logs;
+drop function if exists public.audit_row_change() cascade;
