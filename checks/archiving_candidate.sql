@@ -3,6 +3,7 @@ id = "archiving_candidate"
 title = "Large tables holding mostly old rows (archiving candidates)"
 section = "7.2"
 severity = "info"
+raise_when = { cost_optimized = "warning" }  # storage paid for and never read weighs more
 needs = ["column_stats"]
 locks = true
 detects = "Large tables (at least min_rows estimated rows or min_bytes on disk) whose creation-time column (a timestamp or date column named like the time_column_patterns LIKE patterns, first match by pattern order) has most of its rows older than cutoff (default 1 year), read from pg_stats alone: the most-common-value frequencies plus the share of histogram_bounds before the cutoff. No table is scanned. Tables named like an archive (archive_name_patterns) are skipped, and so are partitioned tables and their partitions: there, archiving is detaching old partitions."

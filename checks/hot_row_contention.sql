@@ -3,6 +3,7 @@ id = "hot_row_contention"
 title = "Small tables updated far more often than they have rows"
 section = "3.3"
 severity = "warning"
+raise_when = { high_traffic = "critical" }  # the review rates hot rows critical under high traffic
 needs = ["stats"]
 detects = "Tables with at most max_rows rows that received at least min_updates row updates since the statistics reset, at least min_updates_per_row per row: counters, balances, credits, sequence-like and 'last seen' rows that every request updates. Partitions are summed into their partitioned table."
 why = "Every update of a row takes its row lock until the transaction commits; when many sessions update the same few rows they queue behind each other, so throughput is capped by the lock-hold time and deadlocks appear. Each update also leaves a dead version on a tiny table, whose pages and index then bloat between vacuums."

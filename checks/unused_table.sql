@@ -3,6 +3,7 @@ id = "unused_table"
 title = "Tables never read since the statistics reset"
 section = "7.3"
 severity = "info"
+raise_when = { cost_optimized = "warning" }  # storage paid for and never read weighs more
 needs = ["stats"]
 locks = true
 detects = "Tables with no index scan and no sequential scan beyond the ones index builds make (idx_scan = 0 and seq_scan no more than the number of indexes in pg_stat_user_tables: CREATE INDEX, a PRIMARY KEY or pg_restore each scan the heap once) over a statistics window of at least min_stats_age_s (default 7 days; no verdict before). A partitioned table is judged once, at its parent, with the scans, writes and size summed over all its partitions; partitions are never reported individually. Reads made by foreign-key checks count as index scans, so a referenced lookup table is not reported. Filed under 7.3 (cost): the finding is storage, backup and vacuum work spent on data nobody reads."
