@@ -24,6 +24,7 @@ from pgaudit.errors import PgauditError
 from pgaudit.model import CHAPTERS, SECTIONS, AuditRun, Finding, Severity
 
 SQL_CAP = 30  # remediation statements shown per finding group
+SPLIT_MAX = 5  # up to this many objects with one defect get a numbered finding each
 TABLE_CAP = 50  # evidence rows shown per finding group
 EVIDENCE_COLUMNS = 6
 
@@ -79,6 +80,18 @@ class Group:
     def object_label(self) -> str:
         f = self.findings[0]
         return f"{f.object} ({f.index})" if f.index else f.object
+
+    @property
+    def one_object(self) -> bool:
+        """Several findings on the same object (columns of one table): headed by that object."""
+        return not self.single and len({f.object for f in self.findings}) == 1
+
+    @property
+    def count_label(self) -> str:
+        if self.one_object:
+            noun = "columns" if all(f.columns for f in self.findings) else "findings"
+            return f"{self.findings[0].object} ({self.count} {noun})"
+        return f"{self.count} objects"
 
     @property
     def objects_preview(self) -> str:
@@ -340,9 +353,18 @@ def _fill(sub: Subsection, findings: list[Finding], specs: Mapping[str, CheckSpe
             grouped.setdefault((f.check, f.severity), []).append(f)
     order = sorted(grouped.items(), key=lambda kv: (-Severity(kv[0][1]).rank,
                                                    -len(kv[1]), kv[0][0]))
-    for n, ((check, severity), members) in enumerate(order, start=1):
-        group = _group(f"{sub.key}.{n}", check, severity, members, specs.get(check))
-        (sub.critical if severity == "critical" else sub.optimization).append(group)
+    n = 0
+    for (check, severity), members in order:
+        # A few objects: one numbered finding each, as a reviewer writes them (2.1.1 on
+        # generated_images, 2.1.2 on user_businesses); many: one finding with a table.
+        by_object: dict[str, list[Finding]] = {}
+        for f in members:
+            by_object.setdefault(f.object, []).append(f)
+        parts = list(by_object.values()) if len(by_object) <= SPLIT_MAX else [members]
+        for part in parts:
+            n += 1
+            group = _group(f"{sub.key}.{n}", check, severity, part, specs.get(check))
+            (sub.critical if severity == "critical" else sub.optimization).append(group)
 
 
 def _group(number: str, check: str, severity: str, members: list[Finding],

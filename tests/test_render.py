@@ -128,7 +128,7 @@ def test_markdown_has_the_reviews_skeleton(doc, frozen_specs):
     text = render.render(doc, "md", frozen_specs)
     for heading in [
         "## Executive Summary", "### Overall Assessment", "- **🔴 Critical Issues:** 2 items",
-        "- **🟡 Optimization Opportunities:** 6 items", "- **🟢 Well-Designed:**",
+        "- **🟡 Optimization Opportunities:** 9 items", "- **🟢 Well-Designed:**",
         "## 1. Schema Design", "### 1.1 Table Structure & Naming", "#### 🟢 Well-Designed",
         "#### 🔴 Critical Issues", "#### 🟡 Optimization Opportunities",
         "## 7. Scalability & Cost Optimization",
