@@ -124,3 +124,26 @@ def test_all_targets_unreachable_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", "--all", "--config", str(config),
                                  "--output", str(tmp_path / "o")])
     assert result.exit_code == 2
+
+
+def test_schema_drift_and_trends_use_the_previous_run(target: str, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/h.db"
+    args = ["audit", target, "--store", store, "--fail-on", "never",
+            "--checks", "schema_drift,table_growth,table_without_primary_key"]
+    execute_script(target, "create table public.gone (id int primary key);")
+    first = runner.invoke(app, [*args, "-f", "json", "-o", str(tmp_path / "1.json")])
+    assert first.exit_code == 0, first.output
+    doc = json.loads((tmp_path / "1.json").read_text())
+    assert {c["id"]: c["status"] for c in doc["checks"]}["schema_drift"] == "skipped"
+    execute_script(target, "drop table public.gone; alter table public.keyed add column note text;"
+                           " create table public.added (id int primary key);")
+    second = runner.invoke(app, [*args, "-f", "json,html", "-o", str(tmp_path / "2")])
+    assert second.exit_code == 0, second.output
+    doc = json.loads((tmp_path / "2.json").read_text())
+    drift = {(f["object"], f["evidence"].get("change")) for f in doc["findings"]
+             if f["check"] == "schema_drift"}
+    assert ("public.gone", "dropped") in drift
+    assert ("public.keyed", "altered") in drift
+    assert ("public.added", "added") in drift
+    html = (tmp_path / "2.html").read_text()
+    assert '<svg class="chart"' in html and "Findings per audit" in html

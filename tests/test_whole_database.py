@@ -120,3 +120,22 @@ def test_planted_schema_fires_every_check(
     fired = {f.check for f in planted_run.findings if f.severity != "ok"}
     silent = sorted(set(specs) - fired - set(NOT_PLANTABLE))
     assert not silent, f"checks that did not fire on planted.sql: {silent}"
+
+
+def test_both_render_to_markdown_and_html(
+    clean_run: AuditRun, planted_run: AuditRun, specs: dict[str, CheckSpec]
+) -> None:
+    from markupsafe import escape
+
+    from pgaudit.render import render
+
+    clean_md = render(clean_run.to_dict(), "md", specs)
+    assert clean_md.count("✅") >= 30
+    planted_doc = planted_run.to_dict()
+    planted_md = render(planted_doc, "md", specs)
+    planted_html = render(planted_doc, "html", specs)
+    fired = {f["check"] for f in planted_doc["findings"] if f["severity"] != "ok"}
+    for check in fired:
+        assert specs[check].title.replace("_", "\\_") in planted_md, check
+        assert str(escape(specs[check].title)) in planted_html, check
+    assert render(clean_run.to_dict(), "html", specs).lower().startswith("<!doctype html>")
