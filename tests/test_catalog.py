@@ -77,3 +77,14 @@ def test_statement_count_is_fixed_per_check(db: str, specs: dict[str, CheckSpec]
     run = audit(db, list(specs.values()), AuditOptions())
     for c in run.checks:
         assert c.statements <= 4, f"{c.id} sent {c.statements} statements"
+
+
+def test_generated_docs_are_up_to_date() -> None:
+    """README's check table and docs/checks.md come from the check files."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, str(root / "scripts" / "gen_docs.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
