@@ -6,11 +6,13 @@ PgBouncer and other poolers drop startup options silently.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from pgaudit.dsn import display, redact_text
@@ -75,19 +77,38 @@ class ServerFacts:
 
 def connect(dsn: str, options: SessionOptions | None = None) -> psycopg.Connection[dict[str, Any]]:
     options = options or SessionOptions()
+    given: dict[str, Any] = {}
     try:
+        # a connect_timeout in the DSN (or PGCONNECT_TIMEOUT) wins over the default
+        given = conninfo_to_dict(dsn) if dsn else {}
+        own = "connect_timeout" in given or os.environ.get("PGCONNECT_TIMEOUT")
         conn = psycopg.connect(
             dsn,
-            connect_timeout=options.connect_timeout_s,
+            connect_timeout=None if own else options.connect_timeout_s,  # None: not passed
             application_name=options.application_name,
             autocommit=True,
             row_factory=dict_row,
         )
     except psycopg.OperationalError as exc:
-        raise PgauditError(f"cannot connect: {_first_line(exc)}") from None
+        message = _not_postgres(_first_line(exc))
+        if "timeout expired" in message and given.get("host"):  # psycopg's own: says no host
+            message += f" ({display(given)})"
+        raise PgauditError(f"cannot connect: {message}") from None
     except psycopg.Error as exc:
         raise PgauditError(f"cannot connect: {_first_line(exc)}") from None
     return conn
+
+
+# libpq's words when the peer answers, but not in the PostgreSQL protocol (HTTP, SSH, …)
+_PROTOCOL_MISMATCH = re.compile(
+    r"invalid response to (?:SSL|GSSAPI) negotiation|expected authentication request from server"
+    r"|unexpected message from server during startup|received invalid protocol negotiation")
+
+
+def _not_postgres(message: str) -> str:
+    if _PROTOCOL_MISMATCH.search(message):
+        return f"{message} (not a PostgreSQL server? check the host and port)"
+    return message
 
 
 _ATTEMPT = re.compile(r'connection to server (?:at|on) (?P<where>.+?) failed:\s*', re.S)
