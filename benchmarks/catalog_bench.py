@@ -3,11 +3,15 @@
     python benchmarks/catalog_bench.py --sizes 500 5000 50000 --repeat 3 [--dsn DSN]
 
 For each size it builds (once; idempotent) a database ``pgaudit_bench_<size>`` holding about
-that many relations: tables spread over many schemas, each with a primary key, a foreign key to
-the previous table and an index on it, a few rows; plus partitioned tables with hundreds of
-partitions. Then it alternates a full ``pgaudit audit`` (a subprocess, JSON output) with a raw
-``COPY (SELECT * FROM <catalog>) TO STDOUT`` of the relevant catalogs through psql, and prints
-medians, their ratio, the statements the audit sent and the audit's peak memory.
+that many relations: tables spread over schemas of 100 tables, each with a primary key, a
+foreign key to the previous table and an index on it, 20 rows in every tenth table; plus
+partitioned tables of 200 partitions each (a few rows per partition), about 8% of the
+relations. Then, after one untimed warm-up of each, it alternates a full ``pgaudit audit`` (a
+subprocess: Python start-up, imports and JSON rendering are part of its cost) with a raw read
+of every catalog and statistics view the checks read: one psql session running
+``COPY (SELECT * FROM <catalog>) TO STDOUT`` for each (``RAW_CATALOGS``). It prints medians,
+their ratio, the statements the audit sent (every ``execute`` on the wire, counted in the audit
+process; the engine's own count excludes the fixed session set-up) and the audit's peak RSS.
 """
 
 from __future__ import annotations
@@ -24,21 +28,37 @@ import time
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+# Every catalog and statistics view a check reads (grep -o 'pg_catalog\.pg_[a-z_]*' checks/*.sql),
+# functions and one-row views left out.
 RAW_CATALOGS = [
     "pg_catalog.pg_class",
     "pg_catalog.pg_attribute",
-    "pg_catalog.pg_index",
-    "pg_catalog.pg_constraint",
     "pg_catalog.pg_namespace",
     "pg_catalog.pg_depend",
+    "pg_catalog.pg_constraint",
+    "pg_catalog.pg_index",
+    "pg_catalog.pg_type",
+    "pg_catalog.pg_attrdef",
     "pg_catalog.pg_inherits",
+    "pg_catalog.pg_partitioned_table",
+    "pg_catalog.pg_sequence",
+    "pg_catalog.pg_proc",
+    "pg_catalog.pg_trigger",
+    "pg_catalog.pg_policy",
+    "pg_catalog.pg_enum",
+    "pg_catalog.pg_extension",
+    "pg_catalog.pg_roles",
+    "pg_catalog.pg_database",
+    "pg_catalog.pg_settings",
     "pg_catalog.pg_stats",
-    "pg_catalog.pg_stat_user_tables",
-    "pg_catalog.pg_stat_user_indexes",
-    "pg_catalog.pg_statio_user_tables",
+    "pg_catalog.pg_stat_all_tables",
+    "pg_catalog.pg_stat_all_indexes",
+    "pg_catalog.pg_stat_activity",
+    "pg_catalog.pg_stat_database",
 ]
 TABLES_PER_SCHEMA = 100
-PARTITIONED = 4  # partitioned tables per 10,000 relations, 100 partitions each
+PARTITIONS = 200  # partitions per partitioned table
+PARTITION_SHARE = 0.08  # share of the relations that are partitions (and their primary keys)
 
 
 def _dsn(base: str, db: str) -> str:
@@ -61,9 +81,11 @@ def build(base: str, size: int) -> str:
             conn.execute(f'drop database "{db}" with (force)')
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'create database "{db}"')
-    # A table here is 4 relations (heap, pkey, fk index, sequence-less identity needs none).
-    n_parts = max(1, size // 10_000) * PARTITIONED
-    part_rel = n_parts * 100 * 2
+    # A table is 3 relations outside pg_toast (heap, primary key, foreign key index); a
+    # partition is 2 (heap, primary key). Small sizes get one partitioned table, fewer partitions.
+    n_parted = max(1, round(size * PARTITION_SHARE / (2 * PARTITIONS)))
+    per_parent = min(PARTITIONS, max(10, int(size * PARTITION_SHARE / 2)))
+    part_rel = n_parted * per_parent * 2
     n_tables = max(10, (size - part_rel) // 3)
     started = time.monotonic()
     with psycopg.connect(_dsn(base, db), autocommit=True) as conn:
@@ -84,16 +106,20 @@ def build(base: str, size: int) -> str:
                         "select g, md5(g::text) from generate_series(1, 20) g"
                     )
             conn.execute("; ".join(stmts))
-        for p in range(n_parts):
+        for p in range(n_parted):
             stmts = [
                 f"create table public.events_{p} (id bigint, created_at timestamptz not null,"
                 f" primary key (id, created_at)) partition by range (created_at)"
             ]
-            for m in range(100):
+            for m in range(per_parent):
                 stmts.append(
                     f"create table public.events_{p}_{m} partition of public.events_{p} for values"
                     f" from ('2020-01-01'::date + {m * 7}) to ('2020-01-01'::date + {(m + 1) * 7})"
                 )
+            stmts.append(  # three rows per weekly partition
+                f"insert into public.events_{p} (id, created_at) select g, '2020-01-01'::date"
+                f" + (g * 7 / 3) from generate_series(0, {per_parent * 3 - 1}) g"
+            )
             conn.execute("; ".join(stmts))
         conn.execute("analyze")
         conn.execute("create table public.bench_complete (built_at timestamptz default now())")
@@ -109,37 +135,51 @@ def build(base: str, size: int) -> str:
 
 
 def raw_read(dsn: str) -> float:
-    started = time.perf_counter()
+    """One psql session (like the audit's one connection) copying every catalog out."""
+    args = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn]
     for catalog in RAW_CATALOGS:
-        subprocess.run(
-            ["psql", "-X", "-q", "-d", dsn, "-c", f"copy (select * from {catalog}) to stdout"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        args += ["-c", f"copy (select * from {catalog}) to stdout"]
+    started = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
-def audit(dsn: str, out: str) -> tuple[float, int, float]:
-    """Wall seconds, statements sent, peak RSS in MB of the pgaudit process."""
-    code = (
-        "import resource, runpy, sys;"
-        "sys.argv = ['pgaudit', 'audit', sys.argv[1], '--format', 'json', '--output', sys.argv[2],"
-        " '--fail-on', 'never'];"
-        "from pgaudit.cli import main\n"
-        "try:\n main()\n"
-        "except SystemExit as e:\n"
-        " print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-        " raise"
-    )
+# Runs the CLI in a fresh interpreter, counting every statement psycopg sends (Cursor.execute
+# also carries Connection.execute) and printing "<statements> <peak RSS KiB>" last on stderr.
+_AUDIT_CODE = """
+import resource, sys
+import psycopg
+sent = 0
+_execute = psycopg.Cursor.execute
+def execute(self, *args, **kwargs):
+    global sent
+    sent += 1
+    return _execute(self, *args, **kwargs)
+psycopg.Cursor.execute = execute
+sys.argv = ['pgaudit', 'audit', sys.argv[1], '--format', 'json', '--output', sys.argv[2],
+            '--fail-on', 'never']
+from pgaudit.cli import main
+try:
+    main()
+finally:
+    print(sent, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def audit(dsn: str, out: str) -> tuple[float, int, int, float, dict[str, float]]:
+    """Wall seconds, statements on the wire, the engine's count, peak RSS MB, ms per check."""
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code, dsn, out], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _AUDIT_CODE, dsn, out], capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"audit failed: {proc.stderr.strip()[-500:]}")
-    peak_kb = int(proc.stderr.strip().splitlines()[-1])
+    sent, peak_kb = (int(x) for x in proc.stderr.strip().splitlines()[-1].split())
     with open(out, encoding="utf-8") as fh:
         doc = json.load(fh)
-    return elapsed, int(doc["scope"]["statements"]), peak_kb / 1024
+    per_check = {c["id"]: c["duration_ms"] or 0.0 for c in doc["checks"]}
+    return elapsed, sent, int(doc["scope"]["statements"]), peak_kb / 1024, per_check
 
 
 def main() -> int:
@@ -152,6 +192,7 @@ def main() -> int:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 5000, 50000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--top", type=int, default=10, help="slowest checks listed per database")
     parser.add_argument(
         "--extra-dsn",
         nargs="*",
@@ -161,28 +202,49 @@ def main() -> int:
     args = parser.parse_args()
     targets = [(f"synthetic {s}", build(args.dsn, s)) for s in args.sizes]
     targets += [(d, d) for d in args.extra_dsn]
-    print(
-        "| database | relations | audit median s | raw read median s | ratio | statements |"
-        " peak MB |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    rows, tops = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for label, dsn in targets:
             with psycopg.connect(dsn) as conn:
-                rels = conn.execute("select count(*) from pg_class").fetchone()
-            audits, raws, stmts, peaks = [], [], set(), []
+                rels = conn.execute(
+                    "select count(*) filter (where n.nspname !~ '^pg_'"
+                    "   and n.nspname <> 'information_schema'), count(*)"
+                    " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                ).fetchone() or (0, 0)
+            audit(dsn, f"{tmp}/run.json")  # warm-up: OS cache, same as the raw read's
+            raw_read(dsn)
+            audits, raws, sent, engine, peaks = [], [], set(), set(), []
+            checks: dict[str, list[float]] = {}
             for _ in range(args.repeat):
-                a, n, mem = audit(dsn, f"{tmp}/run.json")
+                a, n_sent, n_engine, mem, per_check = audit(dsn, f"{tmp}/run.json")
                 audits.append(a)
-                stmts.add(n)
+                sent.add(n_sent)
+                engine.add(n_engine)
                 peaks.append(mem)
+                for cid, ms in per_check.items():
+                    checks.setdefault(cid, []).append(ms)
                 raws.append(raw_read(dsn))
             am, rm = statistics.median(audits), statistics.median(raws)
-            print(
-                f"| {label} | {rels[0] if rels else '?'} | {am:.2f} | {rm:.2f} | {am / rm:.2f} |"
-                f" {'/'.join(str(s) for s in sorted(stmts))} | {max(peaks):.0f} |",
-                flush=True,
+            in_checks = sum(statistics.median(v) for v in checks.values()) / 1000
+            rows.append(
+                f"| {label} | {rels[0]} | {rels[1]} | {am:.2f} | {in_checks:.2f} | {rm:.2f} |"
+                f" {am / rm:.2f} | {'/'.join(map(str, sorted(sent)))}"
+                f" ({'/'.join(map(str, sorted(engine)))}) | {max(peaks):.0f} |"
             )
+            slowest = sorted(checks.items(), key=lambda kv: -statistics.median(kv[1]))
+            tops.append(
+                f"{label}: "
+                + ", ".join(f"{c} {statistics.median(v):.0f}" for c, v in slowest[: args.top])
+            )
+            print(rows[-1], file=sys.stderr, flush=True)
+    print(
+        "| database | relations | pg_class rows | audit median s | in checks s | raw read median s"
+        " | ratio | statements (engine) | peak MB |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    print("\nslowest checks, median ms:")
+    print("\n".join(tops))
     return 0
 
 

@@ -47,8 +47,11 @@ with ext as (
                 coalesce(k.conrelid::regclass::text, k.contypid::regtype::text)),
          'constraint', k.contype::text || ':' || pg_catalog.pg_get_constraintdef(k.oid)
   from pg_catalog.pg_constraint k
-  where (k.conrelid in (select oid from rel) and k.conparentid = 0)
-     or (k.contypid <> 0 and k.connamespace in (select oid from nsp))
+  where ((k.conrelid in (select oid from rel) and k.conparentid = 0)
+      or (k.contypid <> 0 and k.connamespace in (select oid from nsp)))
+    -- NOT NULL is part of the column's or domain's definition above; PostgreSQL 18 (tables)
+    -- and 17 (domains) also list it here as contype 'n', which would read as drift on upgrade
+    and k.contype <> 'n'
   union all
   select format('trigger %%I on %%s', t.tgname, t.tgrelid::regclass), 'trigger',
          pg_catalog.pg_get_triggerdef(t.oid)

@@ -85,7 +85,11 @@ with tables as (
   from judged j
   where j.old_share >= %(min_old_share)s::float8
 ), shaped as (
-  select c.*, format('%%I.%%I', c.nspname, left(c.relname, 55) || '_archive') as archive
+  -- the name's first 55 bytes (whole characters): a longer result would be truncated to
+  -- 63 bytes, and for a 63-byte table name that is the table itself
+  select c.*, format('%%I.%%I', c.nspname,
+                     (select left(c.relname, max(k)) from generate_series(0, length(c.relname)) k
+                      where octet_length(left(c.relname, k)) <= 55) || '_archive') as archive
   from cand c
 )
 select s.oid::regclass::text as object,
@@ -108,8 +112,11 @@ select s.oid::regclass::text as object,
          'histogram_buckets', greatest(s.hist_n - 1, 0), 'histogram_buckets_old', s.hist_old,
          'mcv_old_frac', round(s.mcv_old::numeric, 3), 'null_frac', s.null_frac,
          'last_analyzed', s.last_analyzed, 'referenced_by_foreign_keys', s.referenced_by) as evidence,
-       format(E'-- DESTRUCTIVE for %%s: moves rows whose %%s is older than %%s to %%s.\n-- On a large table run the INSERT/DELETE pair in batches off-peak, then VACUUM (ANALYZE) it.\nbegin;\ncreate table if not exists %%s (like %%s including all);\ninsert into %%s overriding system value\n  select * from %%s where %%I < now() - interval %%L;\ndelete from %%s where %%I < now() - interval %%L;\ncommit;',
-              s.oid::regclass, quote_ident(s.attname), %(cutoff)s::text, s.archive,
+       format(E'%%s\n-- On a large table run the INSERT/DELETE pair in batches off-peak, then VACUUM (ANALYZE) it.\nbegin;\ncreate table if not exists %%s (like %%s including all);\ninsert into %%s overriding system value\n  select * from %%s where %%I < now() - interval %%L;\ndelete from %%s where %%I < now() - interval %%L;\ncommit;',
+              -- a newline in a name would end the comment line: continue it with '-- '
+              regexp_replace(format('-- DESTRUCTIVE for %%s: moves rows whose %%s is older than %%s to %%s.',
+                                    s.oid::regclass, quote_ident(s.attname), %(cutoff)s::text, s.archive),
+                             E'[\\r\\n]+', E'\\&-- ', 'g'),
               s.archive, s.oid::regclass,
               s.archive, s.oid::regclass, s.attname, %(cutoff)s::text,
               s.oid::regclass, s.attname, %(cutoff)s::text) as remediation

@@ -40,11 +40,13 @@ with recursive fk as (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
 ), join_tables as (          -- a primary key made of the columns of two or more foreign keys
-  select t.child
-  from (select distinct child from fk) t
+  select t.child            -- grouped once, not a correlated scan of fk per table
+  from (select f.child, count(distinct f.parent) as n_parents, array_agg(k) as keys
+        from fk f cross join lateral unnest(f.conkey) k
+        group by f.child) t
   join pg_catalog.pg_constraint pk on pk.conrelid = t.child and pk.contype = 'p'
-  where (select count(distinct f.parent) from fk f where f.child = t.child) >= 2
-    and pk.conkey <@ (select array_agg(k) from fk f cross join lateral unnest(f.conkey) k where f.child = t.child)
+  where t.n_parents >= 2
+    and pk.conkey <@ t.keys
 ), edge as (
   select fk.*,
          case when fk.one_to_one then 'one-to-one'

@@ -19,7 +19,7 @@ remediation = "Convert the minority columns to the majority type (SQL below, bui
 ignore_names = ["id", "name", "value", "data", "type", "key", "code", "description", "title", "status", "kind", "label", "position", "sort_order", "metadata", "notes", "note", "comment", "comments", "text", "content", "body", "url", "version", "state", "source", "level", "priority", "active", "enabled", "deleted", "count", "amount", "quantity", "properties", "settings", "options", "config", "payload", "details", "extra", "info"]
 compare_typmod = false
 */
-with cols as (
+with cols as materialized (  -- in-scope columns first: the name patterns never run over system catalogs
   select c.oid as relid, a.attname::text as name, a.attnum,
          case when %(compare_typmod)s then format_type(a.atttypid, a.atttypmod)
               -- varchar without its length is text: not an inconsistency worth a rewrite

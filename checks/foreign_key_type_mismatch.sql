@@ -45,27 +45,32 @@ with fk as (
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
-), pk1 as (                      -- tables with a single-column primary key
-  select t.oid, t.relname, t.nspname, c.conkey[1] as att
+), pk1 as materialized (         -- tables with a single-column primary key
+  -- staged (materialized) so each step is one hash join, never a loop per pair
+  select t.oid, t.relname::text as relname, t.nspname, c.conkey[1] as att
   from tables t
   join pg_catalog.pg_constraint c on c.conrelid = t.oid and c.contype = 'p'
   where cardinality(c.conkey) = 1
-), implied_raw as (
-  select t.oid as conrelid, a.attnum as child_att, p.oid as confrelid, p.att as parent_att,
-         a.attname, p.relname as target, t.nspname = p.nspname as same_schema,
-         count(*) over (partition by t.oid, a.attnum, t.nspname = p.nspname) as n_targets
+), refs as materialized (        -- columns named like references, no foreign key on them, and the names they designate
+  select t.oid, t.nspname, a.attnum, a.attname, nm.name
   from tables t
   join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
   cross join lateral (select left(a.attname, length(a.attname) - length(%(implied_suffix)s)) as x) px
-  join pk1 p on p.relname in (
-        select case when f like '%%{x}ies' then replace(f, '{x}ies', regexp_replace(px.x, 'y$', ''))
-                    else replace(f, '{x}', px.x) end
+  cross join lateral (
+        select distinct case when f like '%%{x}ies' then replace(f, '{x}ies', regexp_replace(px.x, 'y$', ''))
+                             else replace(f, '{x}', px.x) end as name
         from unnest(%(implied_forms)s::text[]) f
-        where f not like '%%{x}ies' or px.x like '%%y')
+        where f not like '%%{x}ies' or px.x like '%%y') nm
   where a.attname like '%%' || replace(%(implied_suffix)s, '_', '\_')
     and length(a.attname) > length(%(implied_suffix)s)
-    and not (p.oid = t.oid and p.att = a.attnum)           -- the table's own key
     and not exists (select 1 from fk where fk.conrelid = t.oid and fk.child_att = a.attnum)
+), implied_raw as (
+  select r.oid as conrelid, r.attnum as child_att, p.oid as confrelid, p.att as parent_att,
+         r.attname, p.relname::name as target, r.nspname = p.nspname as same_schema,
+         count(*) over (partition by r.oid, r.attnum, r.nspname = p.nspname) as n_targets
+  from refs r
+  join pk1 p on p.relname = r.name
+  where not (p.oid = r.oid and p.att = r.attnum)           -- the table's own key
 ), implied as (                  -- prefer a target in the same schema; skip ambiguous names
   select distinct on (conrelid, child_att) *
   from implied_raw

@@ -135,17 +135,18 @@ select j.oid::regclass::text as object,
                                           'critical_rows', %(critical_rows)s::bigint)) as evidence,
        format(E'-- Sketch only: an empty range-partitioned copy and its first monthly partitions. Moving the rows\n' ||
               E'-- needs a maintenance window (insert ... select, then swap names in one transaction) or an online\n' ||
-              E'-- tool (pg_partman, pgslice, logical replication). Unique keys must include %%I; recreate foreign keys.\n' ||
+              E'-- tool (pg_partman, pgslice, logical replication). Unique keys must include %%s; recreate foreign keys.\n' ||
               E'create table %%I.%%I (like %%s including all excluding indexes) partition by range (%%I);\n' ||
               E'%%s' ||
               E'create table %%I.%%I partition of %%I.%%I for values from (%%L) to (%%L);\n' ||
               E'create table %%I.%%I partition of %%I.%%I for values from (%%L) to (%%L);\n' ||
               E'create table %%I.%%I partition of %%I.%%I for values from (%%L) to (%%L);\n' ||
               E'create table %%I.%%I partition of %%I.%%I default;',
-              j.time_column,
-              j.nspname, left(j.relname, 50) || '_partitioned', j.oid::regclass, j.time_column,
+              -- in a comment line: a newline in the name would end the comment
+              regexp_replace(quote_ident(j.time_column), E'[\\r\\n]+', E'\\&-- ', 'g'),
+              j.nspname, st.stem50 || '_partitioned', j.oid::regclass, j.time_column,
               coalesce((
-                select format(E'alter table %%I.%%I add primary key (%%s);\n', j.nspname, left(j.relname, 50) || '_partitioned',
+                select format(E'alter table %%I.%%I add primary key (%%s);\n', j.nspname, st.stem50 || '_partitioned',
                               string_agg(quote_ident(a.attname), ', ' order by k.ord)
                               || case when bool_or(a.attname = j.time_column) then '' else ', ' || quote_ident(j.time_column) end)
                 from pg_catalog.pg_constraint pk
@@ -153,15 +154,22 @@ select j.oid::regclass::text as object,
                 join pg_catalog.pg_attribute a on a.attrelid = pk.conrelid and a.attnum = k.attnum
                 where pk.conrelid = j.oid and pk.contype = 'p'
                 group by pk.oid), ''),
-              j.nspname, left(j.relname, 45) || '_' || j.m0, j.nspname, left(j.relname, 50) || '_partitioned',
+              j.nspname, st.stem45 || '_' || j.m0, j.nspname, st.stem50 || '_partitioned',
               date_trunc('month', now())::date, (date_trunc('month', now()) + interval '1 month')::date,
-              j.nspname, left(j.relname, 45) || '_' || to_char(date_trunc('month', now()) + interval '1 month', 'YYYY_MM'),
-              j.nspname, left(j.relname, 50) || '_partitioned',
+              j.nspname, st.stem45 || '_' || to_char(date_trunc('month', now()) + interval '1 month', 'YYYY_MM'),
+              j.nspname, st.stem50 || '_partitioned',
               (date_trunc('month', now()) + interval '1 month')::date, (date_trunc('month', now()) + interval '2 month')::date,
-              j.nspname, left(j.relname, 45) || '_' || to_char(date_trunc('month', now()) + interval '2 month', 'YYYY_MM'),
-              j.nspname, left(j.relname, 50) || '_partitioned',
+              j.nspname, st.stem45 || '_' || to_char(date_trunc('month', now()) + interval '2 month', 'YYYY_MM'),
+              j.nspname, st.stem50 || '_partitioned',
               (date_trunc('month', now()) + interval '2 month')::date, (date_trunc('month', now()) + interval '3 month')::date,
-              j.nspname, left(j.relname, 50) || '_default', j.nspname, left(j.relname, 50) || '_partitioned') as remediation
+              j.nspname, st.stem50 || '_default', j.nspname, st.stem50 || '_partitioned') as remediation
 from judged j
+-- name stems of at most 50 / 45 bytes (whole characters): with the suffixes the new names stay
+-- within 63 bytes, so PostgreSQL never truncates them into one another or into the table's name
+cross join lateral (
+  select (select left(j.relname, max(k)) from generate_series(0, length(j.relname)) k
+          where octet_length(left(j.relname, k)) <= 50) as stem50,
+         (select left(j.relname, max(k)) from generate_series(0, length(j.relname)) k
+          where octet_length(left(j.relname, k)) <= 45) as stem45) st
 where j.severity is not null
 order by 1

@@ -134,12 +134,15 @@ select j.oid::regclass::text as object, 'table' as object_type,
          when j.relkind = 'p' then null
          when cardinality(j.key_cols) > 0 then format(
            'create unique index concurrently %%I on %%s (%%I) where %%I is not null;',
-           left(j.relname, 40) || '_' || left(j.key_cols[1], 18) || '_key', j.oid::regclass,
+           -- byte-bounded stems (whole characters): PostgreSQL truncates names to 63 bytes
+           (select left(j.relname, max(k)) from generate_series(0, length(j.relname)) k where octet_length(left(j.relname, k)) <= 40)
+           || '_' || (select left(j.key_cols[1], max(k)) from generate_series(0, length(j.key_cols[1])) k where octet_length(left(j.key_cols[1], k)) <= 18) || '_key', j.oid::regclass,
            j.key_cols[1], j.key_cols[1])
          else format(
            'alter table %%s add column idempotency_key text;
 create unique index concurrently %%I on %%s (idempotency_key) where idempotency_key is not null;',
-           j.oid::regclass, left(j.relname, 40) || '_idempotency_key_key', j.oid::regclass)
+           j.oid::regclass, (select left(j.relname, max(k)) from generate_series(0, length(j.relname)) k where octet_length(left(j.relname, k)) <= 40) || '_idempotency_key_key',
+           j.oid::regclass)
        end as remediation
 from judged j
 join pg_catalog.pg_class c on c.oid = j.oid

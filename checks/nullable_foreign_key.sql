@@ -57,7 +57,10 @@ select f.conrelid::regclass::text as object,
 alter table %%1$s validate constraint %%2$I;
 alter table %%1$s alter column %%3$I set not null;
 alter table %%1$s drop constraint %%2$I;',
-           f.conrelid::regclass, left(f.conname, 50) || '_' || n.ord || '_nn', n.col), E'\n' order by n.ord)
+           -- a byte-bounded stem (whole characters): PostgreSQL truncates names to 63 bytes
+           f.conrelid::regclass,
+           (select left(f.conname, max(k)) from generate_series(0, length(f.conname)) k where octet_length(left(f.conname, k)) <= 50) || '_' || n.ord || '_nn',
+           n.col), E'\n' order by n.ord)
         from unnest(f.nullable) with ordinality n(col, ord)) as remediation
 from found f
 join pg_catalog.pg_class c on c.oid = f.conrelid

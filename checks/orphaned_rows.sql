@@ -39,32 +39,39 @@ with tables as (
   from pg_catalog.pg_constraint c
   join tables t on t.oid = c.conrelid
   where c.contype = 'f' and c.conparentid = 0
-), pk1 as (
-  select t.oid, t.relname, t.nspname, c.conkey[1] as att
+), fk_cols as materialized (
+  select fk.conrelid, k.att
+  from fk cross join lateral unnest(fk.conkey) k(att)
+), pk1 as materialized (   -- staged (materialized) so each step is one hash join, never a loop per pair
+  select t.oid, t.relname::text as relname, t.nspname, c.conkey[1] as att, pa.atttypid, pt.typcategory
   from tables t
   join pg_catalog.pg_constraint c on c.conrelid = t.oid and c.contype = 'p'
+  join pg_catalog.pg_attribute pa on pa.attrelid = t.oid and pa.attnum = c.conkey[1]
+  join pg_catalog.pg_type pt on pt.oid = pa.atttypid
   where cardinality(c.conkey) = 1
-), implied_raw as (
-  select t.oid as conrelid, a.attnum as child_att, p.oid as confrelid, p.att as parent_att,
-         t.nspname = p.nspname as same_schema,
-         count(*) over (partition by t.oid, a.attnum, t.nspname = p.nspname) as n_targets
+), refs as materialized (  -- columns named like references, no foreign key on them, and the names they designate
+  select t.oid, t.nspname, a.attnum, a.atttypid, ct.typcategory, nm.name
   from tables t
   join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
-  cross join lateral (select left(a.attname, length(a.attname) - length(%(implied_suffix)s)) as x) px
-  join pk1 p on p.relname in (
-        select case when f like '%%{x}ies' then replace(f, '{x}ies', regexp_replace(px.x, 'y$', ''))
-                    else replace(f, '{x}', px.x) end
-        from unnest(%(implied_forms)s::text[]) f
-        where f not like '%%{x}ies' or px.x like '%%y')
-  join pg_catalog.pg_attribute pa on pa.attrelid = p.oid and pa.attnum = p.att
   join pg_catalog.pg_type ct on ct.oid = a.atttypid
-  join pg_catalog.pg_type pt on pt.oid = pa.atttypid
+  cross join lateral (select left(a.attname, length(a.attname) - length(%(implied_suffix)s)) as x) px
+  cross join lateral (
+        select distinct case when f like '%%{x}ies' then replace(f, '{x}ies', regexp_replace(px.x, 'y$', ''))
+                             else replace(f, '{x}', px.x) end as name
+        from unnest(%(implied_forms)s::text[]) f
+        where f not like '%%{x}ies' or px.x like '%%y') nm
   where a.attname like '%%' || replace(%(implied_suffix)s, '_', '\_')
     and length(a.attname) > length(%(implied_suffix)s)
-    and not (p.oid = t.oid and p.att = a.attnum)
-    and not exists (select 1 from fk where fk.conrelid = t.oid and a.attnum = any(fk.conkey))
+    and not exists (select 1 from fk_cols k where k.conrelid = t.oid and k.att = a.attnum)
+), implied_raw as (
+  select r.oid as conrelid, r.attnum as child_att, p.oid as confrelid, p.att as parent_att,
+         r.nspname = p.nspname as same_schema,
+         count(*) over (partition by r.oid, r.attnum, r.nspname = p.nspname) as n_targets
+  from refs r
+  join pk1 p on p.relname = r.name
+  where not (p.oid = r.oid and p.att = r.attnum)
     -- same type family, so the lookup can use the parent's key index
-    and (a.atttypid = pa.atttypid or (ct.typcategory = pt.typcategory and ct.typcategory in ('N', 'S')))
+    and (r.atttypid = p.atttypid or (r.typcategory = p.typcategory and r.typcategory in ('N', 'S')))
 ), candidates as (
   select f.conrelid, f.confrelid, f.conkey, f.confkey, f.conname, 'foreign key added NOT VALID' as kind
   from fk f
@@ -126,12 +133,16 @@ where not exists (select 1 from %%2$s p where %%7$s)$p$,
               '-- select %%1$s from %%2$s c where %%3$s and not exists (select 1 from %%4$s p where %%5$s);\n'
               '-- delete from %%2$s c where %%3$s and not exists (select 1 from %%4$s p where %%5$s);\n'
               '%%6$s%%7$s',
-              q.c_list, q.conrelid::regclass, q.c_set, q.confrelid::regclass, q.c_match,
+              -- a newline in a name would end the comment: continue it with '-- '
+              regexp_replace(q.c_list::text, E'[\\r\\n]+', E'\\&-- ', 'g'), regexp_replace(q.conrelid::regclass::text, E'[\\r\\n]+', E'\\&-- ', 'g'),
+              regexp_replace(q.c_set::text, E'[\\r\\n]+', E'\\&-- ', 'g'), regexp_replace(q.confrelid::regclass::text, E'[\\r\\n]+', E'\\&-- ', 'g'), regexp_replace(q.c_match::text, E'[\\r\\n]+', E'\\&-- ', 'g'),
               case when q.nullable
-                   then format(E'-- update %%s c set %%s where %%s and not exists (select 1 from %%s p where %%s);\n',
-                               q.conrelid::regclass,
-                               (select string_agg(format('%%I = null', x), ', ' order by o) from unnest(q.cols) with ordinality u(x, o)),
-                               q.c_set, q.confrelid::regclass, q.c_match)
+                   then regexp_replace(
+                          format(E'-- update %%s c set %%s where %%s and not exists (select 1 from %%s p where %%s);',
+                                 q.conrelid::regclass,
+                                 (select string_agg(format('%%I = null', x), ', ' order by o) from unnest(q.cols) with ordinality u(x, o)),
+                                 q.c_set, q.confrelid::regclass, q.c_match),
+                          E'[\\r\\n]+', E'\\&-- ', 'g') || E'\n'
                    else '' end,
               case when q.conname is not null
                    then format('alter table %%s validate constraint %%I;', q.conrelid::regclass, q.conname)

@@ -40,7 +40,7 @@ business_table_pattern = '(^|_)(organi[sz]ations?|orgs?|compan(y|ies)|shippers?|
 # a bare "address" column in these tables holds an e-mail address
 email_table_pattern = '(e_?mail|threepid)'
 */
-with cols as (
+with cols as materialized (  -- in-scope columns first: the name patterns never run over system catalogs
   select c.oid, a.attnum, a.attname, lower(c.relname) as tname,
          lower(regexp_replace(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
                               '_+$', '')) as norm,

@@ -15,15 +15,11 @@ impact = "Extra write cost and storage for an index the planner can replace with
 message = "{index} on {object} ({narrow_columns}) is a prefix of {covering_index} ({covering_columns})"
 remediation = "Drop the narrow index with DROP INDEX CONCURRENTLY after checking in pg_stat_statements that its queries run well on the wider index. A partitioned index cannot be dropped concurrently: plain DROP INDEX briefly takes an ACCESS EXCLUSIVE lock on the parent and every partition."
 */
-with idx as (
+with base as materialized (
   select i.indexrelid, i.indrelid, ic.relkind as idx_kind, i.indisunique, i.indisclustered,
          i.indnkeyatts::int as nkey, i.indnatts::int as natts,
          i.indclass::oid[] as opclass, i.indcollation::oid[] as colls, i.indoption::int2[] as opts,
-         i.indkey::int2[] as keys,
-         coalesce(pg_catalog.pg_get_expr(i.indpred, i.indrelid), '') as pred,
-         -- column k as pg_get_indexdef prints it: a column name or an expression
-         array(select pg_catalog.pg_get_indexdef(i.indexrelid, k, false)
-               from generate_series(1, i.indnatts) k order by k) as cols,
+         i.indkey::int2[] as keys, i.indpred,
          exists (select 1 from pg_catalog.pg_constraint con
                  where con.conindid = i.indexrelid and con.conrelid = i.indrelid
                    and con.contype in ('p', 'u', 'x')) as backs_constraint
@@ -41,6 +37,17 @@ with idx as (
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e')
+), idx as (
+  -- deparse only indexes sharing their first key column (or both an expression) with another
+  -- index of the table: a pair needs it, and pg_get_indexdef on every index is the cost here
+  select b.*,
+         coalesce(pg_catalog.pg_get_expr(b.indpred, b.indrelid), '') as pred,
+         -- column k as pg_get_indexdef prints it: a column name or an expression
+         array(select pg_catalog.pg_get_indexdef(b.indexrelid, k, false)
+               from generate_series(1, b.natts) k order by k) as cols
+  from base b
+  where exists (select 1 from base o
+                where o.indrelid = b.indrelid and o.indexrelid <> b.indexrelid and o.keys[0] = b.keys[0])
 ), pairs as (
   select n.indexrelid, w.indexrelid as wide_oid,
          row_number() over (partition by n.indexrelid

@@ -68,9 +68,11 @@ select b.oid::regclass::text as object,
 -- 2. then switch RLS on (FORCE makes the table owner obey the policies too):
 alter table %%s enable row level security;
 alter table %%s force row level security;',
-              quote_ident(b.kind || '_isolation'), b.oid::regclass,
-              b.attname, b.setting, b.coltype,
-              b.attname, b.setting, b.coltype,
+              -- names in the commented lines: a newline in a name would end the comment
+              quote_ident(b.kind || '_isolation'),
+              regexp_replace(b.oid::regclass::text, E'[\\r\\n]+', E'\\&-- ', 'g'),
+              b.attname, b.setting, regexp_replace(b.coltype, E'[\\r\\n]+', E'\\&-- ', 'g'),
+              b.attname, b.setting, regexp_replace(b.coltype, E'[\\r\\n]+', E'\\&-- ', 'g'),
               b.oid::regclass, b.oid::regclass) as remediation
 from best b
 order by 1

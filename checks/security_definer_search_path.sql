@@ -72,7 +72,10 @@ select j.oid::regprocedure::text as object,
               case when (select p.prokind from pg_catalog.pg_proc p where p.oid = j.oid) = 'p' then 'procedure' else 'function' end,
               j.oid::regprocedure, j.nspname,
               case when j.nspname in (select nspname from public_writable)
-                   then format(E'\n-- %%I itself allows CREATE to PUBLIC: also run  revoke create on schema %%I from public;', j.nspname, j.nspname)
+                   -- a comment line: a newline in the name would end it, so continue with '-- '
+                   then regexp_replace(format(E'\n-- %%I itself allows CREATE to PUBLIC: also run  revoke create on schema %%I from public;',
+                                              j.nspname, j.nspname),
+                                       E'(?!^)[\\r\\n]+', E'\\&-- ', 'g')
                    else '' end) as remediation
 from judged j
 where j.search_path is null or j.writable is not null

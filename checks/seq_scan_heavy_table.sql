@@ -47,8 +47,8 @@ select a.root::regclass::text as object,
          'seq_scan', a.seq_scan,
          'idx_scan', a.idx_scan,
          'seq_tup_read', a.seq_tup_read,
-         'avg_rows_per_seq_scan', a.seq_tup_read / a.seq_scan,
-         'seq_scan_share', round(a.seq_scan::numeric / (a.seq_scan + a.idx_scan), 3),
+         'avg_rows_per_seq_scan', a.seq_tup_read / nullif(a.seq_scan, 0),
+         'seq_scan_share', round(a.seq_scan::numeric / nullif(a.seq_scan + a.idx_scan, 0), 3),
          'seq_scans_per_day', round(a.seq_scan / greatest(%(stats_age_s)s::numeric / 86400, 1e-9), 1),
          'stats_age_days', round((%(stats_age_s)s::float8 / 86400)::numeric, 1),
          'stats_window_s', round(%(stats_age_s)s::numeric),
@@ -59,8 +59,8 @@ from agg a
 join pg_catalog.pg_class c on c.oid = a.root
 where a.rows >= %(min_rows)s::float8
   and a.seq_scan >= %(min_seq_scans)s::bigint
-  and a.seq_scan::float8 / (a.seq_scan + a.idx_scan) >= %(min_seq_scan_share)s::float8
-  and a.seq_tup_read::float8 / a.seq_scan >= %(min_avg_rows_per_scan)s::float8
+  and a.seq_scan::float8 / nullif(a.seq_scan + a.idx_scan, 0) >= %(min_seq_scan_share)s::float8
+  and a.seq_tup_read::float8 / nullif(a.seq_scan, 0) >= %(min_avg_rows_per_scan)s::float8
 union all
 select null, null, null, null,
        format('the statistics window is %%s; sequential-scan verdicts need at least %%s',

@@ -153,7 +153,9 @@ select s.oid::regclass::text as object,
        case when not s.referenced_by_fk and s.new_keys is not null then
          format(E'create unique index%%s %%I on %%s (%%s)%%s%%s where %%s;\n%%s',
                 case when s.relkind = 'p' then '' else ' concurrently' end,
-                left((select c.relname from pg_catalog.pg_class c where c.oid = s.indexrelid), 57) || '_live',
+                -- the index name's first 57 bytes (whole characters): PostgreSQL truncates at 63
+                (select left(min(c.relname), max(k)) from pg_catalog.pg_class c, generate_series(0, length(c.relname)) k
+                 where c.oid = s.indexrelid and octet_length(left(c.relname, k)) <= 57) || '_live',
                 s.oid::regclass, s.new_keys,
                 coalesce(' include (' || s.include_cols || ')', ''),
                 case when s.nulls_not_distinct then ' nulls not distinct' else '' end,

@@ -133,7 +133,9 @@ select m.oid::regclass::text as object,
        case when coalesce(m.pk_cols, m.fk_col) is not null then
          format('create index%%s %%I on %%s (%%s) where %%s;',
                 case when m.relkind = 'p' then '' else ' concurrently' end,
-                left(m.relname, 35) || '_' || left(m.attname, 15) || '_live_idx', m.oid::regclass, coalesce(m.pk_cols, m.fk_col), m.live_pred)
+                -- byte-bounded stems (whole characters): PostgreSQL truncates names at 63 bytes
+                (select left(m.relname, max(k)) from generate_series(0, length(m.relname)) k where octet_length(left(m.relname, k)) <= 35) || '_'
+                || (select left(m.attname, max(k)) from generate_series(0, length(m.attname)) k where octet_length(left(m.attname, k)) <= 15) || '_live_idx', m.oid::regclass, coalesce(m.pk_cols, m.fk_col), m.live_pred)
        end as remediation
 from measured m
 union all

@@ -46,7 +46,9 @@ with login_roles as (
          string_agg(case when exists (select 1 from pg_catalog.pg_auth_members m
                                       where m.member = l.oid and m.roleid = p.oid)
                          then format('revoke %%I from %%I;', p.rolname, l.rolname)
-                         else format('-- %%I reaches %%I through another role: revoke that membership', l.rolname, p.rolname)
+                         -- a comment line: a newline in a role name would end it
+                         else regexp_replace(format('-- %%I reaches %%I through another role: revoke that membership',
+                                                    l.rolname, p.rolname), E'[\\r\\n]+', E'\\&-- ', 'g')
                     end, E'\n' order by p.rolname) as revokes
   from login_roles l
   join privileged p on p.oid <> l.oid

@@ -143,13 +143,15 @@ with tabs as (
            'pgstattuple_approx_dead_percent', c.dead_tuple_percent,
            'thresholds', jsonb_build_object('min_bloat_ratio', %(min_bloat_ratio)s::numeric,
                                             'min_bloat_bytes', %(min_bloat_bytes)s::bigint)) as evidence,
-         format(E'-- an estimate: confirm first, e.g. select * from pgstattuple_approx(%%L);\n' ||
+         format(E'-- an estimate: confirm first, e.g. select * from pgstattuple_approx(%%s);\n' ||
                 E'-- VACUUM (VERBOSE, ANALYZE) makes the space reusable but does not shrink the file.\n' ||
                 E'-- online rewrite (needs the pg_repack extension and a primary key):\n' ||
                 E'--   pg_repack --table=%%s --dbname=%%s\n' ||
                 E'-- or in a maintenance window (ACCESS EXCLUSIVE lock for the whole rewrite, needs a full copy of free disk):\n' ||
                 E'--   vacuum (full, verbose, analyze) %%s;',
-                c.oid::regclass::text, c.oid::regclass::text, quote_ident(current_database()), c.oid::regclass::text)
+                -- every line is a comment: a newline in a name would end it, so continue with '-- '
+                regexp_replace(quote_literal(c.oid::regclass::text), E'[\\r\\n]+', E'\\&-- ', 'g'), regexp_replace(c.oid::regclass::text, E'[\\r\\n]+', E'\\&-- ', 'g'),
+                regexp_replace(quote_ident(current_database()), E'[\\r\\n]+', E'\\&-- ', 'g'), regexp_replace(c.oid::regclass::text, E'[\\r\\n]+', E'\\&-- ', 'g'))
            as remediation,
          null::text as no_verdict
   from confirmed c

@@ -87,9 +87,15 @@ with tbl as materialized (
                                                            where k.conrelid = j.oid and k.contype = 'c')) as evidence,
          format('alter table %%s add constraint %%I check (%%I >= 0) not valid;
 alter table %%s validate constraint %%I;',
-                j.oid::regclass, left(j.relname, 30) || '_' || left(j.attname, 20) || '_nonnegative', j.attname,
-                j.oid::regclass, left(j.relname, 30) || '_' || left(j.attname, 20) || '_nonnegative') as remediation
+                j.oid::regclass, cn.con_name, j.attname, j.oid::regclass, cn.con_name) as remediation
   from judged j
+  -- byte-bounded stems (whole characters): PostgreSQL truncates names at 63 bytes, and two
+  -- balance columns of one long-named table would get the same constraint name
+  cross join lateral (
+    select (select left(j.relname, max(k)) from generate_series(0, length(j.relname)) k
+            where octet_length(left(j.relname, k)) <= 30) || '_'
+           || (select left(j.attname, max(k)) from generate_series(0, length(j.attname)) k
+               where octet_length(left(j.attname, k)) <= 20) || '_nonnegative' as con_name) cn
   where not j.bounded
 )
 select f.object, f.object_type, f.severity, f.columns, f.detail, f.evidence, f.remediation

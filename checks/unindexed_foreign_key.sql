@@ -168,7 +168,8 @@ with fks as (
          sum(f.est_bytes)::bigint as est_bytes,
          sum(f.writes)::bigint as writes,
          bool_or(f.relkind = 'p') as partitioned,
-         string_agg(f.remediation, E'\n' order by f.conrelid::regclass::text) as remediation
+         -- distinct: duplicate foreign keys on the same columns need the index once
+         string_agg(distinct f.remediation, E'\n' order by f.remediation) as remediation
   from fixes f
   group by f.report_rel, f.confrelid, f.cols, f.fk_columns
 ), rated as (

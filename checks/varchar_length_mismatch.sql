@@ -87,7 +87,10 @@ select f.relid::regclass::text, 'column', array[f.attname::text],
                           'source', 'pg_stats most_common_vals and histogram_bounds (a sample: the true maximum may be larger)'),
        format('alter table %%1$s add constraint %%2$I check (char_length(%%3$I) <= %%4$s) not valid;
 alter table %%1$s validate constraint %%2$I;',
-              f.relid::regclass, left(f.relname, 24) || '_' || left(f.attname, 24) || '_length', f.attname, f.suggested),
+              -- byte-bounded stems (whole characters): PostgreSQL truncates names at 63 bytes
+              f.relid::regclass,
+              (select left(f.relname, max(k)) from generate_series(0, length(f.relname)) k where octet_length(left(f.relname, k)) <= 24) || '_'
+              || (select left(f.attname, max(k)) from generate_series(0, length(f.attname)) k where octet_length(left(f.attname, k)) <= 24) || '_length', f.attname, f.suggested),
        null, null, null
 from found f
 union all

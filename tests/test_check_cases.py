@@ -7,7 +7,15 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from pgaudit.checkfile import CheckSpec
-from tests.casefile import Case, Tokens, execute_script, load_cases, reset_schema, run_check
+from tests.casefile import (
+    Case,
+    Tokens,
+    execute_script,
+    load_cases,
+    reset_schema,
+    run_check,
+    settle_stats,
+)
 
 CASES = load_cases()
 
@@ -44,6 +52,8 @@ def test_case(
         if case.stats and server_major >= 15:
             with psycopg.connect(db, autocommit=True) as conn:
                 conn.execute("select pg_stat_force_next_flush()")
+        if case.stats or case.analyze:
+            settle_stats(db, server_major)
         findings = run_check(db, spec, case, schema)
         got = sorted({f.object for f in findings})
         want = sorted({tokens.apply(e) for e in case.expect})
@@ -61,6 +71,8 @@ def test_case(
                 execute_script(db, f.remediation)
             if case.analyze:
                 execute_script(db, "analyze")
+            if case.stats or case.analyze:
+                settle_stats(db, server_major)
             left = run_check(db, spec, case, schema)
             assert not left, f"after the remediation still reported: {[f.object for f in left]}"
     finally:
