@@ -101,6 +101,26 @@ class CheckSpec(BaseModel):
         }
 
 
+_INCLUDE = re.compile(r"^[ \t]*--[ \t]*pgaudit:include[ \t]+(?P<name>_[\w.-]+\.sql)[ \t]*$", re.M)
+
+
+def _expand_includes(sql: str, path: Path) -> str:
+    """Replace ``-- pgaudit:include _shared.sql`` lines by that file of the same folder.
+
+    Checks that differ only in their parameters (the three timeout settings) or that build on
+    a shared query (schema_drift on the stored snapshot) keep that SQL once.
+    """
+
+    def load(match: re.Match[str]) -> str:
+        shared = path.parent / match.group("name")
+        try:
+            return shared.read_text(encoding="utf-8").strip()
+        except OSError:
+            raise PgauditError(f"{path}: included file {shared.name} does not exist") from None
+
+    return _INCLUDE.sub(load, sql)
+
+
 def parse_check(path: Path) -> CheckSpec:
     text = path.read_text(encoding="utf-8")
     match = _HEADER.match(text)
@@ -111,7 +131,8 @@ def parse_check(path: Path) -> CheckSpec:
     except tomllib.TOMLDecodeError as exc:
         raise PgauditError(f"{path}: header is not valid TOML: {exc}") from exc
     try:
-        return CheckSpec(**meta, sql=match.group("sql").strip(), path=str(path))
+        sql = _expand_includes(match.group("sql"), path)
+        return CheckSpec(**meta, sql=sql.strip(), path=str(path))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "header"

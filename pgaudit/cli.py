@@ -129,18 +129,18 @@ def _write_outputs(doc: dict[str, Any], formats: list[str], where: dict[str, Pat
 
 
 class _Progress:
-    """A rich progress bar on stderr while checks run; nothing when stderr is not a terminal."""
+    """A rich progress bar on stderr (checks, or targets with --all); nothing off a terminal."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, label: str = "auditing") -> None:
         self.bar = None
         if _tty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-            self.bar = Progress(TextColumn("[bold]auditing[/]"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.description}"),
+            self.bar = Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(),
+                                MofNCompleteColumn(), TextColumn("{task.description}"),
                                 console=Console(stderr=True), transient=True)
-            self.task = self.bar.add_task("connecting", total=total)
+            self.task = self.bar.add_task("", total=total)
 
     def __enter__(self) -> _Progress:
         if self.bar:
@@ -151,9 +151,15 @@ class _Progress:
         if self.bar:
             self.bar.__exit__(None, None, None)
 
-    def __call__(self, spec: CheckSpec, result: CheckResult) -> None:
+    def advance(self, description: str) -> None:
         if self.bar:
-            self.bar.update(self.task, advance=1, description=spec.id)
+            self.bar.update(self.task, advance=1, description=description)
+
+    def __call__(self, spec: CheckSpec, result: CheckResult) -> None:
+        self.advance(spec.id)
+
+    def done(self, outcome: Any) -> None:
+        self.advance(outcome.name)
 
 
 def _summary(doc: dict[str, Any], written: list[Path], code: int) -> None:
@@ -327,7 +333,7 @@ def _audit_all(formats: list[str], output: Path | None, *, config: Path | None,
     store_url = store or cfg.store.url or os.environ.get("PGAUDIT_STORE")
     if fail_on_new and not store_url:
         raise PgauditError("--fail-on-new needs a history store (--store)")
-    bar = _TargetProgress(len(cfg.targets))
+    bar = _Progress(len(cfg.targets), label="targets")
     with bar:
         outcomes = audit_all(cfg, specs, jobs=jobs, store_url=store_url,
                              allow_data=False if no_data else None, on_done=bar.done)
@@ -367,34 +373,6 @@ def _audit_all(formats: list[str], output: Path | None, *, config: Path | None,
     if not any(o.run is not None for o in outcomes):
         raise PgauditError("no target could be audited")
     return max(codes, default=0)
-
-
-class _TargetProgress:
-    """Progress over targets on a terminal; silent otherwise."""
-
-    def __init__(self, total: int) -> None:
-        self.bar = None
-        if _tty():
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            self.bar = Progress(TextColumn("[bold]targets[/]"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.description}"),
-                                console=Console(stderr=True), transient=True)
-            self.task = self.bar.add_task("", total=total)
-
-    def __enter__(self) -> _TargetProgress:
-        if self.bar:
-            self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar:
-            self.bar.__exit__(None, None, None)
-
-    def done(self, outcome: Any) -> None:
-        if self.bar:
-            self.bar.update(self.task, advance=1, description=outcome.name)
 
 
 history_app = typer.Typer(help="Runs recorded in the history store.", no_args_is_help=False)
