@@ -38,7 +38,8 @@ with tables as (
          or c.relpages::float8 * current_setting('block_size')::float8 >= %(min_bytes)s::float8)
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), timecol as (
   select distinct on (t.oid) t.*, a.attnum, a.attname, p.pat
   from tables t

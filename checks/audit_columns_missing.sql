@@ -46,46 +46,66 @@ with tables as (
     and lower(regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) !~ %(lookup_table_pattern)s
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
-), keycols as (
-  select distinct k.conrelid as oid, u.attnum
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), keycount as (
+  -- distinct primary and foreign key columns of the tables with a foreign key: a link table
+  -- has all its columns among them
+  select k.conrelid as oid, count(distinct u.attnum) as nkey
   from pg_catalog.pg_constraint k
   cross join lateral unnest(k.conkey) u(attnum)
   where k.contype in ('p', 'f') and k.conrelid in (select oid from tables)
+    and k.conrelid in (select f.conrelid from pg_catalog.pg_constraint f where f.contype = 'f')
+  group by k.conrelid
 ), cols as (
-  select t.oid, a.attnum, a.attname,
-         lower(regexp_replace(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'), '_+$', '')) as norm,
-         kc.attnum is not null as in_key
+  select t.oid, a.attnum, a.attname
   from tables t
   join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
-  left join keycols kc on kc.oid = t.oid and kc.attnum = a.attnum
+), names as materialized (
+  -- name patterns once per distinct column name, not once per column
+  select d.attname,
+         d.norm ~ %(created_pattern)s as is_created,
+         d.norm ~ %(updated_pattern)s as is_updated,
+         d.norm ~ %(created_by_pattern)s as is_created_by,
+         d.norm ~ %(updated_by_pattern)s as is_updated_by,
+         d.attname ~ '^[a-z]+[A-Z]' as inner_capital,
+         d.attname ~ '_' as underscore
+  from (select n.attname,
+               lower(regexp_replace(regexp_replace(n.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'), '_+$', '')) as norm
+        from (select distinct c.attname from cols c) n) d
 ), shape as (
   select t.*,
          count(c.attnum) as ncols,
-         bool_and(c.in_key)
-           and exists (select 1 from pg_catalog.pg_constraint f
-                       where f.conrelid = t.oid and f.contype = 'f') as link_only,
-         bool_or(c.norm ~ %(created_pattern)s) as has_created,
-         bool_or(c.norm ~ %(updated_pattern)s) as has_updated,
-         bool_or(c.norm ~ %(created_by_pattern)s) as has_created_by,
-         bool_or(c.norm ~ %(updated_by_pattern)s) as has_updated_by,
+         count(c.attnum) > 0 and count(c.attnum) = min(kc.nkey) as link_only,
+         bool_or(nm.is_created) as has_created,
+         bool_or(nm.is_updated) as has_updated,
+         bool_or(nm.is_created_by) as has_created_by,
+         bool_or(nm.is_updated_by) as has_updated_by,
          -- follow the table's naming style: camelCase when a column has an inner capital
-         bool_or(c.attname ~ '^[a-z]+[A-Z]') and not bool_or(c.attname ~ '_') as camel,
+         bool_or(nm.inner_capital) and not bool_or(nm.underscore) as camel,
          t.tnorm ~ %(critical_table_pattern)s as critical,
          t.tnorm ~ %(append_only_pattern)s as append_only
   from tables t
   left join cols c on c.oid = t.oid
+  left join names nm on nm.attname = c.attname
+  left join keycount kc on kc.oid = t.oid
   group by t.oid, t.relname, t.nspname, t.nspoid, t.tnorm
 ), actors as (
   select distinct on (u.relnamespace) u.relnamespace,
          pg_catalog.format_type(a.atttypid, a.atttypmod) as actor_type
-  from pg_catalog.pg_class u
+  from (select u.oid, u.relnamespace, u.relname from pg_catalog.pg_class u
+        where lower(u.relname) in ('users', 'user', 'accounts', 'account') and u.relkind in ('r', 'p')
+        offset 0) u  -- the few users tables first, then their keys
   join pg_catalog.pg_constraint k on k.conrelid = u.oid and k.contype = 'p' and array_length(k.conkey, 1) = 1
   join pg_catalog.pg_attribute a on a.attrelid = u.oid and a.attnum = k.conkey[1]
-  where lower(u.relname) in ('users', 'user', 'accounts', 'account') and u.relkind in ('r', 'p')
   order by u.relnamespace, lower(u.relname) = 'users' desc, u.relname
 ), judged as (
   select s.*,
+         s.oid::regclass::text as name,
+         not s.has_created as m_created,
+         not s.has_updated and not s.append_only as m_updated,
+         s.critical and not s.has_created_by as m_created_by,
+         s.critical and not s.has_updated_by and not s.append_only as m_updated_by,
          array_remove(array[
            case when not s.has_created then 'created' end,
            case when not s.has_updated and not s.append_only then 'updated' end,
@@ -98,38 +118,36 @@ with tables as (
   left join actors act on act.relnamespace = s.nspoid
   where not coalesce(s.link_only, false) or s.ncols = 0
 )
-select j.oid::regclass::text as object,
+select j.name as object,
        'table' as object_type,
-       array_to_string(array(select case m when 'created' then 'creation timestamp'
-                                           when 'updated' then 'modification timestamp'
-                                           when 'created_by' then 'created_by'
-                                           else 'updated_by' end
-                             from unnest(j.missing) m), ', ') as missing,
+       -- array_to_string skips the nulls: the missing items, in order
+       array_to_string(array[case when j.m_created then 'creation timestamp' end,
+                             case when j.m_updated then 'modification timestamp' end,
+                             case when j.m_created_by then 'created_by' end,
+                             case when j.m_updated_by then 'updated_by' end], ', ') as missing,
        'info' as severity,
        format('%%s has no %%s%%s.',
-              j.oid::regclass,
-              array_to_string(array(select case m when 'created' then 'creation timestamp (created_at)'
-                                                  when 'updated' then 'modification timestamp (updated_at)'
-                                                  when 'created_by' then 'created_by'
-                                                  else 'updated_by' end
-                                    from unnest(j.missing) m), ' or '),
+              j.name,
+              array_to_string(array[case when j.m_created then 'creation timestamp (created_at)' end,
+                                    case when j.m_updated then 'modification timestamp (updated_at)' end,
+                                    case when j.m_created_by then 'created_by' end,
+                                    case when j.m_updated_by then 'updated_by' end], ' or '),
               case when j.critical and (j.missing && array['created_by', 'updated_by'])
                    then ' (a critical table by its name: who changed it is an audit question)' else '' end) as detail,
        jsonb_build_object('missing', to_jsonb(j.missing), 'critical_table', j.critical,
                           'append_only', j.append_only, 'columns', j.ncols,
                           'created_pattern', %(created_pattern)s, 'updated_pattern', %(updated_pattern)s) as evidence,
        format('alter table %%s %%s;%%s',
-              j.oid::regclass,
-              array_to_string(array(
-                select format(case when m in ('created', 'updated')
-                                   then 'add column %%I timestamptz not null default now()'
-                                   else 'add column %%I ' || j.actor_type end,
-                              case when j.camel
-                                   then case m when 'created' then 'createdAt' when 'updated' then 'updatedAt'
-                                               when 'created_by' then 'createdBy' else 'updatedBy' end
-                                   else case m when 'created' then 'created_at' when 'updated' then 'updated_at'
-                                               else m end end)
-                from unnest(j.missing) with ordinality u(m, ord) order by ord), ', '),
+              j.name,
+              array_to_string(array[
+                case when j.m_created then format('add column %%I timestamptz not null default now()',
+                                                  case when j.camel then 'createdAt' else 'created_at' end) end,
+                case when j.m_updated then format('add column %%I timestamptz not null default now()',
+                                                  case when j.camel then 'updatedAt' else 'updated_at' end) end,
+                case when j.m_created_by then format('add column %%I ' || j.actor_type,
+                                                     case when j.camel then 'createdBy' else 'created_by' end) end,
+                case when j.m_updated_by then format('add column %%I ' || j.actor_type,
+                                                     case when j.camel then 'updatedBy' else 'updated_by' end) end], ', '),
               case when 'updated' = any(j.missing)
                    then E'\n-- no table rewrite (PostgreSQL 11+: now() is evaluated once); existing rows get the time of this ALTER.\n-- keep the modification timestamp current in the application or with a BEFORE UPDATE trigger.'
                    else E'\n-- no table rewrite (PostgreSQL 11+).' end) as remediation

@@ -39,7 +39,8 @@ with rels as (
     and n.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), audit_tables as (
   select r.*,
          (select count(distinct t.tgrelid)

@@ -23,6 +23,7 @@ with rel as (
                  where o ~* '^autovacuum_enabled=(f|fa|fal|fals|false|n|no|of|off|0)$') as heap_off,
          exists (select 1 from pg_catalog.pg_class t cross join unnest(t.reloptions) o
                  where t.oid = c.reltoastrelid
+                   and t.reloptions is not null   -- cheap: most toast tables have none
                    and o ~* '^autovacuum_enabled=(f|fa|fal|fals|false|n|no|of|off|0)$') as toast_off
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
@@ -30,7 +31,8 @@ with rel as (
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 )
 select r.oid::regclass::text as object,
        'table' as object_type,

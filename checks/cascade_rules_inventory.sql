@@ -35,10 +35,12 @@ with recursive fk as (
   join pg_catalog.pg_class t on t.oid = c.conrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
   where c.contype = 'f' and c.conparentid = 0
+    and t.relkind in ('r', 'p')                  -- where foreign keys live: a smaller hash
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), join_tables as (          -- a primary key made of the columns of two or more foreign keys
   select t.child            -- grouped once, not a correlated scan of fk per table
   from (select f.child, count(distinct f.parent) as n_parents, array_agg(k) as keys
@@ -51,10 +53,7 @@ with recursive fk as (
   select fk.*,
          case when fk.one_to_one then 'one-to-one'
               when fk.child in (select child from join_tables) then 'many-to-many'
-              else 'one-to-many' end as kind,
-         array(select a.attname::text from unnest(fk.conkey) with ordinality k(attnum, ord)
-               join pg_catalog.pg_attribute a on a.attrelid = fk.child and a.attnum = k.attnum
-               order by k.ord) as cols
+              else 'one-to-many' end as kind
   from fk
 ), root as (
   select distinct e.parent as root
@@ -75,6 +74,10 @@ with recursive fk as (
   order by root, tbl, depth, path
 ), effects as (
   select r.root, r.depth, e.*,
+         -- column names for the edges reached only (not for every foreign key)
+         array(select a.attname::text from unnest(e.conkey) with ordinality k(attnum, ord)
+               join pg_catalog.pg_attribute a on a.attrelid = e.child and a.attnum = k.attnum
+               order by k.ord) as cols,
          array_to_string(array(select p::regclass::text from unnest(r.path || e.child) p), ' → ') as route
   from reached r
   join edge e on e.parent = r.tbl

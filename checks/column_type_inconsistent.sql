@@ -19,22 +19,35 @@ remediation = "Convert the minority columns to the majority type (SQL below, bui
 ignore_names = ["id", "name", "value", "data", "type", "key", "code", "description", "title", "status", "kind", "label", "position", "sort_order", "metadata", "notes", "note", "comment", "comments", "text", "content", "body", "url", "version", "state", "source", "level", "priority", "active", "enabled", "deleted", "count", "amount", "quantity", "properties", "settings", "options", "config", "payload", "details", "extra", "info"]
 compare_typmod = false
 */
-with cols as materialized (  -- in-scope columns first: the name patterns never run over system catalogs
-  select c.oid as relid, a.attname::text as name, a.attnum,
-         case when %(compare_typmod)s then format_type(a.atttypid, a.atttypmod)
-              -- varchar without its length is text: not an inconsistency worth a rewrite
-              when a.atttypid = 'pg_catalog.varchar'::regtype then 'text'
-              else format_type(a.atttypid, null) end as coltype
-  from pg_catalog.pg_attribute a
-  join pg_catalog.pg_class c on c.oid = a.attrelid
+with cols0 as materialized (  -- in-scope columns first: the name patterns never run over system catalogs
+  select c.oid as relid, a.attname::text as name, a.attnum, a.atttypid, a.atttypmod
+  from pg_catalog.pg_class c
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
+  cross join lateral (select a.attname, a.attnum, a.atttypid, a.atttypmod
+                      from pg_catalog.pg_attribute a
+                      where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped offset 0) a
   where c.relkind in ('r', 'p') and not c.relispartition
-    and a.attnum > 0 and not a.attisdropped
     and nsp.nspname = any(%(schemas)s::text[])
     and rtrim(a.attname::text, '_') <> all(%(ignore_names)s::text[])  -- flowable-style id_, name_
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), cols as materialized (
+  -- only a name with more than one type (oid, and typmod when compared) can be inconsistent:
+  -- format_type and the rest run on those columns alone
+  select x.relid, x.name, x.attnum,
+         case when %(compare_typmod)s then format_type(x.atttypid, x.atttypmod)
+              -- varchar without its length is text: not an inconsistency worth a rewrite
+              when x.atttypid = 'pg_catalog.varchar'::regtype then 'text'
+              else format_type(x.atttypid, null) end as coltype
+  from cols0 x
+  where x.name in (
+    select y.name from cols0 y group by y.name
+    having count(distinct case when %(compare_typmod)s then (y.atttypid, y.atttypmod)
+                               when y.atttypid = 'pg_catalog.varchar'::regtype
+                                 then ('pg_catalog.text'::regtype::oid, -1)
+                               else (y.atttypid, -1) end) > 1)
 ), per_type as (
   select name, coltype, count(*) as n,
          array_agg(relid::regclass::text order by relid::regclass::text) as tables

@@ -22,7 +22,7 @@ dead_ratio = 0.2
 vacuum_overdue_s = 86400
 */
 with leaf as (
-  select c.oid, coalesce(pg_catalog.pg_partition_root(c.oid), c.oid) as root,
+  select c.oid, case when c.relispartition then pg_catalog.pg_partition_root(c.oid) else c.oid::regclass end as root,
          s.n_dead_tup, s.n_live_tup,
          case when c.reltuples >= 0 then c.reltuples else s.n_live_tup end as rows,
          greatest(s.last_vacuum, s.last_autovacuum) as last_vac,
@@ -33,14 +33,23 @@ with leaf as (
          coalesce((select o[2]::float8 from pg_catalog.unnest(c.reloptions) r,
                    regexp_match(r, '^autovacuum_vacuum_scale_factor=(.*)$') o limit 1),
                   pg_catalog.current_setting('autovacuum_vacuum_scale_factor')::float8) as av_scale
-  from pg_catalog.pg_stat_all_tables s
-  join pg_catalog.pg_class c on c.oid = s.relid
+  from pg_catalog.pg_class c
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
+  -- the counters pg_stat_all_tables shows, read directly: the view aggregates over every
+  -- relation's indexes first
+  cross join lateral (
+    select pg_catalog.pg_stat_get_dead_tuples(c.oid) as n_dead_tup,
+           pg_catalog.pg_stat_get_live_tuples(c.oid) as n_live_tup,
+           pg_catalog.pg_stat_get_last_vacuum_time(c.oid) as last_vacuum,
+           pg_catalog.pg_stat_get_last_autovacuum_time(c.oid) as last_autovacuum,
+           pg_catalog.pg_stat_get_autovacuum_count(c.oid) as autovacuum_count,
+           pg_catalog.pg_stat_get_vacuum_count(c.oid) as vacuum_count) s
   where c.relkind in ('r', 'm')
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     and s.n_dead_tup >= %(min_dead_tuples)s::bigint
     and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
 ), flagged as (

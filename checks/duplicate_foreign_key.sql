@@ -24,14 +24,22 @@ with fk as (
          array(select k.a::text || '>' || k.f::text from unnest(c.conkey, c.confkey) k(a, f)
                order by 1) as pairs,
          c.conkey
-  from pg_catalog.pg_constraint c
+  from (
+    -- only a foreign key sharing its table and referenced table with another can pair up:
+    -- the key arrays and the rest are built for those alone
+    select c.*
+    from (select c.*, count(*) over (partition by c.conrelid, c.confrelid) as sharing
+          from pg_catalog.pg_constraint c
+          where c.contype = 'f' and c.conparentid = 0) c
+    where c.sharing > 1
+  ) c
   join pg_catalog.pg_class t on t.oid = c.conrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
-  where c.contype = 'f' and c.conparentid = 0
-    and nsp.nspname = any(%(schemas)s::text[])
+  where nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), pairs as (
   -- r is redundant given k: the same pairs (keep the validated, then the older one), or a
   -- strict subset of k's pairs when k is enforced on every row

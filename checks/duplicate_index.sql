@@ -15,7 +15,23 @@ impact = "Write amplification and wasted storage and cache for no read benefit."
 message = "{index} on {object} duplicates {kept_index}"
 remediation = "Drop the duplicate with DROP INDEX CONCURRENTLY (no write lock); keep the index that backs a constraint, else the unique one, else the oldest. A partitioned index cannot be dropped concurrently: plain DROP INDEX takes a brief ACCESS EXCLUSIVE lock on the parent and every partition. Two constraints with the same index: drop the redundant constraint once nothing references it."
 */
-with idx as (
+with base as materialized (
+  -- the signature's catalog part first (the operator classes imply the access method): only
+  -- indexes sharing it with another index of their table can be duplicates, so the scope
+  -- joins, pg_get_expr and the ranking run on those alone
+  select i.indexrelid, i.indrelid
+  from (
+    select i.indexrelid, i.indrelid,
+           count(*) over (partition by i.indrelid, i.indnkeyatts, i.indkey::int2[],
+                                       i.indclass::oid[], i.indcollation::oid[],
+                                       i.indoption::int2[]) as sharing
+    from pg_catalog.pg_index i
+    where i.indisvalid and i.indisready and i.indislive
+      -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
+      and i.indrelid <> all(%(locked)s::oid[])
+  ) i
+  where i.sharing > 1
+), idx as (
   select i.indexrelid, i.indrelid, ic.relam, ic.relkind as idx_kind,
          i.indisunique, i.indisprimary, ic.relispartition as attached,
          coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) as nulls_not_distinct,
@@ -25,7 +41,8 @@ with idx as (
                    i.indcollation::text, i.indoption::text,
                    coalesce(pg_catalog.pg_get_expr(i.indexprs, i.indrelid), ''),
                    coalesce(pg_catalog.pg_get_expr(i.indpred, i.indrelid), '')) as signature
-  from pg_catalog.pg_index i
+  from base b
+  join pg_catalog.pg_index i on i.indexrelid = b.indexrelid
   join pg_catalog.pg_class ic on ic.oid = i.indexrelid
   join pg_catalog.pg_class tc on tc.oid = i.indrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
@@ -33,12 +50,10 @@ with idx as (
     on con.conindid = i.indexrelid and con.conrelid = i.indrelid and con.contype in ('p', 'u', 'x')
   where nsp.nspname = any(%(schemas)s::text[])
     and tc.relkind in ('r', 'p', 'm')
-    -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
-    and i.indrelid <> all(%(locked)s::oid[])
-    and i.indisvalid and i.indisready and i.indislive
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = b.indrelid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), ranked as (
   select x.*,
          count(*) over w as copies,

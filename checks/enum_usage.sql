@@ -27,7 +27,8 @@ with enums as (
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_type'::regclass and d.objid = t.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_type'::regclass and d.objid = t.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), labels as (
   select e.oid as typid, l.oid as lid, l.enumlabel, l.enumsortorder,
          row_number() over (partition by e.oid order by l.enumsortorder) as pos,

@@ -36,11 +36,13 @@ with tables as (
     and c.oid <> all(%(locked)s::oid[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     -- rows other tables point to are business records (order forms, exports), not disposable tokens
-    and not (%(skip_referenced)s and exists (
-      select 1 from pg_catalog.pg_constraint fk
-      where fk.contype = 'f' and fk.confrelid = c.oid and fk.conrelid <> c.oid))
+    -- (one hashed set of referenced tables, not a pg_constraint scan per table)
+    and not (%(skip_referenced)s and c.oid in (
+      select fk.confrelid from pg_catalog.pg_constraint fk
+      where fk.contype = 'f' and fk.conrelid <> fk.confrelid))
 ), expiry as (
   -- the first expiry-like column of each table
   select distinct on (t.oid) t.oid, t.relkind, a.attnum, a.attname,

@@ -25,45 +25,50 @@ implied_suffix = "_id"
 # how <prefix> maps to a table name: singular, plural -s / -es, y -> ies
 implied_forms = ["{x}", "{x}s", "{x}es", "{x}ies"]
 */
-with fk as (
-  select c.oid, c.conname, c.conrelid, c.confrelid, k.ord, k.att as child_att, k.fatt as parent_att
-  from pg_catalog.pg_constraint c
-  join pg_catalog.pg_class t on t.oid = c.conrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
-  cross join lateral unnest(c.conkey, c.confkey) with ordinality k(att, fatt, ord)
-  where c.contype = 'f' and c.conparentid = 0
-    and nsp.nspname = any(%(schemas)s::text[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
-), tables as (
-  select t.oid, t.relname, nsp.nspname
+with rels as materialized (     -- in-scope tables and partitions, read once
+  select t.oid, t.relname, nsp.nspname, t.relispartition
   from pg_catalog.pg_class t
   join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
-  where t.relkind in ('r', 'p') and not t.relispartition
+  where t.relkind in ('r', 'p')
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
-), pk1 as materialized (         -- tables with a single-column primary key
-  -- staged (materialized) so each step is one hash join, never a loop per pair
-  select t.oid, t.relname::text as relname, t.nspname, c.conkey[1] as att
-  from tables t
-  join pg_catalog.pg_constraint c on c.conrelid = t.oid and c.contype = 'p'
-  where cardinality(c.conkey) = 1
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), fk as (
+  select c.oid, c.conname, c.conrelid, c.confrelid, k.ord, k.att as child_att, k.fatt as parent_att
+  from pg_catalog.pg_constraint c
+  join rels t on t.oid = c.conrelid
+  cross join lateral unnest(c.conkey, c.confkey) with ordinality k(att, fatt, ord)
+  where c.contype = 'f' and c.conparentid = 0
+), tables as (
+  select t.oid, t.relname, t.nspname
+  from rels t
+  where not t.relispartition
 ), refs as materialized (        -- columns named like references, no foreign key on them, and the names they designate
   select t.oid, t.nspname, a.attnum, a.attname, nm.name
   from tables t
-  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  -- each table's columns by index range scan (a hash join would read all of pg_attribute)
+  cross join lateral (select a.attnum, a.attname from pg_catalog.pg_attribute a
+                      where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+                        and a.attname like '%%' || replace(%(implied_suffix)s, '_', '\_')
+                        and length(a.attname) > length(%(implied_suffix)s)
+                      offset 0) a
   cross join lateral (select left(a.attname, length(a.attname) - length(%(implied_suffix)s)) as x) px
   cross join lateral (
         select distinct case when f like '%%{x}ies' then replace(f, '{x}ies', regexp_replace(px.x, 'y$', ''))
                              else replace(f, '{x}', px.x) end as name
         from unnest(%(implied_forms)s::text[]) f
         where f not like '%%{x}ies' or px.x like '%%y') nm
-  where a.attname like '%%' || replace(%(implied_suffix)s, '_', '\_')
-    and length(a.attname) > length(%(implied_suffix)s)
-    and not exists (select 1 from fk where fk.conrelid = t.oid and fk.child_att = a.attnum)
+  where not exists (select 1 from fk where fk.conrelid = t.oid and fk.child_att = a.attnum)
+), pk1 as materialized (         -- tables with a single-column primary key
+  -- staged (materialized) so each step is one hash join, never a loop per pair;
+  -- only tables a reference names
+  select t.oid, t.relname::text as relname, t.nspname, c.conkey[1] as att
+  from tables t
+  join pg_catalog.pg_constraint c on c.conrelid = t.oid and c.contype = 'p'
+  where cardinality(c.conkey) = 1
+    and t.relname::text in (select r.name from refs r)
 ), implied_raw as (
   select r.oid as conrelid, r.attnum as child_att, p.oid as confrelid, p.att as parent_att,
          r.attname, p.relname::name as target, r.nspname = p.nspname as same_schema,
@@ -83,32 +88,47 @@ with fk as (
   union all
   select null, null, i.conrelid, i.confrelid, 1, i.child_att, i.parent_att, true
   from implied i
+), att as materialized (      -- both ends' columns by index lookup (a hash join would read all of pg_attribute)
+  select p.*, ca.attname as ca_name, ca.atttypid as ca_typid, ca.atttypmod as ca_typmod,
+         pa.attname as pa_name, pa.atttypid as pa_typid, pa.atttypmod as pa_typmod,
+         coalesce(p.con_oid::text, p.conrelid::text || '.' || p.child_att::text) as grp
+  from pairs p
+  cross join lateral (select a.attname, a.atttypid, a.atttypmod from pg_catalog.pg_attribute a
+                      where a.attrelid = p.conrelid and a.attnum = p.child_att offset 0) ca
+  cross join lateral (select a.attname, a.atttypid, a.atttypmod from pg_catalog.pg_attribute a
+                      where a.attrelid = p.confrelid and a.attnum = p.parent_att offset 0) pa
+), differing as (              -- only keys with a column whose type differs go on
+  select d.*
+  from (select x.*, bool_or(x.ca_typid <> x.pa_typid or x.ca_typmod <> x.pa_typmod)
+                      over (partition by x.grp, x.conrelid, x.confrelid) as any_differs
+        from att x) d
+  where d.any_differs
 ), typed as (
-  select p.*, ca.attname as child_col, pa.attname as parent_col,
-         pg_catalog.format_type(ca.atttypid, ca.atttypmod) as child_type,
-         pg_catalog.format_type(pa.atttypid, pa.atttypmod) as parent_type,
+  select p.*, p.ca_name as child_col, p.pa_name as parent_col,
+         pg_catalog.format_type(p.ca_typid, p.ca_typmod) as child_type,
+         pg_catalog.format_type(p.pa_typid, p.pa_typmod) as parent_type,
          ct.typcategory as child_cat, pt.typcategory as parent_cat,
-         (ca.atttypid <> pa.atttypid or ca.atttypmod <> pa.atttypmod) as differs,
+         (p.ca_typid <> p.pa_typid or p.ca_typmod <> p.pa_typmod) as differs,
          case
-           when not (ca.atttypid <> pa.atttypid or ca.atttypmod <> pa.atttypmod) then 'same'
-           when ca.atttypid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
-            and pa.atttypid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+           when not (p.ca_typid <> p.pa_typid or p.ca_typmod <> p.pa_typmod) then 'same'
+           when p.ca_typid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+            and p.pa_typid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
              then case when ct.typlen < pt.typlen then 'narrower' else 'wider' end
-           when ca.atttypid in ('varchar'::regtype, 'text'::regtype, 'bpchar'::regtype)
-            and pa.atttypid in ('varchar'::regtype, 'text'::regtype)
-            and ca.atttypid <> 'bpchar'::regtype
-             then case when ca.atttypmod = -1 then 'wider'         -- text/varchar vs varchar(n)
-                       when pa.atttypmod = -1 or pa.atttypmod > ca.atttypmod then 'narrower'
+           when p.ca_typid in ('varchar'::regtype, 'text'::regtype, 'bpchar'::regtype)
+            and p.pa_typid in ('varchar'::regtype, 'text'::regtype)
+            and p.ca_typid <> 'bpchar'::regtype
+             then case when p.ca_typmod = -1 then 'wider'         -- text/varchar vs varchar(n)
+                       when p.pa_typmod = -1 or p.pa_typmod > p.ca_typmod then 'narrower'
                        else 'wider' end
            else 'other'
          end as relation
-  from pairs p
-  join pg_catalog.pg_attribute ca on ca.attrelid = p.conrelid and ca.attnum = p.child_att
-  join pg_catalog.pg_attribute pa on pa.attrelid = p.confrelid and pa.attnum = p.parent_att
-  join pg_catalog.pg_type ct on ct.oid = ca.atttypid
-  join pg_catalog.pg_type pt on pt.oid = pa.atttypid
+  from differing p
+  cross join lateral (select y.typlen, y.typcategory from pg_catalog.pg_type y
+                      where y.oid = p.ca_typid offset 0) ct
+  cross join lateral (select y.typlen, y.typcategory from pg_catalog.pg_type y
+                      where y.oid = p.pa_typid offset 0) pt
 ), grouped as (
-  select coalesce(con_oid::text, conrelid::text || '.' || child_att::text) as grp,
+  select grp,
          min(conname) as conname, conrelid, confrelid, bool_or(is_implied) as is_implied,
          array_agg(child_col::text order by ord) as columns,
          array_agg(parent_col::text order by ord) as parent_columns,
@@ -182,5 +202,5 @@ select g.conrelid::regclass::text as object,
             else format('alter table %%s %%s;', g.conrelid::regclass, g.child_alters)
        end as remediation
 from grouped g
-join pg_catalog.pg_class t on t.oid = g.conrelid
+cross join lateral (select c.reltuples from pg_catalog.pg_class c where c.oid = g.conrelid offset 0) t
 order by 1, 3

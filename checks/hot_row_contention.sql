@@ -23,19 +23,25 @@ min_updates = 100000
 min_updates_per_row = 100
 */
 with leaf as (
-  select coalesce(pg_catalog.pg_partition_root(c.oid), c.oid) as root,
+  select case when c.relispartition then pg_catalog.pg_partition_root(c.oid) else c.oid::regclass end as root,
          s.n_tup_upd, s.n_tup_hot_upd,
          greatest(case when c.reltuples >= 0 then c.reltuples else s.n_live_tup end, s.n_live_tup, 0) as rows,
-         (select string_agg(o, ', ' order by o) from pg_catalog.unnest(c.reloptions) o
-          where o like 'fillfactor=%%') as fillfactor
-  from pg_catalog.pg_stat_all_tables s
-  join pg_catalog.pg_class c on c.oid = s.relid
+         case when c.reloptions is not null then
+           (select string_agg(o, ', ' order by o) from pg_catalog.unnest(c.reloptions) o
+            where o like 'fillfactor=%%') end as fillfactor
+  from pg_catalog.pg_class c
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
+  -- the counters pg_stat_all_tables shows, read directly: the view aggregates over every
+  -- relation's indexes first
+  cross join lateral (select pg_catalog.pg_stat_get_tuples_updated(c.oid) as n_tup_upd,
+                             pg_catalog.pg_stat_get_tuples_hot_updated(c.oid) as n_tup_hot_upd,
+                             pg_catalog.pg_stat_get_live_tuples(c.oid) as n_live_tup) s
   where c.relkind = 'r'
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
 ), agg as (
   select root, sum(n_tup_upd)::bigint as updates, sum(n_tup_hot_upd)::bigint as hot,

@@ -28,24 +28,22 @@ with kw as (
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), names as (
   -- (kind, relation oid, column number, name)
   select 'schema' as kind, n.oid as relid, n.oid as objid, 0::int2 as attnum, n.nspname::text as name
   from pg_catalog.pg_namespace n where n.nspname = any(%(schemas)s::text[])
   union all
-  -- an index is reported with its table
+  -- an index is reported with its table: its table is looked up in bad, for flagged names only
   select case when r.relkind in ('i', 'I') then 'index' else 'relation' end,
-         coalesce((select i.indrelid from pg_catalog.pg_index i where i.indexrelid = r.oid), r.oid),
-         r.oid, 0::int2, r.relname::text
+         r.oid, r.oid, 0::int2, r.relname::text
   from rels r
-  where not (r.relkind in ('i', 'I') and exists (     -- partition indexes are named by the server
-          select 1 from pg_catalog.pg_index i join pg_catalog.pg_class t on t.oid = i.indrelid
-          where i.indexrelid = r.oid and t.relispartition))
   union all
   select 'column', r.oid, r.oid, a.attnum, a.attname::text
   from rels r
-  join pg_catalog.pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
+  cross join lateral (select a.attnum, a.attname from pg_catalog.pg_attribute a
+                      where a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped offset 0) a
   where r.relkind in ('r', 'p', 'v', 'm', 'f') and not r.relispartition
 ), flagged as (
   select n.*,
@@ -55,15 +53,27 @@ with kw as (
            case when n.name in (select word from kw) then 'reserved word' end,
            case when octet_length(n.name) = 63 then '63 bytes (truncated?)' end], null) as reasons
   from names n
-  where not exists (select 1 from unnest(%(ignore_names)s::text[]) p(re) where n.name ~ p.re)
+  -- a cheap test first: a name of [a-z_][a-z0-9_$]* has neither upper case nor special characters
+  where (n.name !~ '^[a-z_][a-z0-9_$]*$' or n.name in (select word from kw) or octet_length(n.name) = 63)
+    and not exists (select 1 from unnest(%(ignore_names)s::text[]) p(re) where n.name ~ p.re)
 ), bad as (
   select f.*,
          -- the snake_case rename, when case and characters are the only problems
          case when f.reasons <@ array['upper case', 'special characters'] then
            nullif(trim(both '_' from regexp_replace(lower(regexp_replace(f.name, '([a-z0-9])([A-Z])', '\1_\2', 'g')),
                                                   '[^a-z0-9_]+', '_', 'g')), '') end as new_name
-  from flagged f
-  where cardinality(f.reasons) > 0
+  from (
+    select f.kind,
+           case when f.kind = 'index'
+                then coalesce((select i.indrelid from pg_catalog.pg_index i where i.indexrelid = f.objid), f.objid)
+                else f.relid end as relid,
+           f.objid, f.attnum, f.name, f.reasons
+    from flagged f
+    where cardinality(f.reasons) > 0
+      and not (f.kind = 'index' and exists (     -- partition indexes are named by the server
+            select 1 from pg_catalog.pg_index i join pg_catalog.pg_class t on t.oid = i.indrelid
+            where i.indexrelid = f.objid and t.relispartition))
+  ) f
 ), fixed as (
   select b.*,
          case when b.new_name is null or b.new_name ~ '^[0-9]' or b.new_name in (select word from kw)

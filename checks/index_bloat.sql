@@ -39,7 +39,8 @@ with idx as (
     and 0 <> all(i.indkey::int2[])              -- expression indexes: no trustworthy width
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), cols as (
   select x.indexrelid,
          count(s.attname) as with_stats,

@@ -21,20 +21,27 @@ critical_share = 0.5      # share of the type's maximum used: critical
 warning_share = 0.1       # share used: warning
 min_rows = 100000         # below this (estimated rows and inserts since reset) and below warning_share: not reported
 */
-with pks as (
-  select c.oid as relid, c.reltuples, a.attnum, a.attname, a.atttypid, a.attidentity,
-         case a.atttypid when 'pg_catalog.int2'::regtype then 32767::numeric else 2147483647::numeric end as type_max
+with pk1 as materialized (      -- single-column primary keys in scope, read once for pks and totals
+  select c.oid as relid, c.relkind, c.reltuples, a.attnum, a.attname, a.atttypid, a.attidentity
   from pg_catalog.pg_constraint con
   join pg_catalog.pg_class c on c.oid = con.conrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
-  join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum = con.conkey[1]
-  where con.contype = 'p' and cardinality(con.conkey) = 1
-    and c.relkind in ('r', 'p') and not c.relispartition
-    and a.atttypid in ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype)
+  -- one index lookup on (attrelid, attnum): the 1-row estimate on cardinality(conkey) = 1
+  -- otherwise reads every column of every table
+  cross join lateral (select a.attnum, a.attname, a.atttypid, a.attidentity from pg_catalog.pg_attribute a
+                      where a.attrelid = c.oid and a.attnum = con.conkey[1] offset 0) a
+  where con.contype = 'p' and cardinality(con.conkey) = 1 and not c.relispartition
     and nsp.nspname = any(%(schemas)s::text[])
+), pks as (
+  select k.relid, k.reltuples, k.attnum, k.attname, k.atttypid, k.attidentity,
+         case k.atttypid when 'pg_catalog.int2'::regtype then 32767::numeric else 2147483647::numeric end as type_max
+  from pk1 k
+  where k.relkind in ('r', 'p')
+    and k.atttypid in ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype)
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = k.relid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), seqs as (
   -- the sequence owned by (serial, deptype a) or internal to (identity, deptype i) the key column
   select p.relid, s.oid as seqid,
@@ -48,12 +55,12 @@ with pks as (
 ), tree as (
   -- a partitioned table's rows and inserts are its partitions'
   select p.relid, sum(greatest(pc.reltuples, 0)) as est_rows, bool_or(pc.reltuples >= 0) as analyzed,
-         sum(st.n_tup_ins) as inserts
+         -- pg_stat_all_tables.n_tup_ins, read directly (the view aggregates over every relation)
+         sum(pg_catalog.pg_stat_get_tuples_inserted(pc.oid)) as inserts
   from pks p
   -- pg_partition_tree() is empty for a plain table: add the table itself
   cross join lateral (select p.relid union select t.relid from pg_catalog.pg_partition_tree(p.relid) t) pt
   join pg_catalog.pg_class pc on pc.oid = pt.relid and pc.relkind = 'r'
-  left join pg_catalog.pg_stat_all_tables st on st.relid = pc.oid
   group by p.relid
 ), assessed as (
   select p.*, s.seqid, s.last_value,
@@ -82,14 +89,9 @@ with pks as (
   group by f.relid
 ), totals as (
   select count(*) as pk_total,
-         count(*) filter (where a.atttypid in ('pg_catalog.int8'::regtype, 'pg_catalog.numeric'::regtype)) as pk_bigint,
-         count(*) filter (where a.atttypid = 'pg_catalog.uuid'::regtype) as pk_uuid
-  from pg_catalog.pg_constraint con
-  join pg_catalog.pg_class c on c.oid = con.conrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
-  join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum = con.conkey[1]
-  where con.contype = 'p' and cardinality(con.conkey) = 1 and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::text[])
+         count(*) filter (where k.atttypid in ('pg_catalog.int8'::regtype, 'pg_catalog.numeric'::regtype)) as pk_bigint,
+         count(*) filter (where k.atttypid = 'pg_catalog.uuid'::regtype) as pk_uuid
+  from pk1 k
 )
 select f.relid::regclass::text as object,
        'table' as object_type,

@@ -31,7 +31,8 @@ with inv as (
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     -- being built right now: CREATE INDEX CONCURRENTLY / REINDEX CONCURRENTLY in progress
     and not exists (
       select 1 from pg_catalog.pg_stat_progress_create_index p

@@ -26,30 +26,41 @@ name_pattern = '(^|_)(ip|ips|ip_?addr(ess)?|ipaddress|ip_v[46]|ipv[46](_address)
 exclude_pattern = '(^|_)(hash|hashed|digest|anonymi[sz]ed|anon|masked|truncated|prefix|country|city|geo|asn|allowed|permitted|trusted|whitelist|allowlist|blocklist|network|subnet|range|server|host|node|rpc|bind|listen|proxy|gateway|count|id|ids)(_|$)'
 text_types = ["text", "varchar", "bpchar", "citext"]
 */
-with cols as (
-  select c.oid, a.attnum, a.attname, bt.typname,
-         lower(regexp_replace(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
-                              '_+$', '')) as norm
+with cols as materialized (  -- in-scope columns first: the name patterns never run over system catalogs
+  select c.oid, a.attnum, a.attname, a.atttypid
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-  join pg_catalog.pg_type t on t.oid = a.atttypid
-  -- arrays of inet count too; domains by their base type
-  join pg_catalog.pg_type et on et.oid = case when t.typelem <> 0 and t.typcategory = 'A' then t.typelem else t.oid end
-  join pg_catalog.pg_type bt on bt.oid = case when et.typtype = 'd' then et.typbasetype else et.oid end
   where c.relkind in ('r', 'p')
     and not c.relispartition
     and n.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), types as materialized (  -- the few distinct column types
+  select t.oid, bt.typname
+  from (select distinct atttypid from cols) x
+  join pg_catalog.pg_type t on t.oid = x.atttypid
+  -- arrays of inet count too; domains by their base type
+  join pg_catalog.pg_type et on et.oid = case when t.typelem <> 0 and t.typcategory = 'A' then t.typelem else t.oid end
+  join pg_catalog.pg_type bt on bt.oid = case when et.typtype = 'd' then et.typbasetype else et.oid end
+), names as materialized (  -- the name patterns once per distinct column name
+  select d.attname,
+         d.norm !~ %(exclude_pattern)s as kept,
+         d.norm ~ %(name_pattern)s as named,
+         case when d.norm ~ '(^|_)(user_?agent|useragent|ua_string)$' then 'user_agent' else 'ip_address' end as kind
+  from (select x.attname,
+               lower(regexp_replace(regexp_replace(x.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
+                                    '_+$', '')) as norm
+        from (select distinct attname from cols) x) d
 ), hits as (
-  select oid, attnum, attname,
-         case when norm ~ '(^|_)(user_?agent|useragent|ua_string)$' then 'user_agent' else 'ip_address' end as kind,
-         typname
+  select cols.oid, cols.attnum, cols.attname, nm.kind, ty.typname
   from cols
-  where norm !~ %(exclude_pattern)s
-    and (typname = 'inet' or (typname = any(%(text_types)s::text[]) and norm ~ %(name_pattern)s))
+  join types ty on ty.oid = cols.atttypid
+  join names nm on nm.attname = cols.attname
+  where nm.kept
+    and (ty.typname = 'inet' or (ty.typname = any(%(text_types)s::text[]) and nm.named))
 ), per_table as (
   select oid,
          array_agg(attname::text order by attnum) as cols,

@@ -46,7 +46,8 @@ with tabs as (
     and n.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     and not exists (                               -- legacy inheritance trees: out of scope
       select 1 from pg_catalog.pg_inherits ih where ih.inhrelid = c.oid or ih.inhparent = c.oid)
 ), timecol as (
@@ -66,7 +67,11 @@ with tabs as (
               then s.n_tup_ins / (%(stats_age_s)s::float8 / 86400.0) end as rows_per_day
   from tabs t
   join timecol tc on tc.oid = t.oid
-  left join pg_catalog.pg_stat_user_tables s on s.relid = t.oid
+  -- pg_stat_user_tables' counters, read directly (the view aggregates over every relation's
+  -- indexes first)
+  cross join lateral (select pg_catalog.pg_stat_get_tuples_inserted(t.oid) as n_tup_ins,
+                             pg_catalog.pg_stat_get_tuples_updated(t.oid) as n_tup_upd,
+                             pg_catalog.pg_stat_get_tuples_deleted(t.oid) as n_tup_del) s
 ), candidates as (
   -- cheap prefilter on catalog estimates; exact sizes only for these
   select st.*,

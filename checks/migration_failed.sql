@@ -33,7 +33,8 @@ with cand as (
     and c.oid <> all(%(locked)s::oid[])
     and not exists (select 1 from pg_catalog.pg_depend d
                     where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
-                      and d.deptype = 'e')
+                      and d.deptype = 'e'
+                      and d.refclassid = 'pg_catalog.pg_extension'::regclass)
   group by c.oid, c.relname
 ), kinds as (
   select c.oid, c.oid::regclass::text as t,

@@ -45,24 +45,36 @@ tools = [
 */
 with tools as (
   select t.ord, split_part(t.spec, ';', 1) as tool, split_part(t.spec, ';', 2) as table_re,
-         split_part(t.spec, ';', 3) as column_re
+         split_part(t.spec, ';', 3) as column_re,
+         -- '^name$' with only letters, digits and underscores: an equality, joined by hash
+         case when split_part(t.spec, ';', 2) ~ '^\^[a-z0-9_]+\$$'
+              then substr(split_part(t.spec, ';', 2), 2, length(split_part(t.spec, ';', 2)) - 2) end as table_name
   from unnest(%(tools)s::text[]) with ordinality t(spec, ord)
-), found as (
-  select distinct on (c.oid) c.oid, n.nspname, tl.tool, tl.ord,
-         greatest(c.reltuples, -1)::bigint as est_rows
+), rels as materialized (
+  select c.oid, n.nspname, lower(c.relname) as lname, c.reltuples
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  join tools tl on lower(c.relname) ~ tl.table_re
   where c.relkind in ('r', 'p') and not c.relispartition
     and n.nspname !~ '^pg_' and n.nspname <> 'information_schema'
-    and (tl.column_re = '' or exists (
+), matched as (
+  select r.*, tl.tool, tl.ord, tl.column_re
+  from rels r join tools tl on tl.table_name = r.lname
+  union all
+  select r.*, tl.tool, tl.ord, tl.column_re
+  from rels r join tools tl on tl.table_name is null and r.lname ~ tl.table_re
+), found as (
+  select distinct on (m.oid) m.oid, m.nspname, m.tool, m.ord,
+         greatest(m.reltuples, -1)::bigint as est_rows
+  from matched m
+  where (m.column_re = '' or exists (
           select 1 from pg_catalog.pg_attribute a
-          where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-            and lower(a.attname) ~ tl.column_re))
+          where a.attrelid = m.oid and a.attnum > 0 and not a.attisdropped
+            and lower(a.attname) ~ m.column_re))
     and not exists (select 1 from pg_catalog.pg_depend d
-                    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
-                      and d.deptype = 'e')
-  order by c.oid, tl.ord
+                    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = m.oid
+                      and d.deptype = 'e'
+                      and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+  order by m.oid, m.ord
 ), target as (
   -- where the minimal version table would go: public if audited, else the first audited schema
   select coalesce((select s from unnest(%(schemas)s::text[]) s where s = 'public'),

@@ -37,25 +37,35 @@ with tabs as (
     and format('%%s.%%s', n.nspname, c.relname) !~ %(ignore_tables)s::text
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), cols as (
   -- candidate columns: the name matches a pattern, no foreign key includes the column
-  select t.oid as relid, t.nspname, t.relname, a.attnum, a.attname, a.atttypid,
-         p.pattern,
-         lower(regexp_replace(substring(a.attname from p.pattern),
+  select a.relid, a.nspname, a.relname, a.attnum, a.attname, a.atttypid,
+         a.pattern,
+         lower(regexp_replace(substring(a.attname from a.pattern),
                               '([a-z0-9])([A-Z])', '\1_\2', 'g')) as stem
-  from tabs t
-  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
-  cross join lateral (
-    select pat as pattern from unnest(%(column_patterns)s::text[]) with ordinality u(pat, ord)
-    where a.attname ~ pat order by ord limit 1) p
+  from (
+    -- the columns of each table by index range scan, the name patterns first (offset 0):
+    -- the other tests run on the few columns that match
+    select t.oid as relid, t.nspname, t.relname, t.relkind, a.attnum, a.attname, a.atttypid,
+           p.pattern
+    from tabs t
+    cross join lateral (select a.attnum, a.attname, a.atttypid from pg_catalog.pg_attribute a
+                        where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+                        offset 0) a
+    cross join lateral (
+      select pat as pattern from unnest(%(column_patterns)s::text[]) with ordinality u(pat, ord)
+      where a.attname ~ pat order by ord limit 1) p
+    offset 0
+  ) a
   where a.attname !~* %(ignore_columns)s::text
     and not exists (
       select 1 from pg_catalog.pg_constraint f
-      where f.conrelid = t.oid and f.contype = 'f' and a.attnum = any(f.conkey))
+      where f.conrelid = a.relid and f.contype = 'f' and a.attnum = any(f.conkey))
     -- a partitioned table whose every partition has its own foreign key on the column is covered
-    and not (t.relkind = 'p' and not exists (
-      select 1 from pg_catalog.pg_partition_tree(t.oid) pt
+    and not (a.relkind = 'p' and not exists (
+      select 1 from pg_catalog.pg_partition_tree(a.relid) pt
       where pt.isleaf and not exists (
         select 1 from pg_catalog.pg_constraint f
         join pg_catalog.pg_attribute pa on pa.attrelid = f.conrelid and pa.attnum = any(f.conkey)
@@ -101,7 +111,8 @@ with tabs as (
     and (ka.attname = c.attname or ka.attname = any(%(key_names)s::text[]))
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = rt.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = rt.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), typed as (
   select t.*,
          (select case when coalesce(nullif(bt.typbasetype, 0), bt.oid) in (20, 21, 23) then 'integer'

@@ -27,30 +27,52 @@ exclude_table_pattern = "(_items?|_lines?|_details?|_types?|_statuses|_status|_m
 natural_key_column_pattern = "^(code|slug|name|key)$"
 */
 with base as materialized (
-  select c.oid, c.relname, c.relkind, n.nspname,
-         lower(c.relname) ~ %(money_table_pattern)s as money_name,
-         lower(c.relname) ~ %(request_table_pattern)s as request_name
+  select c.oid, c.relname, c.relkind, n.nspname
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   where c.relkind in ('r', 'p') and not c.relispartition
     and n.nspname = any(%(schemas)s::text[])
-    and lower(c.relname) !~ %(exclude_table_pattern)s
     and not exists (select 1 from pg_catalog.pg_depend d
                     where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
-                      and d.deptype = 'e')
-), tbl as materialized (
+                      and d.deptype = 'e'
+                      and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), attrs as materialized (
+  select a.attrelid as oid, a.attnum, a.attname
+  from pg_catalog.pg_attribute a
+  where a.attrelid in (select b.oid from base b) and a.attnum > 0 and not a.attisdropped
+), names as materialized (
+  -- the column name patterns once per distinct name
+  select x.attname,
+         lower(x.attname) ~ %(ledger_column_pattern)s as ledger,
+         lower(x.attname) ~ %(amount_column_pattern)s as amount,
+         lower(x.attname) ~ %(status_column_pattern)s as status,
+         lower(x.attname) ~ %(key_column_pattern)s as key
+  from (select distinct attname from attrs) x
+), cols as (
   -- one pass over the columns of the tables in scope
-  select b.oid, b.relname, b.relkind, b.nspname, b.money_name, b.request_name,
+  select a.oid,
          coalesce(array_agg(a.attname::text order by a.attnum)
-                  filter (where lower(a.attname) ~ %(ledger_column_pattern)s), '{}') as money_cols,
+                  filter (where nm.ledger), '{}') as money_cols,
          coalesce(array_agg(a.attname::text order by a.attnum)
-                  filter (where lower(a.attname) ~ %(amount_column_pattern)s), '{}') as amount_cols,
-         coalesce(bool_or(lower(a.attname) ~ %(status_column_pattern)s), false) as has_status,
+                  filter (where nm.amount), '{}') as amount_cols,
+         coalesce(bool_or(nm.status), false) as has_status,
          coalesce(array_agg(a.attname::text order by a.attnum)
-                  filter (where lower(a.attname) ~ %(key_column_pattern)s), '{}') as key_cols
+                  filter (where nm.key), '{}') as key_cols
+  from attrs a
+  join names nm on nm.attname = a.attname
+  -- tables without such a column cannot qualify below
+  where nm.ledger or nm.amount or nm.status or nm.key
+  group by a.oid
+), tbl as materialized (
+  -- the table name patterns only where they can matter: with amount or status columns
+  select b.oid, b.relname, b.relkind, b.nspname,
+         case when cardinality(k.amount_cols) > 0
+              then lower(b.relname) ~ %(money_table_pattern)s else false end as money_name,
+         case when k.has_status
+              then lower(b.relname) ~ %(request_table_pattern)s else false end as request_name,
+         k.money_cols, k.amount_cols, k.has_status, k.key_cols
   from base b
-  join pg_catalog.pg_attribute a on a.attrelid = b.oid and a.attnum > 0 and not a.attisdropped
-  group by b.oid, b.relname, b.relkind, b.nspname, b.money_name, b.request_name
+  join cols k on k.oid = b.oid
 ), cand as (
   select t.*,
          ((t.money_name and cardinality(t.amount_cols) > 0) or cardinality(t.money_cols) >= 2) as money,
@@ -61,8 +83,10 @@ with base as materialized (
   from tbl t
   -- a money name alone (payment_providers, charge_filters) or an amount alone (price lists,
   -- wallets) is no ledger: both are needed, or a balance before/after pair
-  where (t.money_name and cardinality(t.amount_cols) > 0) or cardinality(t.money_cols) >= 2
-     or (t.request_name and t.has_status)
+  where case when (t.money_name and cardinality(t.amount_cols) > 0) or cardinality(t.money_cols) >= 2
+                 or (t.request_name and t.has_status)
+             -- the exclusion pattern only for the few tables that qualify
+             then lower(t.relname) !~ %(exclude_table_pattern)s end
 ), fkcols as (
   select f.conrelid, a.attname::text as col
   from pg_catalog.pg_constraint f

@@ -31,10 +31,14 @@ with tbls as (
     and not exists (select 1 from unnest(%(ignore_tables)s::text[]) p(re) where c.relname ~ p.re)
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
-), cols as (
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), cols as materialized (
+  -- per-table index range scans: cheaper than hashing every pg_attribute row
   select t.oid, a.attnum, a.attname::text as name
-  from tbls t join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  from tbls t
+  cross join lateral (select a.attnum, a.attname from pg_catalog.pg_attribute a
+                      where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped offset 0) a
 ), styled as (
   select 'table' as kind, t.oid, 0::int2 as attnum, t.name,
          case when t.name ~ '^_?[a-z][a-z0-9]*$' then 'lower'
@@ -68,7 +72,7 @@ with tbls as (
          coalesce((select sum(n) from style_counts s where s.kind = d.kind
                    and (s.style = d.style or (s.style = 'lower' and d.style in ('snake_case', 'camelCase')))), 0) as fitting
   from dominant_style d
-), words as (
+), words as materialized (     -- computed once, not once per reference below
   -- the last word of a table name decides its grammatical number
   select t.oid, t.name,
          lower(coalesce(substring(regexp_replace(t.name, '([a-z0-9])([A-Z])', '\1_\2', 'g') from '([A-Za-z0-9]+)_?$'), t.name)) as last_word
@@ -86,15 +90,21 @@ with tbls as (
   select (array_agg(number order by n desc, number))[1] as number, max(n) as fitting, sum(n) as total
   from (select number, count(*) as n from numbered where number is not null group by number) x
 ), fk_cols as (
-  select con.conrelid as oid, a.attnum, a.attname::text as name,
-         a.attname ~ '(_id|_ID|Id|ID)_?$' as has_suffix
-  from pg_catalog.pg_constraint con
-  join tbls t on t.oid = con.conrelid
-  join pg_catalog.pg_attribute a on a.attrelid = con.conrelid and a.attnum = con.conkey[1]
-  join pg_catalog.pg_attribute ra on ra.attrelid = con.confrelid and ra.attnum = con.confkey[1]
-  where con.contype = 'f' and cardinality(con.conkey) = 1
-    and ra.attname ~* '^id_?$|_id_?$|[a-z]Id$'            -- natural-key FKs (code, iso) are not expected to end in _id
-    and a.attname !~* %(fk_name_exceptions)s
+  select f.oid, f.attnum, f.name, f.name ~ '(_id|_ID|Id|ID)_?$' as has_suffix
+  from (
+    -- the key columns from cols (hash joins, no lookup per foreign key); a referenced table
+    -- outside the scope is looked up; the name tests run on the key columns only (offset 0)
+    select con.conrelid as oid, a.attnum, a.name,
+           coalesce(rc.name, (select ra.attname::text from pg_catalog.pg_attribute ra
+                              where ra.attrelid = con.confrelid and ra.attnum = con.confkey[1])) as ref_name
+    from pg_catalog.pg_constraint con
+    join cols a on a.oid = con.conrelid and a.attnum = con.conkey[1]
+    left join cols rc on rc.oid = con.confrelid and rc.attnum = con.confkey[1]
+    where con.contype = 'f' and cardinality(con.conkey) = 1
+    offset 0
+  ) f
+  where f.ref_name ~* '^id_?$|_id_?$|[a-z]Id$'            -- natural-key FKs (code, iso) are not expected to end in _id
+    and f.name !~* %(fk_name_exceptions)s
 ), fk_share as (
   select count(*) filter (where has_suffix) as fitting, count(*) as total from fk_cols
 ), outliers as (

@@ -33,7 +33,8 @@ with tables as (
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), fk as (
   select c.oid, c.conname, c.conrelid, c.confrelid, c.conkey, c.confkey, c.convalidated
   from pg_catalog.pg_constraint c
@@ -42,17 +43,15 @@ with tables as (
 ), fk_cols as materialized (
   select fk.conrelid, k.att
   from fk cross join lateral unnest(fk.conkey) k(att)
-), pk1 as materialized (   -- staged (materialized) so each step is one hash join, never a loop per pair
-  select t.oid, t.relname::text as relname, t.nspname, c.conkey[1] as att, pa.atttypid, pt.typcategory
-  from tables t
-  join pg_catalog.pg_constraint c on c.conrelid = t.oid and c.contype = 'p'
-  join pg_catalog.pg_attribute pa on pa.attrelid = t.oid and pa.attnum = c.conkey[1]
-  join pg_catalog.pg_type pt on pt.oid = pa.atttypid
-  where cardinality(c.conkey) = 1
 ), refs as materialized (  -- columns named like references, no foreign key on them, and the names they designate
   select t.oid, t.nspname, a.attnum, a.atttypid, ct.typcategory, nm.name
   from tables t
-  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  -- each table's columns by index range scan (a hash join would read all of pg_attribute)
+  cross join lateral (select a.attnum, a.attname, a.atttypid from pg_catalog.pg_attribute a
+                      where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+                        and a.attname like '%%' || replace(%(implied_suffix)s, '_', '\_')
+                        and length(a.attname) > length(%(implied_suffix)s)
+                      offset 0) a
   join pg_catalog.pg_type ct on ct.oid = a.atttypid
   cross join lateral (select left(a.attname, length(a.attname) - length(%(implied_suffix)s)) as x) px
   cross join lateral (
@@ -60,9 +59,17 @@ with tables as (
                              else replace(f, '{x}', px.x) end as name
         from unnest(%(implied_forms)s::text[]) f
         where f not like '%%{x}ies' or px.x like '%%y') nm
-  where a.attname like '%%' || replace(%(implied_suffix)s, '_', '\_')
-    and length(a.attname) > length(%(implied_suffix)s)
-    and not exists (select 1 from fk_cols k where k.conrelid = t.oid and k.att = a.attnum)
+  where not exists (select 1 from fk_cols k where k.conrelid = t.oid and k.att = a.attnum)
+), pk1 as materialized (   -- staged (materialized) so each step is one hash join, never a loop per pair
+  -- only tables a reference names: the key lookups run for those alone
+  select t.oid, t.relname::text as relname, t.nspname, c.conkey[1] as att, pa.atttypid, pt.typcategory
+  from tables t
+  join pg_catalog.pg_constraint c on c.conrelid = t.oid and c.contype = 'p'
+  cross join lateral (select pa.atttypid from pg_catalog.pg_attribute pa
+                      where pa.attrelid = t.oid and pa.attnum = c.conkey[1] offset 0) pa
+  join pg_catalog.pg_type pt on pt.oid = pa.atttypid
+  where cardinality(c.conkey) = 1
+    and t.relname::text in (select r.name from refs r)
 ), implied_raw as (
   select r.oid as conrelid, r.attnum as child_att, p.oid as confrelid, p.att as parent_att,
          r.nspname = p.nspname as same_schema,

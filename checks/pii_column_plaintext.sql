@@ -41,41 +41,58 @@ business_table_pattern = '(^|_)(organi[sz]ations?|orgs?|compan(y|ies)|shippers?|
 email_table_pattern = '(e_?mail|threepid)'
 */
 with cols as materialized (  -- in-scope columns first: the name patterns never run over system catalogs
-  select c.oid, a.attnum, a.attname, lower(c.relname) as tname,
-         lower(regexp_replace(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
-                              '_+$', '')) as norm,
-         bt.typcategory as cat, bt.typname
+  select c.oid, a.attnum, a.attname, lower(c.relname) as tname, a.atttypid
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-  join pg_catalog.pg_type t on t.oid = a.atttypid
-  join pg_catalog.pg_type bt on bt.oid = case when t.typtype = 'd' then t.typbasetype else t.oid end
   where c.relkind in ('r', 'p')
     and not c.relispartition
     and n.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
-), classified as (
-  select cols.*,
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), types as materialized (  -- the few distinct column types, domains by their base type
+  select t.oid, bt.typcategory as cat, bt.typname
+  from (select distinct atttypid from cols) x
+  join pg_catalog.pg_type t on t.oid = x.atttypid
+  join pg_catalog.pg_type bt on bt.oid = case when t.typtype = 'd' then t.typbasetype else t.oid end
+), names as materialized (  -- the name patterns once per distinct column name
+  select d.attname, d.norm,
+         d.norm ~ %(exclude_pattern)s as excluded,
+         d.norm ~ %(email_pattern)s as email,
+         d.norm ~ '^(normalized_)?address$' as bare_address,
+         d.norm ~ %(birth_pattern)s as birth,
+         d.norm ~ %(national_id_pattern)s or d.norm ~ %(financial_pattern)s
+           or d.norm ~ %(phone_pattern)s as number_like,
          case
-           when norm ~ %(email_pattern)s then 'email'
-           when norm ~ '^(normalized_)?address$' and tname ~ %(email_table_pattern)s then 'email'
-           when norm ~ %(national_id_pattern)s then 'national_id'
-           when norm ~ %(financial_pattern)s then 'financial'
-           when norm ~ %(birth_pattern)s then 'birth_date'
-           when norm ~ %(phone_pattern)s then 'phone'
-           when norm ~ %(name_pattern)s then 'name'
-           when norm ~ %(address_pattern)s then 'address'
-           when norm ~ %(bare_name_pattern)s then 'bare_name'
+           when d.norm ~ %(national_id_pattern)s then 'national_id'
+           when d.norm ~ %(financial_pattern)s then 'financial'
+           when d.norm ~ %(birth_pattern)s then 'birth_date'
+           when d.norm ~ %(phone_pattern)s then 'phone'
+           when d.norm ~ %(name_pattern)s then 'name'
+           when d.norm ~ %(address_pattern)s then 'address'
+           when d.norm ~ %(bare_name_pattern)s then 'bare_name'
+         end as other_category
+  from (select x.attname,
+               lower(regexp_replace(regexp_replace(x.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
+                                    '_+$', '')) as norm
+        from (select distinct attname from cols) x) d
+), classified as (
+  select cols.oid, cols.attnum, cols.attname, cols.tname,
+         case
+           when nm.email then 'email'
+           when nm.bare_address and cols.tname ~ %(email_table_pattern)s then 'email'
+           else nm.other_category
          end as category
   from cols
-  where norm !~ %(exclude_pattern)s
+  join types ty on ty.oid = cols.atttypid
+  join names nm on nm.attname = cols.attname
+  where not nm.excluded
     -- text for everything; dates for birth dates; numbers for identifiers and phones
-    and (cat = 'S' or typname = 'citext'
-         or (cat = 'D' and norm ~ %(birth_pattern)s)
-         or (cat = 'N' and (norm ~ %(national_id_pattern)s or norm ~ %(financial_pattern)s
-                            or norm ~ %(phone_pattern)s)))
+    and (ty.cat = 'S' or ty.typname = 'citext'
+         or (ty.cat = 'D' and nm.birth)
+         or (ty.cat = 'N' and nm.number_like))
 ), contact as (
   -- a bare "name" is a person's name only beside an e-mail or phone column (a contact form)
   select oid, attnum, attname, tname,

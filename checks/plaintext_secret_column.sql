@@ -38,26 +38,43 @@ hash_shape_pattern = '^(\$2[abxy]?\$[0-9]{2}\$[./A-Za-z0-9]{53}|\$argon2(id|i|d)
 # bytea-as-hex, Fernet, Vault transit, Laravel/JSON envelopes); anchored
 ciphertext_shape_pattern = '^(\{"p":".*"h":|-----BEGIN PGP MESSAGE|\\xc30d|gAAAAA[A-Za-z0-9_-]{20,}|vault:v[0-9]+:|eyJpdiI6|eyJjaXBoZXJ0ZXh0|enc:|ENC\[)'
 */
-with cols as (
-  select c.oid, n.nspname, c.relname, a.attnum, a.attname,
-         pg_catalog.format_type(a.atttypid, a.atttypmod) as coltype,
-         lower(regexp_replace(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
-                              '_+$', '')) as norm
+with cols as materialized (  -- in-scope columns first: the name patterns never run over system catalogs
+  select c.oid, c.relname, a.attnum, a.attname, a.atttypid, a.atttypmod
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-  join pg_catalog.pg_type t on t.oid = a.atttypid
-  join pg_catalog.pg_type bt on bt.oid = case when t.typtype = 'd' then t.typbasetype else t.oid end
   where c.relkind in ('r', 'p')
     and not c.relispartition
     and n.nspname = any(%(schemas)s::text[])
     and c.oid <> all(%(locked)s::oid[])
-    and bt.typname = any(%(text_types)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), text_types as materialized (  -- the few distinct column types that hold text, domains by their base type
+  select t.oid
+  from (select distinct atttypid from cols) x
+  join pg_catalog.pg_type t on t.oid = x.atttypid
+  join pg_catalog.pg_type bt on bt.oid = case when t.typtype = 'd' then t.typbasetype else t.oid end
+  where bt.typname = any(%(text_types)s::text[])
+), names as materialized (  -- the name patterns once per distinct column name
+  select d.attname, d.norm,
+         d.norm ~ %(secret_pattern)s and d.norm !~ %(exclude_pattern)s as secret,
+         d.norm ~ %(hashed_pattern)s and d.norm ~ %(hashed_subject_pattern)s as hashed
+  from (select x.attname,
+               lower(regexp_replace(regexp_replace(x.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
+                                    '_+$', '')) as norm
+        from (select distinct cols.attname from cols join text_types tt on tt.oid = cols.atttypid) x) d
+), named as (
+  select cols.oid, cols.relname, cols.attnum, cols.attname,
+         pg_catalog.format_type(cols.atttypid, cols.atttypmod) as coltype,
+         nm.norm, nm.secret, nm.hashed
+  from cols
+  join text_types tt on tt.oid = cols.atttypid
+  join names nm on nm.attname = cols.attname
+  where nm.secret or nm.hashed
 ), candidates as (
-  select cols.*,
+  select named.*,
          case
            -- by the last word: a password_reset_token is a token, not a password
            when norm ~ '(^|_)token(_value|_plain|_plaintext|_raw)?$' then 'token'
@@ -66,12 +83,12 @@ with cols as (
            when norm ~ '(^|_)(otp|otp_?code|one_time_?code|pin_?code)(_|$)' then 'one-time code'
            else 'secret'
          end as kind
-  from cols
-  where norm ~ %(secret_pattern)s and norm !~ %(exclude_pattern)s
+  from named
+  where secret
     and lower(relname) !~ %(exclude_table_pattern)s
 ), hashed as (
-  select cols.* from cols
-  where norm ~ %(hashed_pattern)s and norm ~ %(hashed_subject_pattern)s
+  select named.* from named
+  where hashed
 )
 select c.oid::regclass::text as object,
        'table' as object_type,

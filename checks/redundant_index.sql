@@ -15,7 +15,20 @@ impact = "Extra write cost and storage for an index the planner can replace with
 message = "{index} on {object} ({narrow_columns}) is a prefix of {covering_index} ({covering_columns})"
 remediation = "Drop the narrow index with DROP INDEX CONCURRENTLY after checking in pg_stat_statements that its queries run well on the wider index. A partitioned index cannot be dropped concurrently: plain DROP INDEX briefly takes an ACCESS EXCLUSIVE lock on the parent and every partition."
 */
-with base as materialized (
+with shared as materialized (
+  -- valid btree indexes sharing their first key column with another index of the table, by
+  -- pg_index and the first operator class alone: the only ones idx below can keep, so the
+  -- joins and the constraint lookups run on those
+  select s.indexrelid
+  from (select i.indexrelid,
+               count(*) over (partition by i.indrelid, (i.indkey::int2[])[0]) as sharing
+        from pg_catalog.pg_index i
+        join pg_catalog.pg_opclass oc on oc.oid = i.indclass[0]
+        join pg_catalog.pg_am am on am.oid = oc.opcmethod and am.amname = 'btree'
+        where i.indisvalid and i.indisready and i.indislive
+          and i.indrelid <> all(%(locked)s::oid[])) s
+  where s.sharing > 1
+), base as materialized (
   select i.indexrelid, i.indrelid, ic.relkind as idx_kind, i.indisunique, i.indisclustered,
          i.indnkeyatts::int as nkey, i.indnatts::int as natts,
          i.indclass::oid[] as opclass, i.indcollation::oid[] as colls, i.indoption::int2[] as opts,
@@ -23,7 +36,8 @@ with base as materialized (
          exists (select 1 from pg_catalog.pg_constraint con
                  where con.conindid = i.indexrelid and con.conrelid = i.indrelid
                    and con.contype in ('p', 'u', 'x')) as backs_constraint
-  from pg_catalog.pg_index i
+  from shared sh
+  join pg_catalog.pg_index i on i.indexrelid = sh.indexrelid
   join pg_catalog.pg_class ic on ic.oid = i.indexrelid
   join pg_catalog.pg_am am on am.oid = ic.relam and am.amname = 'btree'
   join pg_catalog.pg_class tc on tc.oid = i.indrelid
@@ -36,7 +50,8 @@ with base as materialized (
     and not ic.relispartition
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), idx as (
   -- deparse only indexes sharing their first key column (or both an expression) with another
   -- index of the table: a pair needs it, and pg_get_indexdef on every index is the cost here

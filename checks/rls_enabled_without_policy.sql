@@ -33,7 +33,8 @@ with tables as (
     and n.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
   group by c.oid, c.relforcerowsecurity, c.relowner
 )
 select t.oid::regclass::text as object,

@@ -25,9 +25,8 @@ remediation = "Create a policy first, then enable and force RLS; the application
 tenant_column_pattern = '^(tenant|organization|organisation|org|account|workspace|team|company|customer_account|realm)_id$'
 owner_column_pattern = '^(user|owner)_id$'
 */
-with cols as (
-  select c.oid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) as coltype,
-         lower(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as norm
+with cols as materialized (
+  select c.oid, a.attnum, a.attname, a.atttypid, a.atttypmod
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
@@ -37,16 +36,24 @@ with cols as (
     and n.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), names as materialized (
+  -- the name patterns once per distinct column name
+  select x.attname, x.norm ~ %(tenant_column_pattern)s as tenant, x.norm ~ %(owner_column_pattern)s as owner
+  from (select d.attname, lower(regexp_replace(d.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as norm
+        from (select distinct attname from cols) d) x
 ), hits as (
   select cols.*,
-         case when norm ~ %(tenant_column_pattern)s then 'tenant' else 'owner' end as kind,
-         row_number() over (partition by oid
-                            order by (norm ~ %(tenant_column_pattern)s) desc, attnum) as rn
+         case when nm.tenant then 'tenant' else 'owner' end as kind,
+         row_number() over (partition by cols.oid
+                            order by nm.tenant desc, cols.attnum) as rn
   from cols
-  where norm ~ %(tenant_column_pattern)s or norm ~ %(owner_column_pattern)s
+  join names nm on nm.attname = cols.attname
+  where nm.tenant or nm.owner
 ), best as (
   select h.*,
+         pg_catalog.format_type(h.atttypid, h.atttypmod) as coltype,
          case h.kind when 'tenant' then 'app.current_tenant_id' else 'app.current_user_id' end as setting,
          (select array_agg(h2.attname::text order by h2.attnum) from hits h2 where h2.oid = h.oid) as all_cols
   from hits h where rn = 1

@@ -29,7 +29,8 @@ with funcs as (
     and n.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), public_writable as (
   select ns.nspname
   from pg_catalog.pg_namespace ns

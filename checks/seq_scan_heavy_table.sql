@@ -23,7 +23,7 @@ min_seq_scan_share = 0.5
 min_avg_rows_per_scan = 10000
 */
 with leaf as (
-  select coalesce(pg_catalog.pg_partition_root(c.oid), c.oid) as root,
+  select case when c.relispartition then pg_catalog.pg_partition_root(c.oid) else c.oid::regclass end as root,
          s.seq_scan, s.seq_tup_read, coalesce(s.idx_scan, 0) as idx_scan,
          case when c.reltuples >= 0 then c.reltuples else s.n_live_tup end as rows
   from pg_catalog.pg_stat_all_tables s
@@ -33,7 +33,8 @@ with leaf as (
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
 ), agg as (
   select root, sum(seq_scan)::bigint as seq_scan, sum(seq_tup_read)::bigint as seq_tup_read,

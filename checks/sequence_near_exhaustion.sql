@@ -32,7 +32,8 @@ with seqs as (
     and s.seqrelid <> all(%(locked)s::oid[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = s.seqrelid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = s.seqrelid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), vals as (
   -- pg_sequence_last_value is what pg_sequences.last_value shows: NULL when never called
   select q.*,

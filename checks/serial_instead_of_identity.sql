@@ -33,7 +33,8 @@ with owned as materialized (  -- columns owning a sequence first: pg_get_expr on
     and c.oid <> all(%(locked)s::oid[])
     and not exists (
       select 1 from pg_catalog.pg_depend e
-      where e.classid = 'pg_catalog.pg_class'::regclass and e.objid = c.oid and e.deptype = 'e')
+      where e.classid = 'pg_catalog.pg_class'::regclass and e.objid = c.oid and e.deptype = 'e'
+        and e.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), serials as (
   select o.*,
          case when pg_catalog.has_sequence_privilege(o.seqid, 'SELECT,USAGE')

@@ -50,7 +50,8 @@ with soft as (
                           from unnest(array['', 's', 'es']) sfx)))
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), first_soft as (            -- the column the fix filters on: the first soft-delete column
   select distinct on (oid) * from soft order by oid, array_position(%(columns)s::text[], attname::text)
 ), uniq as (

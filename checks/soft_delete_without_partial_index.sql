@@ -51,7 +51,8 @@ with soft as (
     and not (a.attnotnull and ty.typcategory = 'D')     -- a NOT NULL deleted_at logs deletions
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), judged as (
   select s.*,
          exists (

@@ -36,14 +36,20 @@ with tabs as (
          s.n_mod_since_analyze, coalesce(s.last_analyze, s.last_autoanalyze) as last_analyzed
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  left join pg_catalog.pg_stat_user_tables s on s.relid = c.oid
+  -- pg_stat_user_tables' counters, read directly for the tables kept (the view aggregates over
+  -- every relation's indexes first)
+  cross join lateral (
+    select pg_catalog.pg_stat_get_mod_since_analyze(c.oid) as n_mod_since_analyze,
+           pg_catalog.pg_stat_get_last_analyze_time(c.oid) as last_analyze,
+           pg_catalog.pg_stat_get_last_autoanalyze_time(c.oid) as last_autoanalyze) s
   where c.relkind in ('r', 'm')
     and n.nspname = any(%(schemas)s::text[])
     and c.oid <> all(%(locked)s::oid[])
     and c.relpages::float8 * current_setting('block_size')::float8 >= %(min_table_bytes)s::float8
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), cols as (
   select t.oid,
          count(*) as ncols,

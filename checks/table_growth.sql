@@ -34,7 +34,8 @@ with tables as (
     and c.oid <> all(%(locked)s::oid[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), members as (
   select t.oid as top, t.oid as rel from tables t where t.relkind = 'r'
   union all
@@ -44,35 +45,43 @@ with tables as (
 ), estimate as (
   -- catalog estimate (heap + TOAST + indexes, in pages) to pick the candidates to measure
   select m.top,
-         sum(rc.relpages + coalesce(tc.relpages, 0)
-             + coalesce((select sum(ic.relpages) from pg_catalog.pg_index i
-                         join pg_catalog.pg_class ic on ic.oid = i.indexrelid
-                         where i.indrelid = m.rel), 0)) as pages,
+         sum(rc.relpages + coalesce(tc.relpages, 0) + coalesce(ip.pages, 0)) as pages,
          array_agg(m.rel order by m.rel) filter (where m.rel <> all(%(locked)s::oid[])) as rels,
          count(*) as partitions
   from members m
   join pg_catalog.pg_class rc on rc.oid = m.rel
   left join pg_catalog.pg_class tc on tc.oid = rc.reltoastrelid
+  -- index pages per table, in one grouped pass
+  left join (select i.indrelid, sum(ic.relpages) as pages
+             from pg_catalog.pg_index i
+             join pg_catalog.pg_class ic on ic.oid = i.indexrelid
+             where i.indrelid in (select m2.rel from members m2)
+             group by i.indrelid) ip on ip.indrelid = m.rel
   where rc.relkind = 'r'
   group by m.top
 ), candidates as (
   select e.* from estimate e order by e.pages desc, e.top limit greatest(%(top_n)s::int * 3, 10)
 ), measured as (
-  select c.*,
-         (select coalesce(sum(pg_catalog.pg_total_relation_size(r)), 0) from unnest(c.rels) r) as bytes,
-         (select coalesce(sum(pg_catalog.pg_relation_size(r)), 0) from unnest(c.rels) r) as heap_bytes,
-         (select coalesce(sum(pg_catalog.pg_indexes_size(r)), 0) from unnest(c.rels) r) as index_bytes
+  -- each size function once per relation: total = table (heap, TOAST, other forks) + indexes
+  select c.*, coalesce(sz.table_bytes + sz.index_bytes, 0) as bytes,
+         coalesce(sz.heap_bytes, 0) as heap_bytes, coalesce(sz.index_bytes, 0) as index_bytes
   from candidates c
+  cross join lateral (
+    select sum(pg_catalog.pg_table_size(r)) as table_bytes,
+           sum(pg_catalog.pg_relation_size(r)) as heap_bytes,
+           sum(pg_catalog.pg_indexes_size(r)) as index_bytes
+    from unnest(c.rels) r) sz
 ), stats as (
   select m.*,
          (select sum(greatest(rc.reltuples, 0)) from unnest(m.rels) r
           join pg_catalog.pg_class rc on rc.oid = r) as rows,
          (select bool_or(rc.reltuples < 0) from unnest(m.rels) r
           join pg_catalog.pg_class rc on rc.oid = r) as unanalyzed,
-         (select sum(s.n_live_tup) from pg_catalog.pg_stat_user_tables s where s.relid = any(m.rels)) as live,
-         (select sum(s.n_tup_ins) from pg_catalog.pg_stat_user_tables s where s.relid = any(m.rels)) as ins,
-         (select sum(s.n_tup_del) from pg_catalog.pg_stat_user_tables s where s.relid = any(m.rels)) as del
+         st.live, st.ins, st.del
   from measured m
+  cross join lateral (
+    select sum(s.n_live_tup) as live, sum(s.n_tup_ins) as ins, sum(s.n_tup_del) as del
+    from pg_catalog.pg_stat_user_tables s where s.relid = any(m.rels)) st
 ), top as (
   select s.*,
          case when s.unanalyzed then greatest(coalesce(s.rows, 0), coalesce(s.live, 0)) else coalesce(s.rows, 0) end::bigint as est_rows,

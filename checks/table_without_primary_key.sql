@@ -24,14 +24,16 @@ with tables as (
     and nsp.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = pc.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = pc.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     and not exists (
       select 1 from pg_catalog.pg_constraint c where c.conrelid = pc.oid and c.contype = 'p')
 ), shaped as (
   select t.oid, t.relkind,
          -- the new key column must not collide with an existing one
+         -- (offset 0: one index lookup per table, never a hashed scan of all of pg_attribute)
          case when exists (select 1 from pg_catalog.pg_attribute a
-                           where a.attrelid = t.oid and a.attname = 'id' and not a.attisdropped)
+                           where a.attrelid = t.oid and a.attname = 'id' and not a.attisdropped offset 0)
               then 'pk_id' else 'id' end as new_col,
          (select string_agg(quote_ident(a.attname), ', ' order by k.ord)
           from pg_catalog.pg_partitioned_table pt

@@ -32,37 +32,55 @@ with tbl as materialized (
     and n.nspname = any(%(schemas)s::text[])
     -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
     and c.oid <> all(%(locked)s::oid[])
-    and lower(c.relname) !~ %(exclude_table_pattern)s
     and not exists (select 1 from pg_catalog.pg_depend d
                     where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
-                      and d.deptype = 'e')
-), cols as materialized (
+                      and d.deptype = 'e'
+                      and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), attrs as materialized (
+  select a.attrelid as oid, a.attnum, a.attname, a.atttypid
+  from pg_catalog.pg_attribute a
+  where a.attrelid in (select t.oid from tbl t) and a.attnum > 0 and not a.attisdropped
+), names as materialized (
+  -- the name patterns once per distinct column name, not once per column
+  select x.attname,
+         lower(x.attname) ~ %(ledger_before_pattern)s as before_name,
+         lower(x.attname) ~ %(ledger_after_pattern)s as after_name,
+         lower(x.attname) ~ %(column_pattern)s and lower(x.attname) !~ %(signed_column_pattern)s as balance_name,
+         lower(x.attname) ~ '(^|_)balance($|_)' as balance_word
+  from (select distinct a.attname from attrs a) x
+), named as materialized (
+  -- only the columns a pattern names: balance before/after and balance-like columns
   select t.oid, t.relname, t.relkind, a.attnum, a.attname, a.atttypid,
          coalesce(nullif(ty.typbasetype, 0), ty.oid) as basetype,
          case when ty.typtype = 'd' then ty.oid end as domain_oid,
-         lower(a.attname) as lname
-  from tbl t
-  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+         lower(a.attname) as lname,
+         nm.before_name, nm.after_name, nm.balance_name, nm.balance_word
+  from attrs a
+  join names nm on nm.attname = a.attname
+  join tbl t on t.oid = a.oid
   join pg_catalog.pg_type ty on ty.oid = a.atttypid
+  where (nm.before_name or nm.after_name or nm.balance_name)
+    -- the table name pattern only for tables with such a column
+    and case when nm.before_name or nm.after_name or nm.balance_name
+             then lower(t.relname) !~ %(exclude_table_pattern)s end
 ), ledgers as (
   -- tables with both a balance before and a balance after column: an audit trail
   select c.oid,
-         min(c.attname) filter (where c.lname ~ %(ledger_before_pattern)s) as before_col,
-         min(c.attname) filter (where c.lname ~ %(ledger_after_pattern)s) as after_col
-  from cols c
+         min(c.attname) filter (where c.before_name) as before_col,
+         min(c.attname) filter (where c.after_name) as after_col
+  from named c
   group by c.oid
-  having bool_or(c.lname ~ %(ledger_before_pattern)s) and bool_or(c.lname ~ %(ledger_after_pattern)s)
+  having bool_or(c.before_name) and bool_or(c.after_name)
 ), cand as (
-  select c.*
-  from cols c
-  where c.lname ~ %(column_pattern)s
-    and c.lname !~ %(ledger_before_pattern)s                -- the after column carries the bound
-    and c.lname !~ %(signed_column_pattern)s
+  select c.oid, c.relname, c.relkind, c.attnum, c.attname, c.atttypid, c.basetype, c.domain_oid, c.lname
+  from named c
+  where c.balance_name
+    and not c.before_name                -- the after column carries the bound
     and c.basetype in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
                        'float4'::regtype, 'float8'::regtype, 'money'::regtype)
     -- in a before/after ledger, credits and amounts are signed deltas
-    and not (c.oid in (select oid from ledgers) and c.lname !~ %(ledger_after_pattern)s
-             and c.lname !~ '(^|_)balance($|_)')
+    and not (c.oid in (select oid from ledgers) and not c.after_name
+             and not c.balance_word)
 ), judged as (
   select c.*,
          exists (

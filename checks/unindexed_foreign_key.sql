@@ -38,49 +38,53 @@ with fks as (
     and con.conparentid = 0                      -- FKs cloned onto partitions: parent only
     and c.relkind in ('r', 'p')
     and n.nspname = any(%(schemas)s::text[])
+    -- pg_get_expr on a partial index opens its table: never queue behind DDL on the child
+    and c.oid <> all(%(locked)s::oid[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
-), fkcols as (
-  select f.conid, array_agg(a.attname::text order by a.attname) as names,
-         array_agg(quote_ident(a.attname) || ' IS NOT NULL') as not_null_terms
-  from fks f
-  cross join lateral unnest(f.conkey) k(attnum)
-  join pg_catalog.pg_attribute a on a.attrelid = f.conrelid and a.attnum = k.attnum
-  group by f.conid
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), rels as (
   -- where an index may serve the FK: the table itself, and for a partitioned table each leaf
   select f.conid, f.conrelid as relid, true as is_self from fks f
   union all
   select f.conid, pt.relid, false
   from fks f cross join lateral pg_catalog.pg_partition_tree(f.conrelid) pt
-  where f.relkind = 'p' and pt.isleaf
+  where f.relkind = 'p' and pt.isleaf and pt.relid <> all(%(locked)s::oid[])
 ), served as materialized (
   -- (FK, relation) pairs with one valid, equality-capable index whose leading key columns are
   -- exactly the FK columns, in any order
   select distinct r.conid, r.relid, r.is_self
   from rels r
   join fks f on f.conid = r.conid
-  join fkcols fc on fc.conid = r.conid
   join pg_catalog.pg_index i on i.indrelid = r.relid
-  join pg_catalog.pg_class ic on ic.oid = i.indexrelid
-  join pg_catalog.pg_am am on am.oid = ic.relam
+  -- the access method of the first key column's operator class: no scan of pg_class
+  join pg_catalog.pg_opclass oc on oc.oid = i.indclass[0]
+  join pg_catalog.pg_am am on am.oid = oc.opcmethod
   where i.indisvalid and i.indisready
     and am.amname in ('btree', 'hash')
     and i.indnkeyatts >= f.nkeys                -- INCLUDE columns come after indnkeyatts
-    -- by name, since partitions may number their columns differently; 0 = expression: no match
-    and (select array_agg(a.attname::text order by a.attname)
-         from unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
-         join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-         where k.ord <= f.nkeys and k.attnum <> 0
-         having count(*) = f.nkeys) = fc.names
+    -- by name, since partitions may number their columns differently; 0 = expression: no match.
+    -- On the table itself a one-column key is the index's first key column: no name lookups.
+    and case when r.is_self and f.nkeys = 1 then i.indkey[0] = f.conkey[1]
+             else (select array_agg(a.attname::text order by a.attname)
+                   from unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
+                   join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+                   where k.ord <= f.nkeys and k.attnum <> 0
+                   having count(*) = f.nkeys)
+                  = (select array_agg(a.attname::text order by a.attname)
+                     from unnest(f.conkey) k(attnum)
+                     join pg_catalog.pg_attribute a on a.attrelid = f.conrelid and a.attnum = k.attnum) end
     -- a partial index serves the FK only when its predicate is implied by "col IS NOT NULL"
     and (i.indpred is null or not exists (
       select 1
       from regexp_split_to_table(
              regexp_replace(pg_catalog.pg_get_expr(i.indpred, i.indrelid), '^\((.*)\)$', '\1'),
              ' AND ') term
-      where btrim(term, ' ()') <> all(fc.not_null_terms)))
+      where btrim(term, ' ()') <> all(
+        (select array_agg(quote_ident(a.attname) || ' IS NOT NULL')
+         from unnest(f.conkey) k(attnum)
+         join pg_catalog.pg_attribute a on a.attrelid = f.conrelid and a.attnum = k.attnum)::text[])))
 ), covered as (
   select f.conid
   from fks f

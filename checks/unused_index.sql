@@ -36,7 +36,8 @@ with cand as (
                       and con.contype in ('p', 'u', 'x'))
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     and tc.oid <> all(%(locked)s::oid[])
     and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
 ), usage as (

@@ -32,7 +32,8 @@ with tables as (
     and c.oid <> all(%(locked)s::oid[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
 ), members as (
   -- a plain table is its own only member; a partitioned table, every relation in its tree

@@ -42,7 +42,8 @@ with cand as (
       where con.conrelid = c.oid and con.contype = 'c' and con.conkey = array[a.attnum])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), rows as (
   -- a partitioned table's rows are its partitions'
   select k.relid, sum(pc.reltuples) filter (where pc.reltuples >= 0) as est_rows,

@@ -54,21 +54,39 @@ with cfg as (
          case when j.xid_age > j.crit or j.mxid_age > j.crit then 'critical'
               when j.xid_age > j.xid_warn or j.mxid_age > j.mxid_warn then 'warning' end as sev
   from judged j
-), in_scope as (
-  -- user tables in scope, partitions folded into their root
-  select case when b.relispartition
+), flagged as (
+  -- user tables in scope with a relation over a threshold (usually none), partitions folded
+  -- into their root: only their relations are gathered below
+  select distinct
+         case when b.relispartition
               then (select pt.relid from pg_catalog.pg_partition_ancestors(o.base_oid) pt(relid)
                     join pg_catalog.pg_class pc on pc.oid = pt.relid
                     where not pc.relispartition limit 1)
-              else o.base_oid end as top_oid,
-         o.*
+              else o.base_oid end as top_oid
   from over o
+  join pg_catalog.pg_class b on b.oid = o.base_oid
+  join pg_catalog.pg_namespace n on n.oid = b.relnamespace
+  where o.sev is not null
+    and n.nspname = any(%(schemas)s::text[])
+    and not exists (
+      select 1 from pg_catalog.pg_depend d
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = b.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), in_scope as (
+  -- every in-scope relation of those tables: the table itself and its partition tree
+  select f.top_oid, o.*
+  from flagged f
+  cross join lateral (select f.top_oid as relid
+                      union
+                      select pt.relid from pg_catalog.pg_partition_tree(f.top_oid) pt) tree
+  join over o on o.base_oid = tree.relid
   join pg_catalog.pg_class b on b.oid = o.base_oid
   join pg_catalog.pg_namespace n on n.oid = b.relnamespace
   where n.nspname = any(%(schemas)s::text[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = b.oid and d.deptype = 'e')
+      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = b.oid and d.deptype = 'e'
+            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), tables as (
   select i.top_oid,
          max(i.xid_age) as xid_age, max(i.mxid_age) as mxid_age,
