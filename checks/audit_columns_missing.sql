@@ -135,8 +135,7 @@ select j.name as object,
               case when j.critical and (j.missing && array['created_by', 'updated_by'])
                    then ' (a critical table by its name: who changed it is an audit question)' else '' end) as detail,
        jsonb_build_object('missing', to_jsonb(j.missing), 'critical_table', j.critical,
-                          'append_only', j.append_only, 'columns', j.ncols,
-                          'created_pattern', %(created_pattern)s, 'updated_pattern', %(updated_pattern)s) as evidence,
+                          'append_only', j.append_only, 'columns', j.ncols) as evidence,
        format('alter table %%s %%s;%%s',
               j.name,
               array_to_string(array[

@@ -11,9 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
 
 from pgaudit.dsn import display, redact_text
 from pgaudit.errors import PgauditError
@@ -96,6 +98,8 @@ def connect(dsn: str, options: SessionOptions | None = None) -> psycopg.Connecti
         raise PgauditError(f"cannot connect: {message}") from None
     except psycopg.Error as exc:
         raise PgauditError(f"cannot connect: {_first_line(exc)}") from None
+    # evidence arrives as jsonb, tens of thousands of documents on a large catalog
+    set_json_loads(orjson.loads, conn)
     return conn
 
 

@@ -187,7 +187,8 @@ def _finding(spec: CheckSpec, row: dict[str, Any], opts: AuditOptions) -> Findin
         detail=_detail(spec, row) if sev != Severity.OK else str(row.get("detail") or spec.ok),
         columns=list(row.get("columns") or []),
         index=row.get("index"),
-        evidence=_jsonable(evidence),
+        # json/jsonb columns decode to plain JSON values already; anything else is made plain
+        evidence=evidence if isinstance(evidence, dict) else _jsonable(evidence),
         remediation=row.get("remediation"),
         impact=row.get("impact") or (spec.impact if sev != Severity.OK else None),
     )

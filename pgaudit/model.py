@@ -6,7 +6,6 @@ contract between the engine and the renderers, so its field names are part of th
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
@@ -101,18 +100,6 @@ def fingerprint(
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def _plain(value: Any) -> Any:
-    """What ``dataclasses.asdict`` makes of a field, without its ``copy.deepcopy`` per value
-    (slow with tens of thousands of findings): dicts and lists copied, scalars shared."""
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if isinstance(value, dict):
-        return {_plain(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return copy.deepcopy(value)
-
-
 def default_target_name(target: dict[str, Any]) -> str:
     """How a database is named in the history store when the user gives no name."""
     return f"{target.get('database')}@{target.get('host')}:{target.get('port')}"
@@ -141,7 +128,14 @@ class Finding:
             self.fingerprint = fingerprint(self.check, self.object, self.columns, self.index)
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: _plain(getattr(self, name)) for name in _FINDING_FIELDS}
+        # evidence is decoded JSON (plain values): a shallow copy is enough, and a deep one
+        # costs seconds with the tens of thousands of findings of a large catalog
+        doc = {name: getattr(self, name) for name in _FINDING_FIELDS}
+        doc["columns"] = list(self.columns)
+        doc["evidence"] = dict(self.evidence)
+        if self.waived is not None:
+            doc["waived"] = dict(self.waived)
+        return doc
 
 
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding))
