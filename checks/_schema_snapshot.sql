@@ -1,8 +1,8 @@
 -- The schema snapshot: one row per object in the audited schemas, (identity, kind, definition_md5).
 -- identity is "<kind> <name as SQL writes it>"; partitions, their indexes, constraints and triggers
--- are left out (they follow the parent), and so are extension-owned objects. Embedded verbatim in
--- checks/schema_drift.sql (tests/test_activity_checks.py keeps the two in sync); the history store
--- records its rows as {"schema": {identity: definition_md5}}.
+-- are left out (they follow the parent), and so are extension-owned objects. schema_drift includes
+-- this file (-- pgaudit:include), and the history store records its rows as
+-- {"schema": {identity: definition_md5}}.
 with ext as (
   select d.classid, d.objid from pg_catalog.pg_depend d where d.deptype = 'e'
 ), nsp as (

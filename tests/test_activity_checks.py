@@ -129,7 +129,7 @@ def _cleanup(db: str):  # type: ignore[no-untyped-def]
 
 
 def test_schema_snapshot_embedded_verbatim(specs: dict[str, CheckSpec]) -> None:
-    """_schema_snapshot.sql is what the history store records; schema_drift embeds it verbatim."""
+    """_schema_snapshot.sql is what the history store records; schema_drift includes it."""
     from pgaudit.resources import checks_dir
 
     snapshot = (checks_dir() / "_schema_snapshot.sql").read_text(encoding="utf-8").strip()
