@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,8 @@ from pgaudit.dsn import redact_text
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun
 from pgaudit.store_schema import findings, runs, schema_objects, table_sizes, targets
+
+_UPGRADE_LOCK = threading.Lock()
 
 
 def normalise_url(url: str) -> str:
@@ -76,7 +79,8 @@ class Store:
             "script_location", str(resources.files("pgaudit").joinpath("store_migrations"))
         )
         try:
-            with self.engine.begin() as conn:
+            # alembic's migration context is module-global: one upgrade at a time per process
+            with _UPGRADE_LOCK, self.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
                     # Two nightly jobs starting at once must not both create the tables.
                     conn.exec_driver_sql("select pg_advisory_xact_lock(7205736011)")

@@ -69,6 +69,10 @@ def audit_all(
     names = [t.name for t in config.targets]
     if len(set(names)) != len(names):
         raise PgauditError("target names in the config must be unique")
+    if store_url:
+        from pgaudit.store import Store
+
+        Store(store_url)  # create or upgrade the store once, before the threads share it
     outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [

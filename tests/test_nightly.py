@@ -107,7 +107,8 @@ def test_all_targets_isolates_an_unreachable_one(
     )
     assert result.exit_code == 1, result.output  # second has a critical finding
     assert "down" in result.output and "s3cret-pw" not in result.output
-    assert (out / "first" / "report.md").exists() and (out / "second" / "report.html").exists()
+    assert (out / "first" / "report.md").exists(), result.output
+    assert (out / "second" / "report.html").exists(), result.output
     assert not (out / "down").exists()
     index = (out / "index.md").read_text()
     assert "could not run" in index and "s3cret-pw" not in index
