@@ -226,9 +226,14 @@ class Engine:
 
     def _read_locks(self) -> tuple[list[int], list[str]]:
         with self.conn.cursor() as cur:
-            self.counter.execute(cur, _LOCKED_SQL)
-            row = cur.fetchone() or {"oids": [], "names": []}
+            locked = self._query_locks(cur)
         self.conn.rollback()
+        return locked
+
+    def _query_locks(self, cur: psycopg.Cursor[Any]) -> tuple[list[int], list[str]]:
+        """Oids and names of the relations a size function or data read would queue behind."""
+        self.counter.execute(cur, _LOCKED_SQL)
+        row = cur.fetchone() or {"oids": [], "names": []}
         return [int(o) for o in row["oids"]], list(row["names"])
 
     def base_params(self) -> dict[str, Any]:
@@ -269,11 +274,8 @@ class Engine:
                         "select set_config('search_path', %s, true)",
                         [f"pg_catalog, {pgsql.Identifier(self.ctx.pgss_schema).as_string(cur)}"],
                     )
-                if spec.locks:
-                    self.counter.execute(cur, _LOCKED_SQL)
-                    locked = cur.fetchone() or {"oids": [], "names": []}
-                    params["locked"] = [int(o) for o in locked["oids"]]
-                    skipped = list(locked["names"])
+                if spec.locks:  # refreshed: a lock taken since the start must not be waited on
+                    params["locked"], skipped = self._query_locks(cur)
                 self.counter.execute(cur, spec.sql, params)
                 rows = cur.fetchall() if cur.description else []
                 rows = self._probe(spec, cur, rows, skipped)

@@ -113,12 +113,7 @@ class Store:
             tid = self._target_id(conn, target, name, create=False)
             if tid is None:
                 return {}
-            last = conn.execute(
-                select(runs.c.id, runs.c.generated_at)
-                .where(runs.c.target_id == tid)
-                .order_by(runs.c.generated_at.desc(), runs.c.id.desc())
-                .limit(1)
-            ).first()
+            last = _last_run(conn, tid)
             if last is None:
                 return {}
             tables = {
@@ -151,12 +146,7 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 tid = self._target_id(conn, run.target, name, create=True)
-                prev = conn.execute(
-                    select(runs.c.id, runs.c.generated_at)
-                    .where(runs.c.target_id == tid)
-                    .order_by(runs.c.generated_at.desc(), runs.c.id.desc())
-                    .limit(1)
-                ).first()
+                prev = _last_run(conn, tid)
                 before: dict[str, dict[str, Any]] = {}
                 if prev is not None:
                     for r in conn.execute(select(findings).where(findings.c.run_id == prev.id)):
@@ -318,6 +308,16 @@ class Store:
                 conn.execute(delete(table).where(table.c.run_id.in_(old)))
             conn.execute(delete(runs).where(runs.c.id.in_(old)))
         return len(old)
+
+
+def _last_run(conn: Connection, target_id: int | None) -> Any:
+    """The target's most recent run (id, generated_at), or None."""
+    return conn.execute(
+        select(runs.c.id, runs.c.generated_at)
+        .where(runs.c.target_id == target_id)
+        .order_by(runs.c.generated_at.desc(), runs.c.id.desc())
+        .limit(1)
+    ).first()
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:
