@@ -55,6 +55,7 @@ def options_from_config(
             statement_timeout_ms=duration_ms(a.statement_timeout),
         ),
         has_store=has_store,
+        connections=a.connections,
     )
 
 

@@ -195,6 +195,7 @@ def _audit_run(dsn: str | None, *, config: Path | None, checks: list[str] | None
                schema: list[str] | None, exclude_schema: list[str] | None,
                lock_timeout: str | None, statement_timeout: str | None,
                store: str | None = None, target_name: str | None = None,
+               connections: int | None = None,
                ) -> tuple[AuditRun, dict[str, CheckSpec], config_mod.Config]:
     specs = _load_specs(checks_dir)
     cfg = config_mod.load(config, known_checks=set(specs))
@@ -211,6 +212,7 @@ def _audit_run(dsn: str | None, *, config: Path | None, checks: list[str] | None
             except ValueError as exc:
                 raise PgauditError(f"--{name.replace('_', '-')}: {exc}") from None
             setattr(cfg.audit, name, value)
+    _set_connections(cfg, connections)
     options = api.options_from_config(cfg, allow_data=False if no_data else None)
     target = resolve(dsn)
     store_url = store or cfg.store.url or os.environ.get("PGAUDIT_STORE")
@@ -222,6 +224,15 @@ def _audit_run(dsn: str | None, *, config: Path | None, checks: list[str] | None
             run = api.run_audit(target, chosen, options, progress if _tty() else None)
     waivers.apply(run, cfg.waivers)
     return run, specs, cfg
+
+
+def _set_connections(cfg: config_mod.Config, connections: int | None) -> None:
+    """--connections wins over [audit] connections."""
+    if connections is None:
+        return
+    if not 1 <= connections <= config_mod.MAX_CONNECTIONS:
+        raise PgauditError(f"--connections {connections}: use 1 to {config_mod.MAX_CONNECTIONS}")
+    cfg.audit.connections = connections
 
 
 DsnArg = Annotated[str | None, typer.Argument(
@@ -281,6 +292,9 @@ def audit(
     all_targets: Annotated[bool, typer.Option(
         "--all", help="audit every [[targets]] entry of the config")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="targets audited at once")] = 4,
+    connections: Annotated[int | None, typer.Option(
+        "--connections", help="read-only sessions the checks are spread over (default 1; "
+        "like pg_dump -j, each is one more connection)", show_default=False)] = None,
 ) -> None:
     """Audit a database and write the report."""
     with _guard():
@@ -291,7 +305,7 @@ def audit(
         if all_targets:
             code = _audit_all(formats, output, config=config, checks_dir=checks_dir,
                               no_data=no_data, store=store, jobs=jobs, fail_on=fail_on,
-                              fail_on_new=fail_on_new)
+                              fail_on_new=fail_on_new, connections=connections)
             raise typer.Exit(code)
         where = destinations(output, formats)
         for path in where.values():
@@ -301,7 +315,7 @@ def audit(
             dsn, config=config, checks=checks, skip=skip, checks_dir=checks_dir,
             no_data=no_data, schema=schema, exclude_schema=exclude_schema,
             lock_timeout=lock_timeout, statement_timeout=statement_timeout,
-            store=store, target_name=target_name)
+            store=store, target_name=target_name, connections=connections)
         if fail_on_new and "diff" not in run.extra:
             raise PgauditError("--fail-on-new needs a history store (--store)")
         doc = run.to_dict()
@@ -319,7 +333,8 @@ def _safe_name(name: str) -> str:
 
 def _audit_all(formats: list[str], output: Path | None, *, config: Path | None,
                checks_dir: list[Path] | None, no_data: bool, store: str | None, jobs: int,
-               fail_on: str | None, fail_on_new: str | None) -> int:
+               fail_on: str | None, fail_on_new: str | None,
+               connections: int | None = None) -> int:
     """Every configured target concurrently: one report folder each, an index, one metrics file."""
     from pgaudit.prometheus import metrics
     from pgaudit.targets import audit_all
@@ -330,6 +345,7 @@ def _audit_all(formats: list[str], output: Path | None, *, config: Path | None,
     ensure_writable(output / "index.md")
     specs = _load_specs(checks_dir)
     cfg = config_mod.load(config, known_checks=set(specs))
+    _set_connections(cfg, connections)
     store_url = store or cfg.store.url or os.environ.get("PGAUDIT_STORE")
     if fail_on_new and not store_url:
         raise PgauditError("--fail-on-new needs a history store (--store)")

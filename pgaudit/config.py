@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pgaudit.errors import PgauditError
 
+# Sessions an audit may spread its checks over (``[audit] connections``, ``--connections``).
+MAX_CONNECTIONS = 8
+
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|h)?\s*$")
 
 
@@ -44,6 +47,7 @@ class AuditSection(_Strict):
     statement_timeout: str | int = "30s"
     fail_on: Literal["critical", "warning", "info", "never"] = "critical"
     max_probes: int = 50
+    connections: int = Field(default=1, ge=1, le=MAX_CONNECTIONS, strict=True)
 
     @field_validator("lock_timeout", "statement_timeout")
     @classmethod

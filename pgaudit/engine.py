@@ -2,16 +2,22 @@
 
 Each check runs in its own read-only transaction, so one failing or timed-out query becomes an
 ``error`` result and the run goes on. The number of statements per check is fixed: it never
-grows with the number of tables.
+grows with the number of tables. With ``connections`` above 1 the checks are spread over that
+many read-only sessions (one thread each); results and findings come back in the same order.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
 import fnmatch
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +28,7 @@ from psycopg.types.json import Jsonb
 from pgaudit import __version__
 from pgaudit.capabilities import Context, missing_need
 from pgaudit.checkfile import CheckSpec
-from pgaudit.config import Assumptions, CheckOverride, duration_ms
+from pgaudit.config import MAX_CONNECTIONS, Assumptions, CheckOverride, duration_ms
 from pgaudit.connection import (
     PROVIDER_DATABASES,
     ServerFacts,
@@ -76,16 +82,30 @@ class AuditOptions:
     # With a history store: reads the previous run's snapshot for the target, before the checks.
     history_loader: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     collect_snapshot: bool = False
+    # Read-only sessions the checks are spread over; the extra ones share the first one's facts.
+    connections: int = 1
 
 
 class StatementCounter:
-    """Counts statements the audit sends, for the benchmark and the run's own footprint."""
+    """Counts statements the audit sends, for the benchmark and the run's own footprint.
 
-    def __init__(self) -> None:
+    A session's counter also adds to its ``parent``, the run's total: the session's own count
+    stays exact per check while other sessions run theirs.
+    """
+
+    def __init__(self, parent: StatementCounter | None = None) -> None:
         self.count = 0
+        self.parent = parent
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+        if self.parent is not None:
+            self.parent.add()
 
     def execute(self, cur: psycopg.Cursor[Any], sql: str, params: Any = None) -> None:
-        self.count += 1
+        self.add()
         cur.execute(sql, params)  # type: ignore[arg-type]
 
 
@@ -223,6 +243,14 @@ class Engine:
         # Read once for every check (some catalog functions lock on older servers); checks that
         # call size functions or read rows refresh it just before they run.
         self.locked_oids, self.locked_names = self._read_locks()
+
+    def fork(self, conn: Conn) -> Engine:
+        """An engine on another session of this audit: same scope, context and locks, nothing
+        re-read; its statements add to this engine's count."""
+        twin = copy.copy(self)
+        twin.conn = conn
+        twin.counter = StatementCounter(parent=self.counter)
+        return twin
 
     def _read_locks(self) -> tuple[list[int], list[str]]:
         with self.conn.cursor() as cur:
@@ -382,6 +410,73 @@ class Engine:
         return results, _sorted(findings)
 
 
+def _spread(
+    engines: list[Engine], specs: list[CheckSpec], progress: Progress | None
+) -> tuple[list[CheckResult], list[Finding]]:
+    """Run the checks on several sessions at once, one thread each, pulling from one queue in
+    the given order; results in that order and findings sorted, as ``Engine.run`` gives them.
+    The first failure (a lost connection) stops the others from starting a check, and is raised.
+    """
+    todo: queue.SimpleQueue[tuple[int, CheckSpec]] = queue.SimpleQueue()
+    for item in enumerate(specs):
+        todo.put(item)
+    done: list[tuple[CheckResult, list[Finding]] | None] = [None] * len(specs)
+    stop = threading.Event()
+    report = threading.Lock()  # progress callbacks one at a time
+
+    def work(engine: Engine) -> None:
+        while not stop.is_set():
+            try:
+                i, spec = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done[i] = result = engine.run_check(spec)
+                if progress:
+                    with report:
+                        progress(spec, result[0])
+            except BaseException:
+                stop.set()
+                raise
+
+    with ThreadPoolExecutor(len(engines), thread_name_prefix="pgaudit-checks") as pool:
+        futures = [pool.submit(work, e) for e in engines]
+        try:
+            failures = [exc for f in futures if (exc := f.exception()) is not None]
+        except BaseException:  # Ctrl-C: no new checks, and the running ones cancelled
+            stop.set()
+            for e in engines:
+                with contextlib.suppress(psycopg.Error):
+                    e.conn.cancel_safe(timeout=2)
+            raise
+    if failures:
+        raise failures[0]
+    results: list[CheckResult] = []
+    findings: list[Finding] = []
+    for result, found in filter(None, done):
+        results.append(result)
+        findings.extend(found)
+    return results, _sorted(findings)
+
+
+def _open_extra(dsn: str, opts: AuditOptions, wanted: int, into: list[Conn]) -> str | None:
+    """Up to ``wanted`` more sessions set up like the first (no facts read again), added to
+    ``into`` for the caller to close; the first failure ends the tries and its one-line reason
+    is returned: a role's connection limit is no reason to fail the audit."""
+    for _ in range(wanted):
+        try:
+            conn = connect(dsn, opts.session)
+        except PgauditError as exc:
+            return _first(exc)
+        try:
+            prepare_session(conn, opts.session)
+        except psycopg.Error as exc:
+            conn.close()
+            return _first(exc)
+        into.append(conn)
+    return None
+
+
 def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(
         findings,
@@ -408,9 +503,13 @@ def audit(
     dsn: str, specs: list[CheckSpec], opts: AuditOptions, progress: Progress | None = None
 ) -> AuditRun:
     """Connect, read facts, run the checks, close. Raises PgauditError when it cannot run."""
+    if not 1 <= opts.connections <= MAX_CONNECTIONS:
+        raise PgauditError(f"connections {opts.connections}: use 1 to {MAX_CONNECTIONS}")
     started = time.perf_counter()
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     conn = connect(dsn, opts.session)
+    extra: list[Conn] = []
+    why: str | None = None
     try:
         facts = read_facts(conn)
         if facts.database in PROVIDER_DATABASES:
@@ -422,33 +521,50 @@ def audit(
         if opts.history_loader:
             opts.history = opts.history_loader(target)
         engine = Engine(conn, facts, opts)
-        results, findings = engine.run(specs, progress)
+        wanted = min(opts.connections, len(specs)) - 1
+        if wanted > 0:
+            why = _open_extra(dsn, opts, wanted, extra)
+        if extra:
+            engines = [engine.fork(c) for c in (conn, *extra)]
+            results, findings = _spread(engines, specs, progress)
+        else:
+            results, findings = engine.run(specs, progress)
+        for c in extra:  # the checks are done: give the server its connections back now
+            c.close()
         snapshot = None
         if opts.collect_snapshot:
             from pgaudit.snapshot import collect
 
             snapshot = collect(conn, engine.schemas)
     except psycopg.Error as exc:
-        if conn.broken or conn.closed:
+        if any(c.broken for c in extra) or conn.broken or conn.closed:
             raise PgauditError(f"lost the connection to the server: {_first(exc)}") from None
         raise PgauditError(f"the audit could not run: {_first(exc)}") from None
     finally:
+        for c in extra:
+            c.close()
         conn.close()
+    used = 1 + len(extra)
+    scope: dict[str, Any] = {
+        "schemas": engine.schemas,
+        "checks_run": sum(1 for r in results if r.status == "ran"),
+        "checks_skipped": sum(1 for r in results if r.status == "skipped"),
+        "checks_error": sum(1 for r in results if r.status == "error"),
+        "statements": engine.counter.count,
+        "allow_data": opts.allow_data,
+        "lock_timeout_ms": opts.session.lock_timeout_ms,
+        "statement_timeout_ms": opts.session.statement_timeout_ms,
+        "connections": used,
+    }
+    if used < opts.connections:
+        why = why or ("only one check" if len(specs) == 1 else f"only {len(specs)} checks")
+        scope["connections_note"] = f"asked for {opts.connections}, ran on {used}: {why}"
     run = AuditRun(
         pgaudit_version=__version__,
         generated_at=generated,
         target=target,
         facts={k: v for k, v in facts.to_dict().items() if k not in {"host", "port"}},
-        scope={
-            "schemas": engine.schemas,
-            "checks_run": sum(1 for r in results if r.status == "ran"),
-            "checks_skipped": sum(1 for r in results if r.status == "skipped"),
-            "checks_error": sum(1 for r in results if r.status == "error"),
-            "statements": engine.counter.count,
-            "allow_data": opts.allow_data,
-            "lock_timeout_ms": opts.session.lock_timeout_ms,
-            "statement_timeout_ms": opts.session.statement_timeout_ms,
-        },
+        scope=scope,
         assumptions=opts.assumptions.model_dump(),
         findings=findings,
         checks=results,
