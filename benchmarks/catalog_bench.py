@@ -157,7 +157,7 @@ def execute(self, *args, **kwargs):
     return _execute(self, *args, **kwargs)
 psycopg.Cursor.execute = execute
 sys.argv = ['pgaudit', 'audit', sys.argv[1], '--format', 'json', '--output', sys.argv[2],
-            '--fail-on', 'never']
+            '--fail-on', 'never', *sys.argv[3:]]
 from pgaudit.cli import main
 try:
     main()
@@ -166,11 +166,13 @@ finally:
 """
 
 
-def audit(dsn: str, out: str) -> tuple[float, int, int, float, dict[str, float]]:
+def audit(
+    dsn: str, out: str, extra: list[str]
+) -> tuple[float, int, int, float, dict[str, float]]:
     """Wall seconds, statements on the wire, the engine's count, peak RSS MB, ms per check."""
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", _AUDIT_CODE, dsn, out], capture_output=True, text=True
+        [sys.executable, "-c", _AUDIT_CODE, dsn, out, *extra], capture_output=True, text=True
     )
     elapsed = time.perf_counter() - started
     if proc.returncode not in (0, 1):
@@ -199,7 +201,11 @@ def main() -> int:
         default=[],
         help="existing databases to measure too (e.g. a corpus database)",
     )
+    parser.add_argument(
+        "--connections", type=int, help="passed to pgaudit audit --connections (default: its own)"
+    )
     args = parser.parse_args()
+    extra = ["--connections", str(args.connections)] if args.connections else []
     targets = [(f"synthetic {s}", build(args.dsn, s)) for s in args.sizes]
     targets += [(d, d) for d in args.extra_dsn]
     rows, tops = [], []
@@ -211,12 +217,12 @@ def main() -> int:
                     "   and n.nspname <> 'information_schema'), count(*)"
                     " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
                 ).fetchone() or (0, 0)
-            audit(dsn, f"{tmp}/run.json")  # warm-up: OS cache, same as the raw read's
+            audit(dsn, f"{tmp}/run.json", extra)  # warm-up: OS cache, same as the raw read's
             raw_read(dsn)
             audits, raws, sent, engine, peaks = [], [], set(), set(), []
             checks: dict[str, list[float]] = {}
             for _ in range(args.repeat):
-                a, n_sent, n_engine, mem, per_check = audit(dsn, f"{tmp}/run.json")
+                a, n_sent, n_engine, mem, per_check = audit(dsn, f"{tmp}/run.json", extra)
                 audits.append(a)
                 sent.add(n_sent)
                 engine.add(n_engine)
