@@ -31,6 +31,8 @@ with cfg as (
   select a.datname, a.usename, a.application_name, a.state, a.state_change
   from pg_catalog.pg_stat_activity a
   where a.backend_type = 'client backend'
+    -- this audit counts once, however many sessions it spreads its checks over
+    and (a.pid = pg_catalog.pg_backend_pid() or a.pid <> all(%(own_pids)s::int[]))
 ), counts as (
   select count(*) as clients,
          count(*) filter (where state = 'active') as active,

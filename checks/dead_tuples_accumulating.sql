@@ -86,7 +86,7 @@ select a.root::regclass::text as object,
          'autovacuum_on', coalesce(%(session_settings)s::jsonb -> 'autovacuum' ->> 'setting', 'on') = 'on',
          'oldest_xact_age_s', (select round(extract(epoch from now() - min(x.xact_start)))
                                from pg_catalog.pg_stat_activity x
-                               where x.pid <> pg_catalog.pg_backend_pid()
+                               where x.pid <> all(%(own_pids)s::int[])
                                  and (x.backend_xid is not null or x.backend_xmin is not null)),
          'partitions_flagged', case when c.relkind = 'p' then a.leaves end,
          'stats_age_days', round((%(stats_age_s)s::float8 / 86400)::numeric, 2),

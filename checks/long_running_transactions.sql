@@ -28,7 +28,7 @@ with sessions as (
          a.xact_start, a.backend_xmin
   from pg_catalog.pg_stat_activity a
   where a.datname = current_database()
-    and a.pid <> pg_backend_pid()
+    and a.pid <> all(%(own_pids)s::int[])  -- this audit's own sessions
     and a.backend_type = 'client backend'
     and a.xact_start is not null
     and a.xact_start < now() - make_interval(secs => %(threshold_s)s::int)

@@ -195,7 +195,7 @@ def _audit_run(dsn: str | None, *, config: Path | None, checks: list[str] | None
                schema: list[str] | None, exclude_schema: list[str] | None,
                lock_timeout: str | None, statement_timeout: str | None,
                store: str | None = None, target_name: str | None = None,
-               connections: int | None = None,
+               connections: str | None = None,
                ) -> tuple[AuditRun, dict[str, CheckSpec], config_mod.Config]:
     specs = _load_specs(checks_dir)
     cfg = config_mod.load(config, known_checks=set(specs))
@@ -226,13 +226,21 @@ def _audit_run(dsn: str | None, *, config: Path | None, checks: list[str] | None
     return run, specs, cfg
 
 
-def _set_connections(cfg: config_mod.Config, connections: int | None) -> None:
+def _set_connections(cfg: config_mod.Config, connections: str | None) -> None:
     """--connections wins over [audit] connections."""
     if connections is None:
         return
-    if not 1 <= connections <= config_mod.MAX_CONNECTIONS:
-        raise PgauditError(f"--connections {connections}: use 1 to {config_mod.MAX_CONNECTIONS}")
-    cfg.audit.connections = connections
+    if connections.strip().lower() == "auto":
+        cfg.audit.connections = "auto"
+        return
+    try:
+        number = int(connections)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= config_mod.MAX_CONNECTIONS:
+        raise PgauditError(
+            f"--connections {connections}: use auto or 1 to {config_mod.MAX_CONNECTIONS}")
+    cfg.audit.connections = number
 
 
 DsnArg = Annotated[str | None, typer.Argument(
@@ -292,9 +300,10 @@ def audit(
     all_targets: Annotated[bool, typer.Option(
         "--all", help="audit every [[targets]] entry of the config")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="targets audited at once")] = 4,
-    connections: Annotated[int | None, typer.Option(
-        "--connections", help="read-only sessions the checks are spread over (default 1; "
-        "like pg_dump -j, each is one more connection)", show_default=False)] = None,
+    connections: Annotated[str | None, typer.Option(
+        "--connections", help="read-only sessions the checks are spread over, 1 to 8, like "
+        "pg_dump -j; auto (default): 2 on catalogs of 5,000+ relations, else 1",
+        show_default=False)] = None,
 ) -> None:
     """Audit a database and write the report."""
     with _guard():
@@ -334,7 +343,7 @@ def _safe_name(name: str) -> str:
 def _audit_all(formats: list[str], output: Path | None, *, config: Path | None,
                checks_dir: list[Path] | None, no_data: bool, store: str | None, jobs: int,
                fail_on: str | None, fail_on_new: str | None,
-               connections: int | None = None) -> int:
+               connections: str | None = None) -> int:
     """Every configured target concurrently: one report folder each, an index, one metrics file."""
     from pgaudit.prometheus import metrics
     from pgaudit.targets import audit_all

@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -18,6 +18,7 @@ from pgaudit.errors import PgauditError
 
 # Sessions an audit may spread its checks over (``[audit] connections``, ``--connections``).
 MAX_CONNECTIONS = 8
+Connections = Annotated[int, Field(ge=1, le=MAX_CONNECTIONS, strict=True)] | Literal["auto"]
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|h)?\s*$")
 
@@ -47,7 +48,7 @@ class AuditSection(_Strict):
     statement_timeout: str | int = "30s"
     fail_on: Literal["critical", "warning", "info", "never"] = "critical"
     max_probes: int = 50
-    connections: int = Field(default=1, ge=1, le=MAX_CONNECTIONS, strict=True)
+    connections: Connections = "auto"
 
     @field_validator("lock_timeout", "statement_timeout")
     @classmethod

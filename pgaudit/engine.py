@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import sql as pgsql
@@ -44,6 +44,11 @@ from pgaudit.model import DEFAULT_PRIORITY, AuditRun, CheckResult, Finding, Seve
 
 Conn = psycopg.Connection[dict[str, Any]]
 Progress = Callable[[CheckSpec, CheckResult], None]
+
+# On a big catalog the checks' server time dominates; a second read-only session halves it on
+# a two-core server (benchmarks/README.md). Small catalogs gain nothing worth a connection.
+AUTO_RELATIONS = 5000
+AUTO_SESSIONS = 2
 
 _SYSTEM_SCHEMAS = "nspname !~ '^pg_' and nspname <> 'information_schema'"
 
@@ -83,7 +88,8 @@ class AuditOptions:
     history_loader: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     collect_snapshot: bool = False
     # Read-only sessions the checks are spread over; the extra ones share the first one's facts.
-    connections: int = 1
+    # "auto": AUTO_SESSIONS on a catalog of AUTO_RELATIONS pg_class rows or more, else one.
+    connections: int | Literal["auto"] = "auto"
 
 
 class StatementCounter:
@@ -243,6 +249,7 @@ class Engine:
         # Read once for every check (some catalog functions lock on older servers); checks that
         # call size functions or read rows refresh it just before they run.
         self.locked_oids, self.locked_names = self._read_locks()
+        self.own_pids: list[int] = [conn.info.backend_pid]
 
     def fork(self, conn: Conn) -> Engine:
         """An engine on another session of this audit: same scope, context and locks, nothing
@@ -279,6 +286,8 @@ class Engine:
             "cost_optimized": a.cost_optimized,
             "history": Jsonb(self.opts.history),
             "allow_data": self.opts.allow_data,
+            # every session of this audit: activity checks leave them out
+            "own_pids": self.own_pids,
         }
 
     def run_check(self, spec: CheckSpec) -> tuple[CheckResult, list[Finding]]:
@@ -459,6 +468,20 @@ def _spread(
     return results, _sorted(findings)
 
 
+def _sessions(engine: Engine, connections: int | Literal["auto"]) -> tuple[int, str | None]:
+    """Sessions to run on, and for "auto" the reason it gives (one statement, any catalog size)."""
+    if connections != "auto":
+        return connections, None
+    with engine.conn.cursor() as cur:
+        engine.counter.execute(cur, "select count(*) as n from pg_catalog.pg_class")
+        row = cur.fetchone()
+    engine.conn.rollback()
+    relations = int(row["n"]) if row else 0
+    if relations < AUTO_RELATIONS:
+        return 1, None
+    return AUTO_SESSIONS, f"auto: {AUTO_SESSIONS} sessions for {relations:,} catalog relations"
+
+
 def _open_extra(dsn: str, opts: AuditOptions, wanted: int, into: list[Conn]) -> str | None:
     """Up to ``wanted`` more sessions set up like the first (no facts read again), added to
     ``into`` for the caller to close; the first failure ends the tries and its one-line reason
@@ -503,8 +526,8 @@ def audit(
     dsn: str, specs: list[CheckSpec], opts: AuditOptions, progress: Progress | None = None
 ) -> AuditRun:
     """Connect, read facts, run the checks, close. Raises PgauditError when it cannot run."""
-    if not 1 <= opts.connections <= MAX_CONNECTIONS:
-        raise PgauditError(f"connections {opts.connections}: use 1 to {MAX_CONNECTIONS}")
+    if opts.connections != "auto" and not 1 <= opts.connections <= MAX_CONNECTIONS:
+        raise PgauditError(f"connections {opts.connections}: use auto or 1 to {MAX_CONNECTIONS}")
     started = time.perf_counter()
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     conn = connect(dsn, opts.session)
@@ -521,9 +544,11 @@ def audit(
         if opts.history_loader:
             opts.history = opts.history_loader(target)
         engine = Engine(conn, facts, opts)
-        wanted = min(opts.connections, len(specs)) - 1
+        asked, chose = _sessions(engine, opts.connections)
+        wanted = min(asked, len(specs)) - 1
         if wanted > 0:
             why = _open_extra(dsn, opts, wanted, extra)
+        engine.own_pids = [c.info.backend_pid for c in (conn, *extra)]
         if extra:
             engines = [engine.fork(c) for c in (conn, *extra)]
             results, findings = _spread(engines, specs, progress)
@@ -556,9 +581,12 @@ def audit(
         "statement_timeout_ms": opts.session.statement_timeout_ms,
         "connections": used,
     }
-    if used < opts.connections:
+    if used < asked:
         why = why or ("only one check" if len(specs) == 1 else f"only {len(specs)} checks")
-        scope["connections_note"] = f"asked for {opts.connections}, ran on {used}: {why}"
+        asking = "auto chose" if chose else "asked for"
+        scope["connections_note"] = f"{asking} {asked}, ran on {used}: {why}"
+    elif chose and used > 1:
+        scope["connections_note"] = chose
     run = AuditRun(
         pgaudit_version=__version__,
         generated_at=generated,

@@ -579,6 +579,10 @@ def _thresholds(scope: Mapping[str, Any]) -> list[tuple[str, str]]:
         out.append(("Audit lock_timeout", f"{scope['lock_timeout_ms']} ms"))
     if "statement_timeout_ms" in scope:
         out.append(("Audit statement_timeout per check", f"{scope['statement_timeout_ms']} ms"))
+    if "connections" in scope:
+        note = scope.get("connections_note")
+        out.append(("Audit read-only sessions",
+                    f"{scope['connections']}" + (f" ({note})" if note else "")))
     if "allow_data" in scope:
         out.append(("Table rows read", "yes (bounded probes)" if scope["allow_data"] else
                     "no (--no-data)"))

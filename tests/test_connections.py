@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from pgaudit import api
 from pgaudit import config as config_mod
+from pgaudit import engine as engine_mod
 from pgaudit.checkfile import CheckSpec, discover
 from pgaudit.cli import app
 from pgaudit.config import Assumptions
@@ -108,8 +109,6 @@ def _findings(run: AuditRun) -> list[dict[str, Any]]:
     out = []
     for f in run.findings:
         doc = f.to_dict()
-        if doc["check"] == OWN_SESSIONS:  # the verdict only: its counts include our sessions
-            doc = {k: doc[k] for k in ("check", "severity", "object", "object_type", "title")}
         out.append(_timeless(doc))
     return out
 
@@ -123,7 +122,7 @@ def _checks(run: AuditRun) -> list[tuple[Any, ...]]:
 def test_two_sessions_give_the_same_run_as_one(planted: str, specs: dict[str, CheckSpec]) -> None:
     opts = {"assumptions": Assumptions(multi_tenant=True, high_traffic=True)}
     chosen = list(specs.values())
-    one = audit(planted, chosen, AuditOptions(**opts))
+    one = audit(planted, chosen, AuditOptions(connections=1, **opts))
     seen: list[str] = []
     two = audit(
         planted, chosen, AuditOptions(connections=2, **opts), lambda s, r: seen.append(s.id)
@@ -137,8 +136,49 @@ def test_two_sessions_give_the_same_run_as_one(planted: str, specs: dict[str, Ch
     assert sorted(seen) == sorted(s.id for s in chosen)  # progress once per check
     # the extra session's set-up is not counted, as the first one's is not
     assert two.scope["statements"] == one.scope["statements"]
+    # connection_usage counts the audit once however many sessions it has: same evidence
     own = next(f for f in two.findings if f.check == OWN_SESSIONS)
-    assert own.evidence["by_application"].get("pgaudit", 0) >= 2  # both sessions were open
+    assert own.evidence["by_application"].get("pgaudit") == 1
+
+
+def test_auto_is_one_session_on_a_small_catalog(db: str, tmp_path: Path) -> None:
+    run = audit(db, _custom_checks(tmp_path, 0, "whoami_g", "whoami_h"), AuditOptions())
+    assert run.scope["connections"] == 1
+    assert "connections_note" not in run.scope
+
+
+def test_auto_is_two_sessions_on_a_big_catalog(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every database has hundreds of pg_class rows: a low bar makes this one "big"
+    monkeypatch.setattr(engine_mod, "AUTO_RELATIONS", 100)
+    checks = _custom_checks(tmp_path, 0.5, "whoami_i", "whoami_j")
+    run = audit(db, checks, AuditOptions())
+    assert run.scope["connections"] == 2
+    assert re.fullmatch(
+        r"auto: 2 sessions for [\d,]+ catalog relations", run.scope["connections_note"]
+    )
+    assert len({f.evidence["pid"] for f in run.findings}) == 2
+
+
+def test_auto_falls_back_to_one_session_with_a_note(
+    db: str, admin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_mod, "AUTO_RELATIONS", 100)
+    role = f"pgaudit_auto_one_{UID}"
+    execute_script(
+        admin,
+        f"drop role if exists {role};"
+        f" create role {role} with login connection limit 1 in role pg_monitor",
+    )
+    try:
+        run = audit(
+            _as_user(db, role), _custom_checks(tmp_path, 0, "whoami_k", "whoami_l"), AuditOptions()
+        )
+    finally:
+        execute_script(admin, f"drop role {role}")
+    assert run.scope["connections"] == 1
+    assert run.scope["connections_note"].startswith("auto chose 2, ran on 1: ")
 
 
 def test_the_checks_really_run_on_both_sessions(db: str, tmp_path: Path) -> None:
@@ -250,10 +290,10 @@ def test_config_connections_reaches_the_options(tmp_path: Path) -> None:
     cfg = tmp_path / "pgaudit.toml"
     cfg.write_text("[audit]\nconnections = 4\n", encoding="utf-8")
     assert api.options_from_config(config_mod.load(cfg)).connections == 4
-    assert api.options_from_config(config_mod.Config()).connections == 1
+    assert api.options_from_config(config_mod.Config()).connections == "auto"
 
 
-@pytest.mark.parametrize("value", ["0", "9"])
+@pytest.mark.parametrize("value", ["0", "9", "two"])
 def test_cli_connections_out_of_range_is_one_line(cli, value: str) -> None:
     _one_error_line(cli("audit", UNREACHABLE, "--connections", value), f"--connections {value}")
 
