@@ -46,13 +46,21 @@ with enums as (
          string_agg(quote_literal(enumlabel), ', ' order by enumsortorder) as label_list
   from labels group by typid
 ), usage as (
-  select e.oid as typid, count(a.*) as n,
-         coalesce(array_agg(format('%%s.%%I', c.oid::regclass, a.attname) order by c.oid::regclass::text, a.attname)
+  -- one pass over pg_attribute for all the enums (and their array types), hashed by type
+  select e.oid as typid, count(a.attrelid) as n,
+         coalesce(array_agg(format('%%s.%%I', a.attrelid::regclass, a.attname)
+                            order by a.attrelid::regclass::text, a.attname)
                   filter (where a.attname is not null), '{}') as cols
   from enums e
-  left join pg_catalog.pg_attribute a on a.atttypid in (e.oid, e.typarray) and a.attnum > 0 and not a.attisdropped
-  left join pg_catalog.pg_class c on c.oid = a.attrelid
-  where a.attrelid is null or (c.relkind in ('r', 'p') and not c.relispartition)
+  left join (
+    select t.typid, a.attrelid, a.attname
+    from (select oid as atttypid, oid as typid from enums
+          union all
+          select typarray, oid from enums) t
+    join pg_catalog.pg_attribute a on a.atttypid = t.atttypid and a.attnum > 0 and not a.attisdropped
+    join pg_catalog.pg_class c on c.oid = a.attrelid
+    where c.relkind in ('r', 'p') and not c.relispartition
+  ) a on a.typid = e.oid
   group by e.oid
 ), raw as (
   select e.oid, s.*, coalesce(u.n, 0) as columns_using, coalesce(u.cols, '{}') as cols,

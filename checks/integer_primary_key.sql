@@ -42,34 +42,33 @@ with pk1 as materialized (      -- single-column primary keys in scope, read onc
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = k.relid and d.deptype = 'e'
         and d.refclassid = 'pg_catalog.pg_extension'::regclass)
-), seqs as (
-  -- the sequence owned by (serial, deptype a) or internal to (identity, deptype i) the key column
-  select p.relid, s.oid as seqid,
-         case when pg_catalog.has_sequence_privilege(s.oid, 'SELECT,USAGE')
-              then pg_catalog.pg_sequence_last_value(s.oid) end as last_value
-  from pks p
-  join pg_catalog.pg_depend d on d.refclassid = 'pg_catalog.pg_class'::regclass
-       and d.refobjid = p.relid and d.refobjsubid = p.attnum
-       and d.classid = 'pg_catalog.pg_class'::regclass and d.deptype in ('a', 'i')
-  join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
-), tree as (
-  -- a partitioned table's rows and inserts are its partitions'
-  select p.relid, sum(greatest(pc.reltuples, 0)) as est_rows, bool_or(pc.reltuples >= 0) as analyzed,
-         -- pg_stat_all_tables.n_tup_ins, read directly (the view aggregates over every relation)
-         sum(pg_catalog.pg_stat_get_tuples_inserted(pc.oid)) as inserts
-  from pks p
-  -- pg_partition_tree() is empty for a plain table: add the table itself
-  cross join lateral (select p.relid union select t.relid from pg_catalog.pg_partition_tree(p.relid) t) pt
-  join pg_catalog.pg_class pc on pc.oid = pt.relid and pc.relkind = 'r'
-  group by p.relid
 ), assessed as (
+  -- per key, through the catalogs' indexes (cost linear in the keys): the sequence owned by
+  -- (serial, deptype a) or internal to (identity, deptype i) the key column, and the rows and
+  -- inserts of the table (a partitioned table's are its partitions')
   select p.*, s.seqid, s.last_value,
          coalesce(t.est_rows, 0) as est_rows, coalesce(t.analyzed, false) as analyzed,
          coalesce(t.inserts, 0) as inserts,
          round(coalesce(s.last_value, 0) / p.type_max, 4) as share
   from pks p
-  left join seqs s on s.relid = p.relid
-  left join tree t on t.relid = p.relid
+  left join lateral (
+    select s.oid as seqid,
+           case when pg_catalog.has_sequence_privilege(s.oid, 'SELECT,USAGE')
+                then pg_catalog.pg_sequence_last_value(s.oid) end as last_value
+    from pg_catalog.pg_depend d
+    join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
+    where d.refclassid = 'pg_catalog.pg_class'::regclass
+      and d.refobjid = p.relid and d.refobjsubid = p.attnum
+      and d.classid = 'pg_catalog.pg_class'::regclass and d.deptype in ('a', 'i')
+  ) s on true
+  left join lateral (
+    select sum(greatest(pc.reltuples, 0)) as est_rows, bool_or(pc.reltuples >= 0) as analyzed,
+           -- pg_stat_all_tables.n_tup_ins, read directly (the view aggregates over every relation)
+           sum(pg_catalog.pg_stat_get_tuples_inserted(pc.oid)) as inserts
+    -- pg_partition_tree() is empty for a plain table: add the table itself
+    from (select p.relid union select t.relid from pg_catalog.pg_partition_tree(p.relid) t) pt
+    join pg_catalog.pg_class pc on pc.oid = pt.relid and pc.relkind = 'r'
+  ) t on true
 ), found as (
   select a.*,
          case when a.share >= %(critical_share)s then 'critical'

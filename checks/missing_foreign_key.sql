@@ -71,8 +71,9 @@ with tabs as (
         join pg_catalog.pg_attribute pa on pa.attrelid = f.conrelid and pa.attnum = any(f.conkey)
         where f.conrelid = pt.relid and f.contype = 'f' and pa.attname = a.attname)))
 ), forms as (
-  -- the table names a stem may stand for, in order of preference
-  select c.relid, c.attnum, f.form, f.ord
+  -- the table names a stem may stand for, in order of preference; the column's fields travel
+  -- along, so nothing below joins back to cols (a re-scan per candidate column)
+  select c.relid, c.attnum, c.attname, c.nspname, c.stem, f.form, f.ord
   from cols c
   cross join lateral (
     values (c.stem || 's', 1), (c.stem, 2), (c.stem || 'es', 3),
@@ -82,15 +83,11 @@ with tabs as (
              limit 1), 5)
   ) f(form, ord)
   where f.form is not null
-), irregular as (
-  select f.relid, f.attnum,
-         regexp_replace(c.stem, '[^_]*$', '') || f.form as form, f.ord
-  from forms f join cols c on c.relid = f.relid and c.attnum = f.attnum
-  where f.ord = 5
 ), all_forms as (
-  select relid, attnum, form, ord from forms where ord < 5
+  select relid, attnum, attname, nspname, form, ord from forms where ord < 5
   union all
-  select relid, attnum, form, ord from irregular
+  select relid, attnum, attname, nspname, regexp_replace(stem, '[^_]*$', '') || form, ord
+  from forms where ord = 5
 ), keys as (
   -- single-column primary keys and unique keys (constraints or plain unique indexes)
   select i.indrelid as relid, i.indkey[0] as attnum, i.indisprimary
@@ -99,11 +96,10 @@ with tabs as (
     and i.indpred is null and i.indexprs is null
 ), targets as (
   select c.relid, c.attnum, rt.oid as target, rn.nspname as target_schema, rt.relname as target_table,
-         ka.attname as key_column, ka.atttypid as key_type, k.indisprimary, af.form, af.ord,
+         ka.attname as key_column, ka.atttypid as key_type, k.indisprimary, c.form, c.ord,
          (rn.nspname = c.nspname) as same_schema
-  from cols c
-  join all_forms af on af.relid = c.relid and af.attnum = c.attnum
-  join pg_catalog.pg_class rt on rt.relname = af.form and rt.relkind in ('r', 'p') and not rt.relispartition
+  from all_forms c
+  join pg_catalog.pg_class rt on rt.relname = c.form and rt.relkind in ('r', 'p') and not rt.relispartition
   join pg_catalog.pg_namespace rn on rn.oid = rt.relnamespace and rn.nspname = any(%(schemas)s::text[])
   join keys k on k.relid = rt.oid
   join pg_catalog.pg_attribute ka on ka.attrelid = rt.oid and ka.attnum = k.attnum

@@ -46,41 +46,39 @@ with seqs as (
                     filter (where v.ord <= 20), '[]') as names
   from (select seqrelid, row_number() over (order by seqrelid::regclass::text) as ord
         from vals where not readable) v
-), feeds as (
-  -- OWNED BY (serial, 'a') and identity ('i') dependencies on a column ...
-  select d.objid as seqrelid, d.refobjid as tbl, d.refobjsubid::int2 as attnum
-  from pg_catalog.pg_depend d
-  where d.classid = 'pg_catalog.pg_class'::regclass
-    and d.refclassid = 'pg_catalog.pg_class'::regclass
-    and d.deptype in ('a', 'i') and d.refobjsubid > 0
-    and d.objid in (select seqrelid from seqs)
-  union
-  -- ... and column defaults calling nextval() on it
-  select d.refobjid, ad.adrelid, ad.adnum
-  from pg_catalog.pg_depend d
-  join pg_catalog.pg_attrdef ad on ad.oid = d.objid
-  where d.classid = 'pg_catalog.pg_attrdef'::regclass
-    and d.refclassid = 'pg_catalog.pg_class'::regclass
-    and d.refobjid in (select seqrelid from seqs)
-), cols as (
-  select f.seqrelid, f.tbl, a.attnum, a.attname, a.atttypid, a.attidentity <> '' as is_identity,
-         case a.atttypid when 'pg_catalog.int2'::regtype then 32767::numeric
-                         when 'pg_catalog.int4'::regtype then 2147483647::numeric
-                         when 'pg_catalog.int8'::regtype then 9223372036854775807::numeric
-         end as colmax
-  from feeds f
-  join pg_catalog.pg_class t on t.oid = f.tbl
-  join pg_catalog.pg_attribute a on a.attrelid = f.tbl and a.attnum = f.attnum
-  where t.relkind in ('r', 'p')
-    and not t.relispartition          -- partitions and inheritance children repeat the parent's default
-    and a.attinhcount = 0 and not a.attisdropped
 ), pairs as (
+  -- per sequence, the columns it feeds, looked up through pg_depend's indexes (cost linear in
+  -- the sequences): OWNED BY (serial, 'a') and identity ('i') dependencies on a column, and
+  -- column defaults calling nextval() on it
   select v.*, c.tbl, c.attname, c.attnum, c.atttypid, coalesce(c.is_identity, false) as is_identity,
          c.colmax,
          case when v.seqincrement > 0 then least(v.seqmax, coalesce(c.colmax, v.seqmax))
               else greatest(v.seqmin, coalesce(-c.colmax - 1, v.seqmin)) end as lim
   from vals v
-  left join cols c on c.seqrelid = v.seqrelid
+  left join lateral (
+    select f.tbl, a.attnum, a.attname, a.atttypid, a.attidentity <> '' as is_identity,
+           case a.atttypid when 'pg_catalog.int2'::regtype then 32767::numeric
+                           when 'pg_catalog.int4'::regtype then 2147483647::numeric
+                           when 'pg_catalog.int8'::regtype then 9223372036854775807::numeric
+           end as colmax
+    from (select d.refobjid as tbl, d.refobjsubid::int2 as attnum
+          from pg_catalog.pg_depend d
+          where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = v.seqrelid
+            and d.refclassid = 'pg_catalog.pg_class'::regclass
+            and d.deptype in ('a', 'i') and d.refobjsubid > 0
+          union
+          select ad.adrelid, ad.adnum
+          from pg_catalog.pg_depend d
+          join pg_catalog.pg_attrdef ad on ad.oid = d.objid
+          where d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = v.seqrelid
+            -- "is true" is no index condition: the lookup goes by the sequence (reference index)
+            and (d.classid = 'pg_catalog.pg_attrdef'::regclass) is true) f
+    join pg_catalog.pg_class t on t.oid = f.tbl
+    join pg_catalog.pg_attribute a on a.attrelid = f.tbl and a.attnum = f.attnum
+    where t.relkind in ('r', 'p')
+      and not t.relispartition          -- partitions and inheritance children repeat the parent's default
+      and a.attinhcount = 0 and not a.attisdropped
+  ) c on true
   where v.readable
 ), measured as (
   select p.*,

@@ -47,19 +47,21 @@ with owned as materialized (  -- columns owning a sequence first: pg_get_expr on
         -- as a semi-join this scans every default: keep pg_get_expr off locked tables
         and ad.adrelid <> all(%(locked)s::oid[])
         and pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) ~ '^nextval\(')
-), usage as (
-  -- defaults (outside the serial's own table tree) that also draw from the sequence
-  select s.seqid, count(distinct ad.adrelid) filter (
-           where ad.adrelid not in (select s.relid union all
-                                    select i.inhrelid from pg_catalog.pg_inherits i
-                                    where i.inhparent = s.relid)) as other_users
-  from serials s
-  join pg_catalog.pg_depend d on d.refobjid = s.seqid and d.classid = 'pg_catalog.pg_attrdef'::regclass
-  join pg_catalog.pg_attrdef ad on ad.oid = d.objid
-  group by s.seqid, s.relid
 ), found as (
-  select s.*, coalesce(u.other_users, 0) as other_users
-  from serials s left join usage u on u.seqid = s.seqid
+  -- defaults (outside the serial's own table tree) that also draw from the sequence: per serial
+  -- through pg_depend's reference index, so the cost grows with the serials, not their square
+  select s.*,
+         (select count(distinct ad.adrelid)
+          from pg_catalog.pg_depend d
+          join pg_catalog.pg_attrdef ad on ad.oid = d.objid
+          where d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = s.seqid
+            -- "is true": not an index condition, so the lookup goes by the sequence (reference
+            -- index), never through every default's dependency (depender index) per serial
+            and (d.classid = 'pg_catalog.pg_attrdef'::regclass) is true
+            and ad.adrelid <> s.relid
+            and not exists (select 1 from pg_catalog.pg_inherits i
+                            where i.inhrelid = ad.adrelid and i.inhparent = s.relid)) as other_users
+  from serials s
 ), summary as (
   select count(*) as identities
   from pg_catalog.pg_attribute a

@@ -85,7 +85,7 @@ with fks as (
         (select array_agg(quote_ident(a.attname) || ' IS NOT NULL')
          from unnest(f.conkey) k(attnum)
          join pg_catalog.pg_attribute a on a.attrelid = f.conrelid and a.attnum = k.attnum)::text[])))
-), covered as (
+), covered as materialized (  -- once, then hashed below: never re-scanned per foreign key
   select f.conid
   from fks f
   where exists (select 1 from served s where s.conid = f.conid and s.is_self)
@@ -96,7 +96,7 @@ with fks as (
                            and not exists (select 1 from served s
                                            where s.conid = r.conid and s.relid = r.relid)))
 ), missing as (
-  select f.* from fks f where not exists (select 1 from covered c where c.conid = f.conid)
+  select f.* from fks f where f.conid not in (select c.conid from covered c)
 ), leaves as (
   -- the relations holding the rows: the table itself, or every leaf partition
   select distinct m.conrelid, m.conrelid as relid from missing m where m.relkind = 'r'
