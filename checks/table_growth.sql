@@ -47,6 +47,9 @@ with tables as (
   select m.top,
          sum(rc.relpages + coalesce(tc.relpages, 0) + coalesce(ip.pages, 0)) as pages,
          array_agg(m.rel order by m.rel) filter (where m.rel <> all(%(locked)s::oid[])) as rels,
+         -- row estimates of the same relations, read in this pass rather than per candidate
+         sum(greatest(rc.reltuples, 0)) filter (where m.rel <> all(%(locked)s::oid[])) as rows,
+         bool_or(rc.reltuples < 0) filter (where m.rel <> all(%(locked)s::oid[])) as unanalyzed,
          count(*) as partitions
   from members m
   join pg_catalog.pg_class rc on rc.oid = m.rel
@@ -55,7 +58,6 @@ with tables as (
   left join (select i.indrelid, sum(ic.relpages) as pages
              from pg_catalog.pg_index i
              join pg_catalog.pg_class ic on ic.oid = i.indexrelid
-             where i.indrelid in (select m2.rel from members m2)
              group by i.indrelid) ip on ip.indrelid = m.rel
   where rc.relkind = 'r'
   group by m.top
@@ -72,16 +74,15 @@ with tables as (
            sum(pg_catalog.pg_indexes_size(r)) as index_bytes
     from unnest(c.rels) r) sz
 ), stats as (
-  select m.*,
-         (select sum(greatest(rc.reltuples, 0)) from unnest(m.rels) r
-          join pg_catalog.pg_class rc on rc.oid = r) as rows,
-         (select bool_or(rc.reltuples < 0) from unnest(m.rels) r
-          join pg_catalog.pg_class rc on rc.oid = r) as unanalyzed,
-         st.live, st.ins, st.del
+  select m.*, st.live, st.ins, st.del
   from measured m
   cross join lateral (
-    select sum(s.n_live_tup) as live, sum(s.n_tup_ins) as ins, sum(s.n_tup_del) as del
-    from pg_catalog.pg_stat_user_tables s where s.relid = any(m.rels)) st
+    -- pg_stat_user_tables' n_live_tup, n_tup_ins and n_tup_del, read directly: the view scans
+    -- every relation once per candidate
+    select sum(pg_catalog.pg_stat_get_live_tuples(r)) as live,
+           sum(pg_catalog.pg_stat_get_tuples_inserted(r)) as ins,
+           sum(pg_catalog.pg_stat_get_tuples_deleted(r)) as del
+    from unnest(m.rels) r) st
 ), top as (
   select s.*,
          case when s.unanalyzed then greatest(coalesce(s.rows, 0), coalesce(s.live, 0)) else coalesce(s.rows, 0) end::bigint as est_rows,
