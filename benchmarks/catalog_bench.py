@@ -56,6 +56,7 @@ RAW_CATALOGS = [
     "pg_catalog.pg_stat_activity",
     "pg_catalog.pg_stat_database",
 ]
+BUILD_VERSION = 2  # bump when the builder changes: older databases are rebuilt
 TABLES_PER_SCHEMA = 100
 PARTITIONS = 200  # partitions per partitioned table
 PARTITION_SHARE = 0.08  # share of the relations that are partitions (and their primary keys)
@@ -74,35 +75,51 @@ def build(base: str, size: int) -> str:
         exists = conn.execute("select 1 from pg_database where datname = %s", [db]).fetchone()
     if exists:
         with psycopg.connect(_dsn(base, db)) as conn:
-            done = conn.execute("select to_regclass('public.bench_complete')").fetchone()
-        if done and done[0]:
+            done = conn.execute(
+                "select obj_description(to_regclass('public.bench_complete'), 'pg_class')"
+            ).fetchone()
+        if done and done[0] == f"version {BUILD_VERSION}":
             return _dsn(base, db)
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f'drop database "{db}" with (force)')
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'create database "{db}"')
-    # A table is 3 relations outside pg_toast (heap, primary key, foreign key index); a
-    # partition is 2 (heap, primary key). Small sizes get one partitioned table, fewer partitions.
+    # A table is 3 relations outside pg_toast (heap, primary key, one more index), plus a
+    # sequence for the two thirds keyed by serial or identity; a partition is 2 (heap, primary
+    # key). Small sizes get one partitioned table, fewer partitions.
     n_parted = max(1, round(size * PARTITION_SHARE / (2 * PARTITIONS)))
     per_parent = min(PARTITIONS, max(10, int(size * PARTITION_SHARE / 2)))
     part_rel = n_parted * per_parent * 2
-    n_tables = max(10, (size - part_rel) // 3)
+    n_tables = max(10, int((size - part_rel) / (3 + 2 / 3)))
     started = time.monotonic()
     with psycopg.connect(_dsn(base, db), autocommit=True) as conn:
         for s in range(0, n_tables, TABLES_PER_SCHEMA):
             schema = f"tenant_{s // TABLES_PER_SCHEMA:04d}"
-            stmts = [f"create schema {schema}"]
+            stmts = [
+                f"create schema {schema}",
+                f"create type {schema}.state as enum ('new', 'active', 'closed')",
+            ]
             for i in range(s, min(s + TABLES_PER_SCHEMA, n_tables)):
                 prev = f"{schema}.t{i - 1}" if i > s else None
-                fk = f", parent_id bigint references {prev} (id)" if prev else ", parent_id bigint"
+                # keys: serial, identity or application-assigned, a third each
+                key = ("serial", "bigint generated always as identity", "bigint")[i % 3]
+                ref = ("integer", "bigint", "bigint")[(i - 1) % 3]
+                fk = f", parent_id {ref} references {prev} (id)" if prev else ", parent_id bigint"
+                state = f", state {schema}.state" if i % 5 == 0 else ""
                 stmts.append(
-                    f"create table {schema}.t{i} (id bigint primary key, created_at timestamptz"
-                    f" not null default now(), note text{fk})"
+                    f"create table {schema}.t{i} (id {key} primary key, created_at timestamptz"
+                    f" not null default now(), note text{fk}{state})"
                 )
-                stmts.append(f"create index on {schema}.t{i} (parent_id)")
+                # every tenth foreign key is left without an index (the other index goes on
+                # created_at): unindexed_foreign_key has real candidates to report
+                column = "created_at" if i % 10 == 5 else "parent_id"
+                stmts.append(f"create index on {schema}.t{i} ({column})")
                 if i % 10 == 0:
                     stmts.append(
-                        f"insert into {schema}.t{i} (id, note) "
+                        f"insert into {schema}.t{i} (note) "
+                        "select md5(g::text) from generate_series(1, 20) g"
+                        if i % 3 != 2
+                        else f"insert into {schema}.t{i} (id, note) "
                         "select g, md5(g::text) from generate_series(1, 20) g"
                     )
             conn.execute("; ".join(stmts))
@@ -123,6 +140,7 @@ def build(base: str, size: int) -> str:
             conn.execute("; ".join(stmts))
         conn.execute("analyze")
         conn.execute("create table public.bench_complete (built_at timestamptz default now())")
+        conn.execute(f"comment on table public.bench_complete is 'version {BUILD_VERSION}'")
         count = conn.execute(
             "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             " where n.nspname !~ '^pg_' and n.nspname <> 'information_schema'"
@@ -166,9 +184,7 @@ finally:
 """
 
 
-def audit(
-    dsn: str, out: str, extra: list[str]
-) -> tuple[float, int, int, float, dict[str, float]]:
+def audit(dsn: str, out: str, extra: list[str]) -> tuple[float, int, int, float, dict[str, float]]:
     """Wall seconds, statements on the wire, the engine's count, peak RSS MB, ms per check."""
     started = time.perf_counter()
     proc = subprocess.run(

@@ -65,9 +65,11 @@ with pk1 as materialized (      -- single-column primary keys in scope, read onc
     select sum(greatest(pc.reltuples, 0)) as est_rows, bool_or(pc.reltuples >= 0) as analyzed,
            -- pg_stat_all_tables.n_tup_ins, read directly (the view aggregates over every relation)
            sum(pg_catalog.pg_stat_get_tuples_inserted(pc.oid)) as inserts
-    -- pg_partition_tree() is empty for a plain table: add the table itself
-    from (select p.relid union select t.relid from pg_catalog.pg_partition_tree(p.relid) t) pt
-    join pg_catalog.pg_class pc on pc.oid = pt.relid and pc.relkind = 'r'
+    from pg_catalog.pg_class pc
+    -- pg_partition_tree() is empty for a plain table: add the table itself; "= any(array)" looks
+    -- the few relations up by oid instead of hashing all of pg_class once per key
+    where pc.oid = any(array(select p.relid union select t.relid from pg_catalog.pg_partition_tree(p.relid) t))
+      and pc.relkind = 'r'
   ) t on true
 ), found as (
   select a.*,
