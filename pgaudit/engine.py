@@ -40,7 +40,15 @@ from pgaudit.connection import (
 )
 from pgaudit.dsn import redact_text
 from pgaudit.errors import PgauditError
-from pgaudit.model import DEFAULT_PRIORITY, AuditRun, CheckResult, Finding, Severity
+from pgaudit.model import (
+    DEFAULT_PRIORITY,
+    RANK,
+    SEVERITIES,
+    AuditRun,
+    CheckResult,
+    Finding,
+    Severity,
+)
 
 Conn = psycopg.Connection[dict[str, Any]]
 Progress = Callable[[CheckSpec, CheckResult], None]
@@ -170,16 +178,16 @@ def _severity(
     spec: CheckSpec, row: dict[str, Any], override: CheckOverride | None, assumptions: Assumptions
 ) -> Severity:
     if row.get("severity"):
-        sev = Severity(row["severity"])
+        sev = SEVERITIES[row["severity"]]
         if sev == Severity.OK:
             return sev
     else:
-        sev = Severity(spec.severity)
+        sev = SEVERITIES[spec.severity]
     if override and override.severity and not row.get("severity"):
-        sev = Severity(override.severity)
+        sev = SEVERITIES[override.severity]
     for assumption, raised in spec.raise_when.items():
-        if getattr(assumptions, assumption, False) and Severity(raised).rank > sev.rank:
-            sev = Severity(raised)
+        if getattr(assumptions, assumption, False) and RANK[raised] > sev.rank:
+            sev = SEVERITIES[raised]
     return sev
 
 
@@ -505,7 +513,7 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
         findings,
         key=lambda f: (
             f.section,
-            -Severity(f.severity).rank,
+            -RANK[f.severity],
             f.check,
             f.object,
             f.columns,

@@ -7,7 +7,7 @@ contract between the engine and the renderers, so its field names are part of th
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +27,12 @@ class Severity(StrEnum):
     @property
     def emoji(self) -> str:
         return {"critical": "🔴", "warning": "🟡", "info": "🟡", "ok": "🟢"}[self.value]
+
+
+# Severity by value and rank by value: dictionary lookups, not an Enum call, for each of the
+# tens of thousands of findings of a large catalog
+SEVERITIES = {s.value: s for s in Severity}
+RANK = {s.value: s.rank for s in Severity}
 
 
 class Priority(StrEnum):
@@ -130,15 +136,13 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         # evidence is decoded JSON (plain values): a shallow copy is enough, and a deep one
         # costs seconds with the tens of thousands of findings of a large catalog
-        doc = {name: getattr(self, name) for name in _FINDING_FIELDS}
+        doc = dict(self.__dict__)  # the fields, in their declared order
         doc["columns"] = list(self.columns)
         doc["evidence"] = dict(self.evidence)
         if self.waived is not None:
             doc["waived"] = dict(self.waived)
         return doc
 
-
-_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 @dataclass

@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from pgaudit import report as report_model
 from pgaudit import sarif
@@ -21,6 +20,9 @@ from pgaudit.checkfile import CheckSpec
 from pgaudit.errors import PgauditError
 from pgaudit.model import default_target_name
 from pgaudit.resources import templates_dir
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 FORMATS = ("md", "html", "json", "sarif", "prom")
 
@@ -57,6 +59,9 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def environment() -> Environment:
+    # imported here: a JSON-only audit (the nightly job, CI) never pays for Jinja's import
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(str(templates_dir())),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"),
