@@ -47,15 +47,18 @@ with cols as materialized (
   select cols.*,
          case when nm.tenant then 'tenant' else 'owner' end as kind,
          row_number() over (partition by cols.oid
-                            order by nm.tenant desc, cols.attnum) as rn
+                            order by nm.tenant desc, cols.attnum) as rn,
+         -- every matching column of the table, in one pass (not a re-scan of hits per table)
+         array_agg(cols.attname::text) over (partition by cols.oid order by cols.attnum
+                                             rows between unbounded preceding
+                                                      and unbounded following) as all_cols
   from cols
   join names nm on nm.attname = cols.attname
   where nm.tenant or nm.owner
 ), best as (
   select h.*,
          pg_catalog.format_type(h.atttypid, h.atttypmod) as coltype,
-         case h.kind when 'tenant' then 'app.current_tenant_id' else 'app.current_user_id' end as setting,
-         (select array_agg(h2.attname::text order by h2.attnum) from hits h2 where h2.oid = h.oid) as all_cols
+         case h.kind when 'tenant' then 'app.current_tenant_id' else 'app.current_user_id' end as setting
   from hits h where rn = 1
 )
 select b.oid::regclass::text as object,

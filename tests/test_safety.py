@@ -228,3 +228,29 @@ def test_passwords_never_shown() -> None:
 def test_garbage_dsn_is_a_clear_error(bad: str) -> None:
     with pytest.raises(PgauditError):
         audit(resolve(bad), [], AuditOptions(session=SessionOptions(connect_timeout_s=2)))
+
+
+def test_the_session_is_read_only_bounded_and_serial(db: str) -> None:
+    from pgaudit.connection import connect, prepare_session
+
+    conn = connect(db, SessionOptions(lock_timeout_ms=1500, statement_timeout_ms=25000))
+    try:
+        prepare_session(conn, SessionOptions(lock_timeout_ms=1500, statement_timeout_ms=25000))
+        names = [
+            "application_name", "lock_timeout", "statement_timeout", "search_path",
+            "default_transaction_read_only", "jit", "max_parallel_workers_per_gather",
+        ]  # fmt: skip
+        row = conn.execute(
+            "select " + ", ".join(f"current_setting('{n}') as {n}" for n in names)
+        ).fetchone()
+    finally:
+        conn.close()
+    assert row == {
+        "application_name": "pgaudit",
+        "lock_timeout": "1500ms",
+        "statement_timeout": "25s",
+        "search_path": "pg_catalog",
+        "default_transaction_read_only": "on",
+        "jit": "off",
+        "max_parallel_workers_per_gather": "0",  # one server CPU per audit session
+    }
