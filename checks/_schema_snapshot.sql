@@ -6,7 +6,7 @@
 with ext as (
   select d.classid, d.objid from pg_catalog.pg_depend d where d.deptype = 'e'
 ), nsp as (
-  select n.oid from pg_catalog.pg_namespace n where n.nspname = any(%(schemas)s::text[])
+  select n.oid from pg_catalog.pg_namespace n where n.nspname = any(%(schemas)s::name[])
 ), rel as (
   select c.oid, c.relkind, c.relname
   from pg_catalog.pg_class c

@@ -31,7 +31,7 @@ with tables as (
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
   where c.relkind = 'r'
     and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and c.oid <> all(%(locked)s::oid[])
     and not (c.relname like any(%(archive_name_patterns)s::text[]))
     and (c.reltuples >= %(min_rows)s::float8

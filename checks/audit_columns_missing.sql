@@ -41,7 +41,7 @@ with tables as (
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   where c.relkind in ('r', 'p')
     and not c.relispartition
-    and n.nspname = any(%(schemas)s::text[])
+    and n.nspname = any(%(schemas)s::name[])
     and c.relname !~ %(exclude_table_pattern)s
     and lower(regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) !~ %(lookup_table_pattern)s
     and not exists (

@@ -39,7 +39,7 @@ with fk as (
   join pg_catalog.pg_class p on p.oid = c.confrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
   where c.contype = 'f' and c.confdeltype = 'c' and c.conparentid = 0
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'

@@ -36,7 +36,7 @@ with recursive fk as (
   join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
   where c.contype = 'f' and c.conparentid = 0
     and t.relkind in ('r', 'p')                  -- where foreign keys live: a smaller hash
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'

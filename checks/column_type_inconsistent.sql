@@ -27,7 +27,7 @@ with cols0 as materialized (  -- in-scope columns first: the name patterns never
                       from pg_catalog.pg_attribute a
                       where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped offset 0) a
   where c.relkind in ('r', 'p') and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and rtrim(a.attname::text, '_') <> all(%(ignore_names)s::text[])  -- flowable-style id_, name_
     and not exists (
       select 1 from pg_catalog.pg_depend d

@@ -45,7 +45,7 @@ with leaf as (
            pg_catalog.pg_stat_get_autovacuum_count(c.oid) as autovacuum_count,
            pg_catalog.pg_stat_get_vacuum_count(c.oid) as vacuum_count) s
   where c.relkind in ('r', 'm')
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'

@@ -35,7 +35,7 @@ with fk as (
   ) c
   join pg_catalog.pg_class t on t.oid = c.conrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
-  where nsp.nspname = any(%(schemas)s::text[])
+  where nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'

@@ -48,7 +48,7 @@ with base as materialized (
   join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
   left join pg_catalog.pg_constraint con
     on con.conindid = i.indexrelid and con.conrelid = i.indrelid and con.contype in ('p', 'u', 'x')
-  where nsp.nspname = any(%(schemas)s::text[])
+  where nsp.nspname = any(%(schemas)s::name[])
     and tc.relkind in ('r', 'p', 'm')
     and not exists (
       select 1 from pg_catalog.pg_depend d

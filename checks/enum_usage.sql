@@ -24,7 +24,7 @@ with enums as (
   from pg_catalog.pg_type t
   join pg_catalog.pg_namespace nsp on nsp.oid = t.typnamespace
   where t.typtype = 'e'
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_type'::regclass and d.objid = t.oid and d.deptype = 'e'

@@ -49,7 +49,7 @@ where not c.convalidated
   and c.conparentid = 0                  -- FK clones on partitions point at the parent's constraint
   and c.conislocal                       -- inherited CHECK copies are validated with their parent
   and t.relkind in ('r', 'p')
-  and nsp.nspname = any(%(schemas)s::text[])
+  and nsp.nspname = any(%(schemas)s::name[])
   and not exists (
     select 1 from pg_catalog.pg_depend d
     where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'

@@ -30,7 +30,7 @@ with rels as materialized (     -- in-scope tables and partitions, read once
   from pg_catalog.pg_class t
   join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
   where t.relkind in ('r', 'p')
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'

@@ -37,7 +37,7 @@ with leaf as (
                              pg_catalog.pg_stat_get_tuples_hot_updated(c.oid) as n_tup_hot_upd,
                              pg_catalog.pg_stat_get_live_tuples(c.oid) as n_live_tup) s
   where c.relkind = 'r'
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'

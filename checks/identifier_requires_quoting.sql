@@ -25,7 +25,7 @@ with kw as (
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
   where c.relkind in ('r', 'p', 'v', 'm', 'f', 'i', 'I')
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
@@ -33,7 +33,7 @@ with kw as (
 ), names as (
   -- (kind, relation oid, column number, name)
   select 'schema' as kind, n.oid as relid, n.oid as objid, 0::int2 as attnum, n.nspname::text as name
-  from pg_catalog.pg_namespace n where n.nspname = any(%(schemas)s::text[])
+  from pg_catalog.pg_namespace n where n.nspname = any(%(schemas)s::name[])
   union all
   -- an index is reported with its table: its table is looked up in bad, for flagged names only
   select case when r.relkind in ('i', 'I') then 'index' else 'relation' end,

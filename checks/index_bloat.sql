@@ -31,7 +31,7 @@ with idx as (
   join pg_catalog.pg_am am on am.oid = ic.relam and am.amname = 'btree'
   join pg_catalog.pg_class tc on tc.oid = i.indrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
-  where nsp.nspname = any(%(schemas)s::text[])
+  where nsp.nspname = any(%(schemas)s::name[])
     and tc.relkind in ('r', 'm')
     and ic.relkind = 'i' and i.indisvalid
     and ic.reltuples >= 0 and ic.relpages > 1

@@ -31,7 +31,7 @@ with pk1 as materialized (      -- single-column primary keys in scope, read onc
   cross join lateral (select a.attnum, a.attname, a.atttypid, a.attidentity from pg_catalog.pg_attribute a
                       where a.attrelid = c.oid and a.attnum = con.conkey[1] offset 0) a
   where con.contype = 'p' and cardinality(con.conkey) = 1 and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
 ), pks as (
   select k.relid, k.reltuples, k.attnum, k.attname, k.atttypid, k.attidentity,
          case k.atttypid when 'pg_catalog.int2'::regtype then 32767::numeric else 2147483647::numeric end as type_max

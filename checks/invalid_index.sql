@@ -28,7 +28,7 @@ with inv as (
   join pg_catalog.pg_class tc on tc.oid = i.indrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
   where not i.indisvalid
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e'

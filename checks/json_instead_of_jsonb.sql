@@ -24,7 +24,7 @@ with cols as (
     and not c.relispartition
     and a.attnum > 0 and not a.attisdropped
     and a.atttypid = 'pg_catalog.json'::regtype
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'

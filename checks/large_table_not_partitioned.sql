@@ -43,7 +43,7 @@ with tabs as (
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   where c.relkind = 'r'
     and not c.relispartition
-    and n.nspname = any(%(schemas)s::text[])
+    and n.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'

@@ -33,7 +33,7 @@ with tabs as (
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   where c.relkind in ('r', 'p')
     and not c.relispartition                     -- a partitioned table is reported once
-    and n.nspname = any(%(schemas)s::text[])
+    and n.nspname = any(%(schemas)s::name[])
     and format('%%s.%%s', n.nspname, c.relname) !~ %(ignore_tables)s::text
     and not exists (
       select 1 from pg_catalog.pg_depend d
@@ -100,7 +100,7 @@ with tabs as (
          (rn.nspname = c.nspname) as same_schema
   from all_forms c
   join pg_catalog.pg_class rt on rt.relname = c.form and rt.relkind in ('r', 'p') and not rt.relispartition
-  join pg_catalog.pg_namespace rn on rn.oid = rt.relnamespace and rn.nspname = any(%(schemas)s::text[])
+  join pg_catalog.pg_namespace rn on rn.oid = rt.relnamespace and rn.nspname = any(%(schemas)s::name[])
   join keys k on k.relid = rt.oid
   join pg_catalog.pg_attribute ka on ka.attrelid = rt.oid and ka.attnum = k.attnum
   where rt.oid <> c.relid                        -- a table's own key is not a reference

@@ -27,7 +27,7 @@ with tbls as (
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
   where c.relkind in ('r', 'p') and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (select 1 from unnest(%(ignore_tables)s::text[]) p(re) where c.relname ~ p.re)
     and not exists (
       select 1 from pg_catalog.pg_depend d

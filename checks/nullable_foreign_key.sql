@@ -25,7 +25,7 @@ with fks as (
     and con.conparentid = 0                         -- cloned partition FKs: report the parent's
     and con.conrelid <> con.confrelid               -- trees: the root row has no parent
     and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'

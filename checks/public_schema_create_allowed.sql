@@ -34,7 +34,7 @@ select quote_ident(n.nspname) as object,
                           'pre_15_default', n.nspname = 'public' and %(server_version_num)s::int < 150000) as evidence,
        format('revoke create on schema %%I from public;', n.nspname) as remediation
 from pg_catalog.pg_namespace n
-where n.nspname = any(%(schemas)s::text[])
+where n.nspname = any(%(schemas)s::name[])
   and exists (select 1 from aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
               where a.grantee = 0 and a.privilege_type = 'CREATE')
 order by 1

@@ -42,7 +42,7 @@ with shared as materialized (
   join pg_catalog.pg_am am on am.oid = ic.relam and am.amname = 'btree'
   join pg_catalog.pg_class tc on tc.oid = i.indrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
-  where nsp.nspname = any(%(schemas)s::text[])
+  where nsp.nspname = any(%(schemas)s::name[])
     and tc.relkind in ('r', 'p', 'm')
     -- pg_get_indexdef/pg_get_expr open the table: never queue behind DDL on it
     and i.indrelid <> all(%(locked)s::oid[])

@@ -34,7 +34,7 @@ join pg_catalog.pg_policy p on p.polrelid = c.oid
 where c.relkind in ('r', 'p')
   and not c.relispartition
   and not c.relrowsecurity
-  and n.nspname = any(%(schemas)s::text[])
+  and n.nspname = any(%(schemas)s::name[])
   and not exists (
     select 1 from pg_catalog.pg_depend d
     where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'

@@ -26,7 +26,7 @@ with funcs as (
   from pg_catalog.pg_proc p
   join pg_catalog.pg_namespace n on n.oid = p.pronamespace
   where p.prosecdef
-    and n.nspname = any(%(schemas)s::text[])
+    and n.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'

@@ -30,7 +30,7 @@ with leaf as (
   join pg_catalog.pg_class c on c.oid = s.relid
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
   where c.relkind in ('r', 'm')
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'

@@ -27,7 +27,7 @@ with seqs as (
   from pg_catalog.pg_sequence s
   join pg_catalog.pg_class c on c.oid = s.seqrelid
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  where n.nspname = any(%(schemas)s::text[])
+  where n.nspname = any(%(schemas)s::name[])
     and not s.seqcycle
     and s.seqrelid <> all(%(locked)s::oid[])
     and not exists (

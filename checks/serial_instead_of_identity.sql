@@ -28,7 +28,7 @@ with owned as materialized (  -- columns owning a sequence first: pg_get_expr on
   where c.relkind in ('r', 'p')
     and not c.relispartition
     and a.attidentity = ''
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     -- pg_get_expr opens the table on older servers: never queue behind DDL
     and c.oid <> all(%(locked)s::oid[])
     and not exists (
@@ -68,7 +68,7 @@ with owned as materialized (  -- columns owning a sequence first: pg_get_expr on
   join pg_catalog.pg_class c on c.oid = a.attrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
   where a.attidentity <> '' and c.relkind in ('r', 'p') and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
 )
 select f.relid::regclass::text as object,
        'column' as object_type,

@@ -37,7 +37,7 @@ with soft as (
   join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
   join pg_catalog.pg_type ty on ty.oid = a.atttypid
   where t.relkind in ('r', 'p') and not t.relispartition
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
     and t.oid <> all(%(locked)s::oid[])
     and a.attname = any(%(columns)s::text[])

@@ -43,7 +43,7 @@ with tabs as (
            pg_catalog.pg_stat_get_last_analyze_time(c.oid) as last_analyze,
            pg_catalog.pg_stat_get_last_autoanalyze_time(c.oid) as last_autoanalyze) s
   where c.relkind in ('r', 'm')
-    and n.nspname = any(%(schemas)s::text[])
+    and n.nspname = any(%(schemas)s::name[])
     and c.oid <> all(%(locked)s::oid[])
     and c.relpages::float8 * current_setting('block_size')::float8 >= %(min_table_bytes)s::float8
     and not exists (

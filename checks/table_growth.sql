@@ -30,7 +30,7 @@ with tables as (
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
   where c.relkind in ('r', 'p')
     and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and c.oid <> all(%(locked)s::oid[])
     and not exists (
       select 1 from pg_catalog.pg_depend d

@@ -21,7 +21,7 @@ with tables as (
   join pg_catalog.pg_namespace nsp on nsp.oid = pc.relnamespace
   where pc.relkind in ('r', 'p')
     and not pc.relispartition                    -- a partitioned table is reported once
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = pc.oid and d.deptype = 'e'

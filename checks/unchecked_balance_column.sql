@@ -29,7 +29,7 @@ with tbl as materialized (
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   where c.relkind in ('r', 'p') and not c.relispartition
-    and n.nspname = any(%(schemas)s::text[])
+    and n.nspname = any(%(schemas)s::name[])
     -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
     and c.oid <> all(%(locked)s::oid[])
     and not exists (select 1 from pg_catalog.pg_depend d

@@ -37,7 +37,7 @@ with fks as (
   where con.contype = 'f'
     and con.conparentid = 0                      -- FKs cloned onto partitions: parent only
     and c.relkind in ('r', 'p')
-    and n.nspname = any(%(schemas)s::text[])
+    and n.nspname = any(%(schemas)s::name[])
     -- pg_get_expr on a partial index opens its table: never queue behind DDL on the child
     and c.oid <> all(%(locked)s::oid[])
     and not exists (

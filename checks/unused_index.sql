@@ -27,7 +27,7 @@ with cand as (
   join pg_catalog.pg_class ic on ic.oid = i.indexrelid
   join pg_catalog.pg_class tc on tc.oid = i.indrelid
   join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
-  where nsp.nspname = any(%(schemas)s::text[])
+  where nsp.nspname = any(%(schemas)s::name[])
     and tc.relkind in ('r', 'p', 'm')
     and not ic.relispartition
     and i.indisvalid and not i.indisunique

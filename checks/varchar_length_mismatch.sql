@@ -33,7 +33,7 @@ with cand as (
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
   where c.relkind in ('r', 'p') and not c.relispartition
     and a.attnum > 0 and not a.attisdropped
-    and nsp.nspname = any(%(schemas)s::text[])
+    and nsp.nspname = any(%(schemas)s::name[])
     and ((a.atttypid = 'pg_catalog.varchar'::regtype and a.atttypmod - 4 >= %(min_declared)s)
          or (a.atttypid in ('pg_catalog.text'::regtype, 'pg_catalog.varchar'::regtype) and a.atttypmod < 0
              and a.attname ~* %(bounded_name_pattern)s))

@@ -67,7 +67,7 @@ with cfg as (
   join pg_catalog.pg_class b on b.oid = o.base_oid
   join pg_catalog.pg_namespace n on n.oid = b.relnamespace
   where o.sev is not null
-    and n.nspname = any(%(schemas)s::text[])
+    and n.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = b.oid and d.deptype = 'e'
@@ -82,7 +82,7 @@ with cfg as (
   join over o on o.base_oid = tree.relid
   join pg_catalog.pg_class b on b.oid = o.base_oid
   join pg_catalog.pg_namespace n on n.oid = b.relnamespace
-  where n.nspname = any(%(schemas)s::text[])
+  where n.nspname = any(%(schemas)s::name[])
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = b.oid and d.deptype = 'e'

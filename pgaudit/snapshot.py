@@ -20,7 +20,7 @@ with rel as (
                    where c.relispartition and i.inhrelid = c.oid), c.oid) as parent
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'p', 'm') and n.nspname = any(%(schemas)s::text[])
+  where c.relkind in ('r', 'p', 'm') and n.nspname = any(%(schemas)s::name[])
 ), sized as (
   select r.parent,
          (r.relpages::bigint

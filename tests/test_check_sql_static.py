@@ -182,3 +182,23 @@ def test_the_scan_catches_what_it_must() -> None:
         "case", "select format('select count(*) > %%s as fires from %%s where %%I like %%L', 1,"
                 " 't', 'c', 'a%%%%') as probe")
     assert Path(checks_dir()).is_dir()
+
+
+_TEXT_SCHEMA_FILTER = re.compile(r"nspname\s*=\s*any\s*\(\s*%\(schemas\)s::text\[\]\s*\)", re.I)
+
+
+@pytest.mark.parametrize(("name", "sql"), SOURCES, ids=[n for n, _ in SOURCES])
+def test_schema_filters_compare_names_with_names(name: str, sql: str) -> None:
+    """``nspname = any(%(schemas)s::text[])`` compares name with text, which PostgreSQL cannot
+    hash: a linear search of every schema for every row (seconds with thousands of tenant
+    schemas). ``::name[]`` is hashed."""
+    hits = _TEXT_SCHEMA_FILTER.findall(sql)
+    assert not hits, f"{name}: filter schemas with = any(%(schemas)s::name[]), not {hits[0]}"
+
+
+def test_the_schema_filter_lint_has_teeth() -> None:
+    with pytest.raises(AssertionError, match="name\\[\\]"):
+        test_schema_filters_compare_names_with_names(
+            "case", "select 1 from pg_namespace n where n.nspname = any(%(schemas)s::text[])")
+    test_schema_filters_compare_names_with_names(
+        "case", "select 1 from pg_namespace n where n.nspname = any(%(schemas)s::name[])")
