@@ -1,17 +1,21 @@
 """Catalog-scale benchmark: a full audit against a raw read of the catalogs it needs.
 
-    python benchmarks/catalog_bench.py --sizes 500 5000 50000 --repeat 3 [--dsn DSN]
+    python benchmarks/catalog_bench.py --sizes 500 5000 50000 --tenant-schemas 5000 \
+        --repeat 3 [--connections N] [--extra-dsn DSN ...] [--dsn DSN]
 
-For each size it builds (once; idempotent) a database ``pgaudit_bench_<size>`` holding about
-that many relations: tables spread over schemas of 100 tables, each with a primary key, a
-foreign key to the previous table and an index on it, 20 rows in every tenth table; plus
-partitioned tables of 200 partitions each (a few rows per partition), about 8% of the
-relations. Then, after one untimed warm-up of each, it alternates a full ``pgaudit audit`` (a
-subprocess: Python start-up, imports and JSON rendering are part of its cost) with a raw read
-of every catalog and statistics view the checks read: one psql session running
-``COPY (SELECT * FROM <catalog>) TO STDOUT`` for each (``RAW_CATALOGS``). It prints medians,
-their ratio, the statements the audit sent (every ``execute`` on the wire, counted in the audit
-process; the engine's own count excludes the fixed session set-up) and the audit's peak RSS.
+For each size it builds (once; idempotent, rebuilt when ``BUILD_VERSION`` changes) a database
+``pgaudit_bench_<size>`` holding about that many relations: tables spread over schemas of 100
+tables, each with a serial, identity or plain bigint primary key, a foreign key to the previous
+table (every tenth one unindexed) and one more index, an enum column in every fifth table, 20
+rows in every tenth table; plus partitioned tables of 200 partitions each (a few rows per
+partition), about 8% of the relations. ``--tenant-schemas N`` adds a schema-per-tenant catalog
+(N schemas with the same two tables). Then, after one untimed warm-up of each, it alternates a
+full ``pgaudit audit`` (a subprocess: Python start-up, imports and JSON rendering are part of
+its cost) with a raw read of every catalog and statistics view the checks read: one psql
+session running ``COPY (SELECT * FROM <catalog>) TO STDOUT`` for each (``RAW_CATALOGS``). It
+prints medians, their ratio, the audit's own connect-to-close time and its ratio, the sessions
+it used, the statements it sent (every ``execute`` on the wire, counted in the audit process;
+the engine's own count excludes the fixed session set-up) and the audit's peak RSS.
 """
 
 from __future__ import annotations
@@ -152,6 +156,46 @@ def build(base: str, size: int) -> str:
     return _dsn(base, db)
 
 
+def build_tenants(base: str, schemas: int) -> str:
+    """Create pgaudit_bench_tenants_<schemas>: one schema per tenant, each with the same small
+    application (users with a serial key and orders with an identity key and an unindexed
+    foreign key to users): thousands of schemas and table names repeated in every one."""
+    db = f"pgaudit_bench_tenants_{schemas}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", [db]).fetchone()
+    if exists:
+        with psycopg.connect(_dsn(base, db)) as conn:
+            done = conn.execute(
+                "select obj_description(to_regclass('public.bench_complete'), 'pg_class')"
+            ).fetchone()
+        if done and done[0] == f"version {BUILD_VERSION}":
+            return _dsn(base, db)
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'drop database "{db}" with (force)')
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'create database "{db}"')
+    started = time.monotonic()
+    with psycopg.connect(_dsn(base, db), autocommit=True) as conn:
+        for first in range(0, schemas, TABLES_PER_SCHEMA):
+            stmts = []
+            for t in range(first, min(first + TABLES_PER_SCHEMA, schemas)):
+                sc = f"tenant_{t:05d}"
+                stmts += [
+                    f"create schema {sc}",
+                    f"create table {sc}.users (id serial primary key, email text not null,"
+                    " created_at timestamptz not null default now())",
+                    f"create table {sc}.orders (id bigint generated always as identity primary"
+                    f" key, user_id int not null references {sc}.users (id), amount numeric,"
+                    " status text, created_at timestamptz not null default now())",
+                ]
+            conn.execute("; ".join(stmts))
+        conn.execute("analyze")
+        conn.execute("create table public.bench_complete (built_at timestamptz default now())")
+        conn.execute(f"comment on table public.bench_complete is 'version {BUILD_VERSION}'")
+    print(f"built {db} in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    return _dsn(base, db)
+
+
 def raw_read(dsn: str) -> float:
     """One psql session (like the audit's one connection) copying every catalog out."""
     args = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn]
@@ -213,6 +257,13 @@ def main() -> int:
         ),
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 5000, 50000])
+    parser.add_argument(
+        "--tenant-schemas",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also a schema-per-tenant catalog of this many schemas (e.g. 5000)",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--top", type=int, default=10, help="slowest checks listed per database")
     parser.add_argument(
@@ -227,6 +278,7 @@ def main() -> int:
     args = parser.parse_args()
     extra = ["--connections", str(args.connections)] if args.connections else []
     targets = [(f"synthetic {s}", build(args.dsn, s)) for s in args.sizes]
+    targets += [(f"{n} tenant schemas", build_tenants(args.dsn, n)) for n in args.tenant_schemas]
     targets += [(d, d) for d in args.extra_dsn]
     rows, tops = [], []
     with tempfile.TemporaryDirectory() as tmp:
