@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import sys
@@ -117,13 +118,14 @@ def _write_outputs(doc: dict[str, Any], formats: list[str], where: dict[str, Pat
                    specs: dict[str, CheckSpec]) -> list[Path]:
     written = []
     for fmt in formats:
-        text = render.render(doc, fmt, specs)
+        data = render.render_bytes(doc, fmt, specs)
         path = where[fmt]
         if path is None:
-            sys.stdout.write(text)
             sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
         else:
-            write_atomic(path, text)
+            write_atomic(path, data)
             written.append(path)
     return written
 
@@ -377,7 +379,7 @@ def _audit_all(formats: list[str], output: Path | None, *, config: Path | None,
             folder.mkdir(exist_ok=True)
             for fmt in report_formats:
                 path = folder / f"report{EXTENSIONS[fmt]}"
-                write_atomic(path, render.render(doc, fmt, specs))
+                write_atomic(path, render.render_bytes(doc, fmt, specs))
                 row["links"][fmt] = f"{folder.name}/{path.name}"
             diff = doc.get("diff") or {}
             row.update(summary=doc["summary"], new=len(diff.get("new") or []),
@@ -657,6 +659,10 @@ def _root(
 
 
 def main() -> None:
+    # A big audit builds tens of thousands of rows and findings that reference counting frees;
+    # the cyclic collector's default pace (a pass per 700 allocations) re-walks them all: ~10% of
+    # a 30,000-table audit. Cycles are still collected, less often (peak memory is unchanged).
+    gc.set_threshold(100_000, 50, 100)
     try:
         app()
     except KeyboardInterrupt:

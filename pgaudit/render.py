@@ -76,10 +76,17 @@ def environment() -> Environment:
     return env
 
 
+def dump_json_bytes(doc: Any) -> bytes:
+    """Indented JSON, as ``json.dumps(indent=2, ensure_ascii=False)`` writes it, plus a newline;
+    orjson encodes the 15,000 findings of a 50,000-table catalog ten times faster than the
+    standard library. Bytes: a 46 MB report is not decoded only to be encoded again."""
+    return orjson.dumps(
+        doc, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+    )
+
+
 def dump_json(doc: Any) -> str:
-    """Indented JSON, as ``json.dumps(indent=2, ensure_ascii=False)`` writes it; orjson encodes
-    the 15,000 findings of a 50,000-table catalog ten times faster than the standard library."""
-    return orjson.dumps(doc, default=str, option=orjson.OPT_INDENT_2).decode() + "\n"
+    return dump_json_bytes(doc).decode()
 
 
 def render(doc: Mapping[str, Any], fmt: str, specs: Mapping[str, CheckSpec] | None = None,
@@ -100,6 +107,16 @@ def render(doc: Mapping[str, Any], fmt: str, specs: Mapping[str, CheckSpec] | No
     ctx = report_model.build(doc, specs, today)
     template = environment().get_template(f"report.{fmt}.j2")
     return template.render(ctx=ctx)
+
+
+def render_bytes(doc: Mapping[str, Any], fmt: str, specs: Mapping[str, CheckSpec] | None = None,
+                 today: dt.date | None = None) -> bytes:
+    """``render`` as UTF-8 bytes, the JSON formats without a detour through ``str``."""
+    if fmt == "json":
+        return dump_json_bytes(doc)
+    if fmt == "sarif":
+        return dump_json_bytes(sarif.build(doc, specs))
+    return render(doc, fmt, specs, today).encode()
 
 
 def render_index(rows: list[dict[str, Any]], fmt: str) -> str:
