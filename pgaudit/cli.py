@@ -278,7 +278,8 @@ def audit(
     format: Annotated[list[str] | None, typer.Option(
         "--format", "-f",
         help="md, html, json, sarif, prom (repeatable or comma-separated)")] = None,
-    output: Annotated[Path | None, typer.Option(
+    # str, not Path: a trailing "/" (a folder, for several formats) must survive parsing
+    output: Annotated[str | None, typer.Option(
         "--output", "-o", help="file; with several formats a folder or a file stem")] = None,
     checks: ChecksOpt = None,
     skip: SkipOpt = None,
@@ -314,9 +315,9 @@ def audit(
             if value is not None and value not in FAIL_ON:
                 raise PgauditError(f"{name} {value!r}: use one of {', '.join(FAIL_ON)}")
         if all_targets:
-            code = _audit_all(formats, output, config=config, checks_dir=checks_dir,
-                              no_data=no_data, store=store, jobs=jobs, fail_on=fail_on,
-                              fail_on_new=fail_on_new, connections=connections)
+            code = _audit_all(formats, Path(output) if output else None, config=config,
+                              checks_dir=checks_dir, no_data=no_data, store=store, jobs=jobs,
+                              fail_on=fail_on, fail_on_new=fail_on_new, connections=connections)
             raise typer.Exit(code)
         where = destinations(output, formats)
         for path in where.values():
@@ -526,7 +527,8 @@ def render_cmd(
     run_json: Annotated[Path, typer.Argument(metavar="RUN.json", help="a pgaudit JSON run")],
     format: Annotated[list[str] | None, typer.Option(
         "--format", "-f", help="md, html, json or sarif")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="output file")] = None,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="file; with several formats a folder or a file stem")] = None,
     checks_dir: ChecksDirOpt = None,
 ) -> None:
     """Re-render a JSON run without a database."""

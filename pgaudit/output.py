@@ -65,7 +65,7 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         raise
 
 
-def destinations(output: Path | None, formats: list[str]) -> dict[str, Path | None]:
+def destinations(output: str | Path | None, formats: list[str]) -> dict[str, Path | None]:
     """Where each format goes: None is stdout.
 
     One format: ``--output`` is the file (or, when it is an existing folder, ``report.<ext>``
@@ -76,7 +76,8 @@ def destinations(output: Path | None, formats: list[str]) -> dict[str, Path | No
         if len(formats) > 1:
             raise PgauditError("several formats need --output (a folder or a file stem)")
         return {formats[0]: None}
-    raw = str(output)
+    raw = str(output)  # given as str, a trailing separator says "folder" (Path drops it)
+    output = Path(raw)
     if output.is_dir() or raw.endswith(("/", os.sep)):
         if not output.is_dir():
             raise PgauditError(f"output folder {output} does not exist")

@@ -179,6 +179,13 @@ def test_bad_options_are_2_before_connecting(cli, args, needle):
     _one_error_line(cli("audit", UNREACHABLE, *args), needle)
 
 
+def test_a_missing_folder_for_several_formats_is_2_before_connecting(cli, tmp_path):
+    # "dir/" names a folder: the trailing slash must not turn it into a file stem "dir.md"
+    _one_error_line(cli("audit", UNREACHABLE, "-f", "md,json", "-o", f"{tmp_path}/new/"),
+                    "output folder")
+    assert not list(tmp_path.iterdir())
+
+
 def test_unwritable_output_is_2_before_connecting(cli, tmp_path):
     _one_error_line(cli("audit", UNREACHABLE, "-o", str(tmp_path / "no" / "r.md")),
                     "does not exist")

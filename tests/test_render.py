@@ -320,6 +320,10 @@ def test_destinations(tmp_path):
     assert destinations(tmp_path / "audit.md", ["md", "html"]) == {
         "md": tmp_path / "audit.md", "html": tmp_path / "audit.html"}
     assert destinations(tmp_path / "r.txt", ["md"]) == {"md": tmp_path / "r.txt"}
+    # a trailing separator means a folder, which must exist (given as a string: Path drops it)
+    with pytest.raises(PgauditError, match="does not exist"):
+        destinations(f"{tmp_path}/missing/", ["md", "json"])
+    assert destinations(f"{tmp_path}/", ["md"]) == {"md": tmp_path / "report.md"}
 
 
 def test_write_atomic_replaces_whole_files(tmp_path):
