@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -72,9 +73,9 @@ def _dsn(base: str, db: str) -> str:
     return make_conninfo(**params)
 
 
-def build(base: str, size: int) -> str:
-    """Create pgaudit_bench_<size> with about `size` relations, unless it is already complete."""
-    db = f"pgaudit_bench_{size}"
+def _complete(base: str, db: str) -> bool:
+    """True when ``db`` holds a finished build of this builder version; otherwise it is
+    (re)created empty for a build."""
     with psycopg.connect(base, autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", [db]).fetchone()
     if exists:
@@ -83,11 +84,24 @@ def build(base: str, size: int) -> str:
                 "select obj_description(to_regclass('public.bench_complete'), 'pg_class')"
             ).fetchone()
         if done and done[0] == f"version {BUILD_VERSION}":
-            return _dsn(base, db)
+            return True
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f'drop database "{db}" with (force)')
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'create database "{db}"')
+    return False
+
+
+def _mark_complete(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("create table public.bench_complete (built_at timestamptz default now())")
+    conn.execute(f"comment on table public.bench_complete is 'version {BUILD_VERSION}'")
+
+
+def build(base: str, size: int) -> str:
+    """Create pgaudit_bench_<size> with about `size` relations, unless it is already complete."""
+    db = f"pgaudit_bench_{size}"
+    if _complete(base, db):
+        return _dsn(base, db)
     # A table is 3 relations outside pg_toast (heap, primary key, one more index), plus a
     # sequence for the two thirds keyed by serial or identity; a partition is 2 (heap, primary
     # key). Small sizes get one partitioned table, fewer partitions.
@@ -143,8 +157,7 @@ def build(base: str, size: int) -> str:
             )
             conn.execute("; ".join(stmts))
         conn.execute("analyze")
-        conn.execute("create table public.bench_complete (built_at timestamptz default now())")
-        conn.execute(f"comment on table public.bench_complete is 'version {BUILD_VERSION}'")
+        _mark_complete(conn)
         count = conn.execute(
             "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             " where n.nspname !~ '^pg_' and n.nspname <> 'information_schema'"
@@ -161,19 +174,8 @@ def build_tenants(base: str, schemas: int) -> str:
     application (users with a serial key and orders with an identity key and an unindexed
     foreign key to users): thousands of schemas and table names repeated in every one."""
     db = f"pgaudit_bench_tenants_{schemas}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", [db]).fetchone()
-    if exists:
-        with psycopg.connect(_dsn(base, db)) as conn:
-            done = conn.execute(
-                "select obj_description(to_regclass('public.bench_complete'), 'pg_class')"
-            ).fetchone()
-        if done and done[0] == f"version {BUILD_VERSION}":
-            return _dsn(base, db)
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'drop database "{db}" with (force)')
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'create database "{db}"')
+    if _complete(base, db):
+        return _dsn(base, db)
     started = time.monotonic()
     with psycopg.connect(_dsn(base, db), autocommit=True) as conn:
         for first in range(0, schemas, TABLES_PER_SCHEMA):
@@ -190,8 +192,7 @@ def build_tenants(base: str, schemas: int) -> str:
                 ]
             conn.execute("; ".join(stmts))
         conn.execute("analyze")
-        conn.execute("create table public.bench_complete (built_at timestamptz default now())")
-        conn.execute(f"comment on table public.bench_complete is 'version {BUILD_VERSION}'")
+        _mark_complete(conn)
     print(f"built {db} in {time.monotonic() - started:.0f}s", file=sys.stderr)
     return _dsn(base, db)
 
