@@ -148,13 +148,15 @@ def _pgss_schema(conn: Conn, counter: StatementCounter) -> str | None:
             cur,
             "select n.nspname from pg_catalog.pg_extension e"
             " join pg_catalog.pg_namespace n on n.oid = e.extnamespace"
+            " join pg_catalog.pg_class v on v.relnamespace = n.oid"
+            "   and v.relname = 'pg_stat_statements'"
             " where e.extname = 'pg_stat_statements'"
-            # to_regclass: never an error on a schema without the view (planners may test
-            # every namespace); pg_settings: shared_preload_libraries is hidden, not an error,
-            # for roles without pg_read_all_settings, and pg_stat_statements.max exists
-            # only where the library is loaded
-            " and has_table_privilege("
-            "   to_regclass(format('%I.pg_stat_statements', n.nspname)), 'SELECT')"
+            # the view by oid: to_regclass('schema.name') raises "permission denied for
+            # schema" where the role lacks USAGE, and a planner may try it on any namespace
+            # (pg_toast, seen on PostgreSQL 17); pg_settings: shared_preload_libraries is
+            # hidden, not an error, for roles without pg_read_all_settings, and
+            # pg_stat_statements.max exists only where the library is loaded
+            " and has_table_privilege(v.oid, 'SELECT')"
             " and coalesce((select s.setting ~ 'pg_stat_statements' from pg_catalog.pg_settings s"
             "               where s.name = 'shared_preload_libraries'),"
             "              exists (select 1 from pg_catalog.pg_settings s"
