@@ -8,7 +8,7 @@ locks = true
 detects = "Tables (each partition on its own: bloat lives in the leaves) whose heap, by the well-known ioguix-style estimate, holds more pages than their live rows need: expected tuple size from pg_stats average widths and null fractions, tuple header and null bitmap, alignment, page header and fillfactor, against relpages. Fires past both a ratio and a byte threshold. Only tables above min_table_bytes are considered; tables never analyzed, with columns missing from pg_stats, with `name` columns, or modified heavily since their last ANALYZE are skipped and listed. TOAST is not estimated; tables whose TOAST is larger than their heap or with very wide columns are marked low confidence. With use_pgstattuple = true and the pgstattuple extension installed, pgstattuple_approx (a visibility-map-assisted scan) confirms each candidate."
 why = "Dead tuples and free space left by updates and deletes make every sequential scan, backup and cache page carry empty space: queries read more pages than the data needs, the table takes more disk and memory than it should, and ordinary VACUUM only makes the space reusable, it does not return it."
 example = "-- a 40 GB queue table whose live rows fit in 6 GB after a mass DELETE"
-fix = "-- online, without a long exclusive lock:\n-- pg_repack --table=public.jobs --dbname=app\n-- or, in a maintenance window (ACCESS EXCLUSIVE lock for the whole rewrite):\n-- vacuum (full, verbose, analyze) public.jobs;"
+fix = "-- online, without a long exclusive lock:\n-- pg_repack --table='public.jobs' --dbname='app'\n-- or, in a maintenance window (ACCESS EXCLUSIVE lock for the whole rewrite):\n-- vacuum (full, verbose, analyze) public.jobs;"
 ignore_when = "The free space is being reused: tables with a steady update/delete rate settle at some bloat (a fillfactor below 100 is intended free space and already accounted for), and shrinking them only makes them grow back. The estimate is an estimate: stale statistics, TOAST-heavy or very wide columns, and recent mass updates make it wrong; confirm with pgstattuple_approx before rewriting a large table."
 references = ["https://github.com/ioguix/pgsql-bloat-estimation", "https://www.postgresql.org/docs/current/routine-vacuuming.html#VACUUM-FOR-SPACE-RECOVERY", "https://www.postgresql.org/docs/current/pgstattuple.html", "https://reorg.github.io/pg_repack/"]
 ok = "No table shows significant estimated heap bloat"
@@ -155,9 +155,12 @@ with tabs as (
                 E'--   pg_repack --table=%%s --dbname=%%s\n' ||
                 E'-- or in a maintenance window (ACCESS EXCLUSIVE lock for the whole rewrite, needs a full copy of free disk):\n' ||
                 E'--   vacuum (full, verbose, analyze) %%s;',
-                -- every line is a comment: a newline in a name would end it, so continue with '-- '
-                regexp_replace(quote_literal(c.oid::regclass::text), E'[\\r\\n]+', E'\\&-- ', 'g'), regexp_replace(c.oid::regclass::text, E'[\\r\\n]+', E'\\&-- ', 'g'),
-                regexp_replace(quote_ident(current_database()), E'[\\r\\n]+', E'\\&-- ', 'g'), regexp_replace(c.oid::regclass::text, E'[\\r\\n]+', E'\\&-- ', 'g'))
+                -- every line is a comment: a newline in a name would end it, so continue with '-- ';
+                -- the pg_repack line is for a shell: its arguments in single quotes, ' as '\''
+                regexp_replace(quote_literal(c.oid::regclass::text), E'[\\r\\n]+', E'\\&-- ', 'g'),
+                regexp_replace('''' || replace(c.oid::regclass::text, '''', '''\''''') || '''', E'[\\r\\n]+', E'\\&-- ', 'g'),
+                regexp_replace('''' || replace(current_database(), '''', '''\''''') || '''', E'[\\r\\n]+', E'\\&-- ', 'g'),
+                regexp_replace(c.oid::regclass::text, E'[\\r\\n]+', E'\\&-- ', 'g'))
            as remediation,
          null::text as no_verdict
   from confirmed c
