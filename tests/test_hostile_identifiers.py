@@ -30,7 +30,7 @@ from typing import Any
 import pglast
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pglast import parser as pgparser
 from psycopg import sql
@@ -367,8 +367,16 @@ def check_remediation(remediation: str, names: list[str], where: str) -> None:
             if a <= start and end <= b:
                 return (kind == "IDENT" and text.startswith(('"', 'U&"'))) \
                     or kind in _STRINGS or kind in _COMMENTS
-        overlapping = [kind for a, b, kind, _ in spans if a < end and start < b]
-        return all(kind in _COMMENTS for kind in overlapping)
+        overlapping = [(kind, text) for a, b, kind, text in spans if a < end and start < b]
+        if all(kind in _COMMENTS for kind, _ in overlapping):
+            return True
+        # A match straddling quoted identifiers and the dot between them is the quoting itself:
+        # the name '".' matches the closing quote and dot of """."."t" (hypothesis found it);
+        # no part of it is bare SQL. A bare keyword, operator or unquoted name still fails.
+        return len(overlapping) > 1 and all(
+            kind in _COMMENTS or kind in _STRINGS or text == "."
+            or (kind == "IDENT" and text.startswith(('"', 'U&"')))
+            for kind, text in overlapping)
 
     for name in names:
         if not must_quote(name):
@@ -480,6 +488,8 @@ def check_run(run: AuditRun, names: Names) -> None:
 @settings(max_examples=int(os.environ.get("PGAUDIT_HOSTILE_EXAMPLES", "15")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(names=hostile_names())
+# found by hypothesis: '".' matches the closing quote and dot of a qualified name
+@example(names=Names(schema='".', base="<script>", long="<script>" + "表" * 18 + "x"))
 def test_generated_hostile_names_are_quoted_and_escaped(db: str, names: Names) -> None:
     with psycopg.connect(db, autocommit=True) as conn:
         drop(conn, names)
@@ -569,3 +579,16 @@ def apply_remediations(dsn: str, run: AuditRun, names: Names) -> list[str]:
                 plant(conn, names)
                 delete_orphans(conn, run)
     return failures
+
+
+def test_the_quoting_check_has_teeth() -> None:
+    quoted = 'alter table """."."t" alter column id type bigint;'
+    check_remediation(quoted, ['".'], "quoted")  # the quoting itself: accepted
+    caught = 0
+    for sql_text, name in (('select * from "t"x;', 't"x'),  # a quote not doubled: x is bare
+                           ("alter table x; drop table y;", "x; drop table y")):  # injected
+        try:
+            check_remediation(sql_text, [name], "bare")
+        except AssertionError:
+            caught += 1
+    assert caught == 2
