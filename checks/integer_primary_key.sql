@@ -4,7 +4,7 @@ title = "Integer (int2/int4) primary keys on growing tables"
 section = "1.1"
 severity = "warning"
 needs = ["catalog", "stats"]
-detects = "Single-column smallint/integer primary keys on tables that grow: the share of the type's maximum already used (from the key's owned or identity sequence, pg_sequences.last_value), the estimated row count and the inserts since the statistics reset. Severity rises with the share used. Small, slow tables (lookup tables) are counted in the summary, not reported."
+detects = "Single-column smallint/integer primary keys on tables that grow: the share of the type's maximum already used (from the key's owned or identity sequence, pg_sequences.last_value), the estimated row count and the inserts since the statistics reset. Severity rises with the share used. Small, slow tables (lookup tables) are counted in the summary, not reported. Reading a sequence locks it until the check ends, so at most max_sequences_read sequences are read (the biggest tables' first, never more than a quarter of the server's lock table); keys past that are judged by their rows and counted in the result."
 why = "When an int4 key reaches 2,147,483,647 every insert fails until the column (and every referencing column) is converted to bigint, which rewrites the tables under an exclusive lock: an outage at the worst moment. Sequences also burn values on rollbacks and ON CONFLICT, so the limit arrives earlier than the row count suggests."
 example = "create table events (id serial primary key, payload jsonb);"
 fix = "create table events (id bigint generated always as identity primary key, payload jsonb);"
@@ -20,6 +20,9 @@ replica_note = "Sequence values and insert counters on a standby reflect the pri
 critical_share = 0.5      # share of the type's maximum used: critical
 warning_share = 0.1       # share used: warning
 min_rows = 100000         # below this (estimated rows and inserts since reset) and below warning_share: not reported
+# a sequence read locks it until the check ends: the biggest tables' first, at most this many
+# (and never more than a quarter of max_locks_per_transaction x max_connections)
+max_sequences_read = 2000
 */
 with pk1 as materialized (      -- single-column primary keys in scope, read once for pks and totals
   select c.oid as relid, c.relkind, c.reltuples, a.attnum, a.attname, a.atttypid, a.attidentity
@@ -32,9 +35,17 @@ with pk1 as materialized (      -- single-column primary keys in scope, read onc
                       where a.attrelid = c.oid and a.attnum = con.conkey[1] offset 0) a
   where con.contype = 'p' and cardinality(con.conkey) = 1 and not c.relispartition
     and nsp.nspname = any(%(schemas)s::name[])
+), cfg as (
+  -- each pg_sequence_last_value locks its sequence until the check's transaction ends: read at
+  -- most max_sequences_read, and never more than a quarter of the server's lock table
+  select least(%(max_sequences_read)s::int,
+               current_setting('max_locks_per_transaction')::int
+                 * current_setting('max_connections')::int / 4) as budget
 ), pks as (
   select k.relid, k.reltuples, k.attnum, k.attname, k.atttypid, k.attidentity,
-         case k.atttypid when 'pg_catalog.int2'::regtype then 32767::numeric else 2147483647::numeric end as type_max
+         case k.atttypid when 'pg_catalog.int2'::regtype then 32767::numeric else 2147483647::numeric end as type_max,
+         -- the biggest tables' sequences are read first
+         row_number() over (order by k.reltuples desc, k.relid) <= (select budget from cfg) as read_seq
   from pk1 k
   where k.relkind in ('r', 'p')
     and k.atttypid in ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype)
@@ -53,7 +64,7 @@ with pk1 as materialized (      -- single-column primary keys in scope, read onc
   from pks p
   left join lateral (
     select s.oid as seqid,
-           case when pg_catalog.has_sequence_privilege(s.oid, 'SELECT,USAGE')
+           case when p.read_seq and pg_catalog.has_sequence_privilege(s.oid, 'SELECT,USAGE')
                 then pg_catalog.pg_sequence_last_value(s.oid) end as last_value
     from pg_catalog.pg_depend d
     join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
@@ -104,6 +115,7 @@ select f.relid::regclass::text as object,
          'type_max', f.type_max,
          'current_max', f.last_value,
          'current_max_source', case when f.seqid is null then 'no owned sequence'
+                                    when not f.read_seq then 'not read: over the budget of sequence reads'
                                     when f.last_value is null then 'sequence unused or not readable'
                                     else 'pg_sequences.last_value of ' || f.seqid::regclass::text end,
          'used_pct', round(f.share * 100, 2),
@@ -128,7 +140,11 @@ union all
 select quote_ident(current_database()), 'database', null, 'ok',
        jsonb_build_object('primary_keys', t.pk_total, 'bigint', t.pk_bigint, 'uuid', t.pk_uuid,
                           'small_integer_keys', (select count(*) from found),
-                          'largest_share_pct', (select round(max(share) * 100, 2) from found)),
+                          'largest_share_pct', (select round(max(share) * 100, 2) from found))
+       || case when exists (select 1 from found where seqid is not null and not read_seq)
+               then jsonb_build_object('sequences_not_read', (select count(*) from found where seqid is not null and not read_seq),
+                                       'read_budget', (select budget from cfg))
+               else '{}' end,
        null,
        case when (select count(*) from found) = 0
             then format('All %%s single-column primary keys are bigint or uuid (%%s bigint, %%s uuid)', t.pk_total, t.pk_bigint, t.pk_uuid)
@@ -136,6 +152,10 @@ select quote_ident(current_database()), 'database', null, 'ok',
                         t.pk_bigint + t.pk_uuid, t.pk_total, (select count(*) from found),
                         (select round(max(share) * 100, 2) from found), %(min_rows)s,
                         (select count(*) from found where not analyzed)) end
+       || case when exists (select 1 from found where seqid is not null and not read_seq)
+               then format('; the sequences of %%s keys were NOT READ: over the budget of %%s reads (each read locks its sequence until the check ends), so those keys were judged by their rows only',
+                           (select count(*) from found where seqid is not null and not read_seq), (select budget from cfg))
+               else '' end
 from totals t
 where t.pk_total > 0 and not exists (select 1 from found where sev is not null)
 order by 1

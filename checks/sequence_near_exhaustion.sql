@@ -5,7 +5,7 @@ section = "7.1"
 severity = "critical"
 needs = ["catalog"]
 locks = true
-detects = "Sequences whose last value has used more than a share of their range, measured against the tighter of the sequence's own MAXVALUE and the type of every column it feeds (serial, identity and nextval() defaults): an integer column fed by a bigint sequence overflows at 2,147,483,647 whatever the sequence says. Critical over 75 %, warning over 50 % (params). Cycling sequences are skipped (they wrap instead of failing). Sequences the audit role may not read (no SELECT/USAGE: pg_sequences.last_value is NULL) get no verdict and are listed in the evidence."
+detects = "Sequences whose last value has used more than a share of their range, measured against the tighter of the sequence's own MAXVALUE and the type of every column it feeds (serial, identity and nextval() defaults): an integer column fed by a bigint sequence overflows at 2,147,483,647 whatever the sequence says. Critical over 75 %, warning over 50 % (params). Cycling sequences are skipped (they wrap instead of failing). Sequences the audit role may not read (no SELECT/USAGE: pg_sequences.last_value is NULL) get no verdict and are listed in the evidence. Reading a sequence locks it until the check's transaction ends, so the check reads only sequences within max_steps_read increments of their limit (int2/int4 ranges, and any bigint sequence feeding an integer column or with a small MAXVALUE; a plain bigint range needs 17 years at a million values a second to reach half), shortest ranges first and at most max_sequences_read of them (never more than a quarter of the server's lock table); the sequences left unread are counted in the result."
 why = "When a sequence reaches its maximum, nextval() raises 'reached maximum value of sequence' and every INSERT into the table fails: a full write outage. When the column is narrower than the sequence, the INSERT fails with 'integer out of range' instead. Widening an integer column rewrites the whole table under an ACCESS EXCLUSIVE lock, which takes hours on a table that has used two billion ids: it must be planned long before the limit."
 example = "create table events (id serial primary key, payload jsonb);  -- int4 column, int4 sequence: stops at 2,147,483,647"
 fix = "alter table events alter column id type bigint;  -- rewrites the table\nalter sequence events_id_seq as bigint no maxvalue;"
@@ -19,6 +19,12 @@ remediation = "Widen before the limit: ALTER TABLE ... ALTER COLUMN ... TYPE big
 [params]
 critical_share = 0.75
 warning_share = 0.5
+# a read locks the sequence until the check ends: shortest ranges first, at most this many
+# (and never more than a quarter of max_locks_per_transaction x max_connections)
+max_sequences_read = 2000
+# sequences further than this many increments from their limit are not read: 2^50, seventeen
+# years at a million values a second to reach half (bigint ranges; an int column is in reach)
+max_steps_read = 1125899906842624
 */
 with seqs as (
   select s.seqrelid, s.seqtypid, s.seqmin::numeric as seqmin, s.seqmax::numeric as seqmax,
@@ -34,19 +40,19 @@ with seqs as (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = s.seqrelid and d.deptype = 'e'
             and d.refclassid = 'pg_catalog.pg_extension'::regclass)
-), vals as (
-  -- pg_sequence_last_value is what pg_sequences.last_value shows: NULL when never called
-  select q.*,
-         case when q.readable then pg_catalog.pg_sequence_last_value(q.seqrelid::regclass)::numeric end
-           as last_value
-  from seqs q
+), cfg as (
+  -- each pg_sequence_last_value locks its sequence until the check's transaction ends: read at
+  -- most max_sequences_read, and never more than a quarter of the server's lock table
+  select least(%(max_sequences_read)s::int,
+               current_setting('max_locks_per_transaction')::int
+                 * current_setting('max_connections')::int / 4) as budget
 ), unreadable as (
   select count(*) as n,
          coalesce(jsonb_agg(v.seqrelid::regclass::text order by v.seqrelid::regclass::text)
                     filter (where v.ord <= 20), '[]') as names
   from (select seqrelid, row_number() over (order by seqrelid::regclass::text) as ord
-        from vals where not readable) v
-), pairs as (
+        from seqs where not readable) v
+), fed as (
   -- per sequence, the columns it feeds, looked up through pg_depend's indexes (cost linear in
   -- the sequences): OWNED BY (serial, 'a') and identity ('i') dependencies on a column, and
   -- column defaults calling nextval() on it
@@ -54,7 +60,7 @@ with seqs as (
          c.colmax,
          case when v.seqincrement > 0 then least(v.seqmax, coalesce(c.colmax, v.seqmax))
               else greatest(v.seqmin, coalesce(-c.colmax - 1, v.seqmin)) end as lim
-  from vals v
+  from seqs v
   left join lateral (
     select f.tbl, a.attnum, a.attname, a.atttypid, a.attidentity <> '' as is_identity,
            case a.atttypid when 'pg_catalog.int2'::regtype then 32767::numeric
@@ -80,6 +86,31 @@ with seqs as (
       and a.attinhcount = 0 and not a.attisdropped
   ) c on true
   where v.readable
+), ranked as (
+  -- increments left from the start to the tightest limit: the shortest ranges are read first
+  select r.*, row_number() over (order by r.steps, r.seqrelid) as rn
+  from (select seqrelid,
+               min(case when seqincrement > 0 then lim - seqmin else seqmax - lim end
+                   / abs(seqincrement)) as steps
+        from fed group by seqrelid) r
+), chosen as materialized (
+  select k.seqrelid
+  from ranked k
+  where k.steps <= %(max_steps_read)s::numeric and k.rn <= (select budget from cfg)
+), vals as materialized (
+  -- pg_sequence_last_value is what pg_sequences.last_value shows: NULL when never called
+  select c.seqrelid, pg_catalog.pg_sequence_last_value(c.seqrelid::regclass)::numeric as last_value
+  from chosen c
+), not_read as (
+  select count(*) filter (where k.steps > %(max_steps_read)s::numeric) as far,
+         count(*) filter (where k.steps <= %(max_steps_read)s::numeric
+                            and k.seqrelid not in (select seqrelid from chosen)) as over_budget,
+         (select budget from cfg) as budget
+  from ranked k
+), pairs as (
+  select f.*, v.last_value
+  from fed f
+  join vals v on v.seqrelid = f.seqrelid
 ), measured as (
   select p.*,
          case when p.last_value is null then 0
@@ -176,18 +207,32 @@ select null, 'sequence', null, null, null, null, null,
 where (select n from unreadable) > 0 and not exists (select 1 from seqs where readable)
 union all
 select quote_ident(current_database()), 'database', null, 'ok',
-       format('All %%s readable sequence(s) are below %%s %%%% of their limit (highest: %%s at %%s %%%%)%%s',
-              (select count(distinct seqrelid) from measured),
-              round(100 * %(warning_share)s::numeric),
-              (select coalesce(tbl::regclass::text || '.' || quote_ident(attname), seqrelid::regclass::text)
-               from measured order by share desc, seqrelid limit 1),
-              (select round(100 * max(share), 2) from measured),
-              case when (select n from unreadable) > 0
-                   then format('; %%s sequence(s) not readable by the audit role: %%s',
-                               (select n from unreadable), (select names from unreadable)) else '' end),
+       case when exists (select 1 from measured)
+            then format('All %%s readable sequence(s) are below %%s %%%% of their limit (highest: %%s at %%s %%%%)',
+                        (select count(distinct seqrelid) from measured),
+                        round(100 * %(warning_share)s::numeric),
+                        (select coalesce(tbl::regclass::text || '.' || quote_ident(attname), seqrelid::regclass::text)
+                         from measured order by share desc, seqrelid limit 1),
+                        (select round(100 * max(share), 2) from measured))
+            else 'No sequence is within reach of its limit' end
+       || case when nr.far > 0
+               then format('; %%s sequence(s) more than %%s increments from their limit not read (17 years at a million values a second to reach half)',
+                           nr.far, %(max_steps_read)s::numeric) else '' end
+       || case when nr.over_budget > 0
+               then format('; %%s sequence(s) NOT READ: over the budget of %%s reads (each read locks its sequence until the check ends)',
+                           nr.over_budget, nr.budget) else '' end
+       || case when (select n from unreadable) > 0
+               then format('; %%s sequence(s) not readable by the audit role: %%s',
+                           (select n from unreadable), (select names from unreadable)) else '' end,
        jsonb_build_object('sequences', (select count(distinct seqrelid) from measured),
                           'unreadable_sequences', (select names from unreadable),
-                          'unreadable_count', (select n from unreadable)),
+                          'unreadable_count', (select n from unreadable))
+       || case when nr.far + nr.over_budget > 0
+               then jsonb_build_object('not_read_far_from_limit', nr.far,
+                                       'not_read_over_lock_budget', nr.over_budget,
+                                       'read_budget', nr.budget)
+               else '{}' end,
        null, null
-where not exists (select 1 from findings) and exists (select 1 from measured)
+from not_read nr
+where not exists (select 1 from findings) and exists (select 1 from ranked)
 order by 1, 3
