@@ -23,8 +23,12 @@ min_bytes = 104857600
 partition_bytes = 10737418240
 partition_rows = 100000000
 min_stats_age_s = 86400
+# size functions lock each relation until the check ends: at most this many are measured (and
+# never more than a quarter of max_locks_per_transaction x max_connections); larger candidates
+# beyond it keep their page-count estimate (evidence: size_estimated)
+max_relations_sized = 1000
 */
-with tables as (
+with recursive tables as (
   select c.oid, c.relkind
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
@@ -37,15 +41,19 @@ with tables as (
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
             and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), members as (
-  select t.oid as top, t.oid as rel from tables t where t.relkind = 'r'
+  -- a plain table is its own member; a partitioned table, its whole tree, walked through
+  -- pg_inherits: pg_partition_tree() locks every partition until the check ends, and this
+  -- reads all the partitioned tables of the catalog (the estimate keeps the leaf tables)
+  select t.oid as top, t.oid as rel from tables t
   union all
-  select t.oid, p.relid from tables t
-  cross join lateral pg_catalog.pg_partition_tree(t.oid) p
-  where t.relkind = 'p' and p.isleaf
+  select m.top, i.inhrelid from members m
+  join pg_catalog.pg_class pc on pc.oid = m.rel and pc.relkind = 'p'  -- partitions, not inheritance
+  join pg_catalog.pg_inherits i on i.inhparent = m.rel
 ), estimate as (
   -- catalog estimate (heap + TOAST + indexes, in pages) to pick the candidates to measure
   select m.top,
          sum(rc.relpages + coalesce(tc.relpages, 0) + coalesce(ip.pages, 0)) as pages,
+         sum(rc.relpages) as heap_pages, sum(coalesce(ip.pages, 0)) as index_pages,
          array_agg(m.rel order by m.rel) filter (where m.rel <> all(%(locked)s::oid[])) as rels,
          -- row estimates of the same relations, read in this pass rather than per candidate
          sum(greatest(rc.reltuples, 0)) filter (where m.rel <> all(%(locked)s::oid[])) as rows,
@@ -62,17 +70,32 @@ with tables as (
   where rc.relkind = 'r'
   group by m.top
 ), candidates as (
-  select e.* from estimate e order by e.pages desc, e.top limit greatest(%(top_n)s::int * 3, 10)
+  -- size functions lock each relation until the check ends: candidates are measured while
+  -- their relations (partitions count one each) fit in max_relations_sized and a quarter of
+  -- the server's lock table; the rest keep the catalog's page-count estimate
+  select x.*,
+         sum(coalesce(cardinality(x.rels), 0)) over (order by x.pages desc, x.top)
+           <= least(%(max_relations_sized)s::int,
+                    current_setting('max_locks_per_transaction')::int
+                      * current_setting('max_connections')::int / 4) as sized
+  from (select e.* from estimate e order by e.pages desc, e.top
+        limit greatest(%(top_n)s::int * 3, 10)) x
 ), measured as (
   -- each size function once per relation: total = table (heap, TOAST, other forks) + indexes
-  select c.*, coalesce(sz.table_bytes + sz.index_bytes, 0) as bytes,
-         coalesce(sz.heap_bytes, 0) as heap_bytes, coalesce(sz.index_bytes, 0) as index_bytes
+  select c.*,
+         case when c.sized then coalesce(sz.table_bytes + sz.index_bytes, 0)
+              else c.pages * current_setting('block_size')::bigint end as bytes,
+         case when c.sized then coalesce(sz.heap_bytes, 0)
+              else c.heap_pages * current_setting('block_size')::bigint end as heap_bytes,
+         case when c.sized then coalesce(sz.index_bytes, 0)
+              else c.index_pages * current_setting('block_size')::bigint end as index_bytes
   from candidates c
   cross join lateral (
     select sum(pg_catalog.pg_table_size(r)) as table_bytes,
            sum(pg_catalog.pg_relation_size(r)) as heap_bytes,
            sum(pg_catalog.pg_indexes_size(r)) as index_bytes
-    from unnest(c.rels) r) sz
+    from unnest(c.rels) r
+    where c.sized) sz
 ), stats as (
   select m.*, st.live, st.ins, st.del
   from measured m
@@ -153,6 +176,7 @@ select p.top::regclass::text as object,
        jsonb_build_object(
          'bytes', p.bytes, 'total_size', pg_catalog.pg_size_pretty(p.bytes),
          'heap_bytes', p.heap_bytes, 'index_bytes', p.index_bytes,
+         'size_estimated', not p.sized,
          'rows', p.est_rows, 'at', now(),
          'partitioned', c.relkind = 'p', 'partitions', case when c.relkind = 'p' then p.partitions else 0 end,
          'inserts_per_day', round(p.ins_per_day, 1),

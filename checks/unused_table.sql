@@ -22,7 +22,7 @@ replica_note = "Counters are per server: a table read only on a standby looks un
 min_stats_age_s = 604800
 min_bytes = 0
 */
-with tables as (
+with recursive tables as (
   select c.oid, c.relkind
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
@@ -36,12 +36,13 @@ with tables as (
             and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
 ), members as (
-  -- a plain table is its own only member; a partitioned table, every relation in its tree
-  select t.oid as top, t.oid as rel from tables t where t.relkind = 'r'
+  -- a plain table is its own only member; a partitioned table, every relation in its tree,
+  -- walked through pg_inherits: pg_partition_tree() locks every partition until the check ends
+  select t.oid as top, t.oid as rel from tables t
   union all
-  select t.oid, p.relid from tables t
-  cross join lateral pg_catalog.pg_partition_tree(t.oid) p
-  where t.relkind = 'p'
+  select m.top, i.inhrelid from members m
+  join pg_catalog.pg_class pc on pc.oid = m.rel and pc.relkind = 'p'  -- partitions, not inheritance
+  join pg_catalog.pg_inherits i on i.inhparent = m.rel
 ), agg as (
   select m.top,
          count(*) filter (where rc.relkind = 'r') as partitions,
