@@ -76,3 +76,55 @@ def test_integer_primary_key_reads_the_biggest_tables_first_within_its_budget(
     assert "the sequences of 6 keys were NOT READ" in ok.detail
     (ok,) = [f for f in _run(db, spec, 100).findings if f.severity == "ok"]
     assert "sequences_not_read" not in ok.evidence
+
+
+def _locks_held(db: str, spec: CheckSpec, params: dict[str, object]) -> int:
+    """Relation locks the check's query leaves held in its transaction (they last to its end)."""
+    from pgaudit.connection import connect, prepare_session, read_facts
+    from pgaudit.engine import Engine, check_params
+
+    opts = AuditOptions(schemas=["lbp"])
+    conn = connect(db, opts.session)
+    try:
+        facts = read_facts(conn)
+        prepare_session(conn, opts.session)
+        engine = Engine(conn, facts, opts)
+        bound = {**engine.base_params(), **check_params(spec, None), **params}
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(spec.sql, bound)
+            cur.fetchall()
+            row = conn.execute(
+                "select count(*) as n from pg_catalog.pg_locks"
+                " where pid = pg_backend_pid() and locktype = 'relation'"
+            ).fetchone()
+        return int(row["n"]) if row else 0
+    finally:
+        conn.close()
+
+
+def test_partition_trees_are_walked_without_locking_every_partition(
+    db: str, specs: dict[str, CheckSpec]
+) -> None:
+    execute_script(
+        db,
+        "create schema if not exists lbp;"
+        " create table if not exists lbp.events (id bigint, at date not null)"
+        " partition by range (at);"
+        + "".join(
+            f" create table if not exists lbp.events_{d} partition of lbp.events"
+            f" for values from ('2024-01-01'::date + {d}) to ('2024-01-01'::date + {d + 1});"
+            for d in range(60)
+        ),
+    )
+    small = {"min_bytes": 0, "max_relations_sized": 10, "min_stats_age_s": 0}
+    # a partition tree walk by pg_partition_tree() would hold 60+ locks here
+    assert _locks_held(db, specs["table_growth"], small) < 30
+    assert _locks_held(db, specs["unused_table"], small) < 30
+    run = audit(
+        db,
+        [specs["table_growth"]],
+        AuditOptions(schemas=["lbp"], overrides={"table_growth": CheckOverride(params=small)}),
+    )
+    (finding,) = [f for f in run.findings if f.object == "lbp.events"]
+    assert finding.evidence["partitions"] == 60
+    assert finding.evidence["size_estimated"] is True  # 60 relations > a budget of 10
