@@ -26,7 +26,7 @@ critical_writes_per_s = 50.0
 # write rates are only trusted over a statistics window at least this long
 min_stats_age_s = 3600
 */
-with fks as (
+with recursive fks as (
   select con.oid as conid, con.conname, con.conrelid, con.confrelid, con.conkey,
          cardinality(con.conkey) as nkeys, c.relkind, n.nspname, c.relname,
          -- an FK declared on a partition itself (not cloned from the parent) is reported at the root
@@ -44,13 +44,20 @@ with fks as (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
         and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+), ptree as (
+  -- every partition below a partitioned table with a foreign key, walked through pg_inherits:
+  -- pg_partition_tree() would lock them all until the check ends
+  select f.conid, f.conrelid as relid from fks f where f.relkind = 'p'
+  union all
+  select t.conid, i.inhrelid from ptree t join pg_catalog.pg_inherits i on i.inhparent = t.relid
 ), rels as (
   -- where an index may serve the FK: the table itself, and for a partitioned table each leaf
   select f.conid, f.conrelid as relid, true as is_self from fks f
   union all
-  select f.conid, pt.relid, false
-  from fks f cross join lateral pg_catalog.pg_partition_tree(f.conrelid) pt
-  where f.relkind = 'p' and pt.isleaf and pt.relid <> all(%(locked)s::oid[])
+  select t.conid, t.relid, false
+  from ptree t
+  join pg_catalog.pg_class c on c.oid = t.relid
+  where c.relkind not in ('p', 'I') and t.relid <> all(%(locked)s::oid[])  -- the leaves
 ), served as materialized (
   -- (FK, relation) pairs with one valid, equality-capable index whose leading key columns are
   -- exactly the FK columns, in any order
