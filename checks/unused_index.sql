@@ -52,8 +52,15 @@ with cand as (
   cross join lateral (
     select c.indexrelid as relid where c.idx_kind <> 'I'
     union all
-    select t.relid from pg_catalog.pg_partition_tree(c.indexrelid) t
-    where c.idx_kind = 'I' and t.isleaf) leaf
+    -- the leaf indexes through pg_inherits: pg_partition_tree() would lock every one of them
+    select t.relid
+    from (with recursive tree(relid) as (
+            select c.indexrelid
+            union all
+            select i.inhrelid from tree join pg_catalog.pg_inherits i on i.inhparent = tree.relid)
+          select tree.relid from tree) t
+    join pg_catalog.pg_class lc on lc.oid = t.relid
+    where c.idx_kind = 'I' and lc.relkind <> 'I') leaf
   join pg_catalog.pg_stat_all_indexes s on s.indexrelid = leaf.relid
   group by c.indexrelid
 ), unused as (
