@@ -478,10 +478,14 @@ def _spread(
     return results, _sorted(findings)
 
 
-def _sessions(engine: Engine, connections: int | Literal["auto"]) -> tuple[int, str | None]:
+def _sessions(
+    engine: Engine, connections: int | Literal["auto"], checks: int
+) -> tuple[int, str | None]:
     """Sessions to run on, and for "auto" the reason it gives (one statement, any catalog size)."""
     if connections != "auto":
         return connections, None
+    if checks < 2:  # nothing to spread
+        return 1, None
     with engine.conn.cursor() as cur:
         engine.counter.execute(cur, "select count(*) as n from pg_catalog.pg_class")
         row = cur.fetchone()
@@ -554,7 +558,7 @@ def audit(
         if opts.history_loader:
             opts.history = opts.history_loader(target)
         engine = Engine(conn, facts, opts)
-        asked, chose = _sessions(engine, opts.connections)
+        asked, chose = _sessions(engine, opts.connections, len(specs))
         wanted = min(asked, len(specs)) - 1
         if wanted > 0:
             why = _open_extra(dsn, opts, wanted, extra)

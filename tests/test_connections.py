@@ -35,8 +35,17 @@ PLANTED = Path(__file__).resolve().parent / "schemas" / "planted.sql"
 UNREACHABLE = "postgresql://someone:s3cr3t-pw@127.0.0.1:1/nowhere?connect_timeout=2"
 
 # Evidence that moves with the clock between any two runs, sequential or not.
-TIMING_KEYS = {"stats_age_s", "stats_window_s", "stats_age_days", "lock_age_s", "snapshot_at"}
-TIMING_TEXT = re.compile(r"\b\d{2}:\d{2}:\d{2}\b|\b\d+ s\b")
+# values that move with the clock between two runs a few seconds apart: ages, windows and the
+# rates computed over them
+TIMING_KEYS = {
+    "stats_age_s", "stats_window_s", "stats_age_days", "lock_age_s", "snapshot_at",
+    "oldest_xact_age_s", "window_days", "history_days", "updates_per_second", "per_day",
+    "inserts_per_day", "net_rows_per_day", "rows_per_day", "seq_scans_per_day", "bytes_per_day",
+}  # fmt: skip
+TIMING_TEXT = re.compile(
+    r"\b\d{2}:\d{2}:\d{2}\b|\b\d+ s\b"
+    r"|[\d.,]+( days?\b|/day\b|/s\b| per (day|second)\b| \w+/day\b| \w+/s\b)"
+)
 # Counts the server's client sessions, the audit's own included: one more with two sessions.
 OWN_SESSIONS = "connection_usage"
 
@@ -159,6 +168,15 @@ def test_auto_is_two_sessions_on_a_big_catalog(
         r"auto: 2 sessions for [\d,]+ catalog relations", run.scope["connections_note"]
     )
     assert len({f.evidence["pid"] for f in run.findings}) == 2
+
+
+def test_auto_runs_a_single_check_on_one_session_without_a_note(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_mod, "AUTO_RELATIONS", 100)
+    run = audit(db, _custom_checks(tmp_path, 0, "whoami_m"), AuditOptions())
+    assert run.scope["connections"] == 1
+    assert "connections_note" not in run.scope
 
 
 def test_auto_falls_back_to_one_session_with_a_note(
