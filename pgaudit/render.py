@@ -85,17 +85,11 @@ def dump_json_bytes(doc: Any) -> bytes:
     )
 
 
-def dump_json(doc: Any) -> str:
-    return dump_json_bytes(doc).decode()
-
-
 def render(doc: Mapping[str, Any], fmt: str, specs: Mapping[str, CheckSpec] | None = None,
            today: dt.date | None = None) -> str:
     """The report of one run document in one format."""
-    if fmt == "json":
-        return dump_json(doc)
-    if fmt == "sarif":
-        return dump_json(sarif.build(doc, specs))
+    if fmt in ("json", "sarif"):
+        return render_bytes(doc, fmt, specs).decode()
     if fmt == "prom":
         from pgaudit.prometheus import metrics
 
@@ -111,7 +105,8 @@ def render(doc: Mapping[str, Any], fmt: str, specs: Mapping[str, CheckSpec] | No
 
 def render_bytes(doc: Mapping[str, Any], fmt: str, specs: Mapping[str, CheckSpec] | None = None,
                  today: dt.date | None = None) -> bytes:
-    """``render`` as UTF-8 bytes, the JSON formats without a detour through ``str``."""
+    """``render`` as UTF-8 bytes; the JSON formats are encoded here, without a detour through
+    ``str``."""
     if fmt == "json":
         return dump_json_bytes(doc)
     if fmt == "sarif":
