@@ -38,9 +38,7 @@ with pk1 as materialized (      -- single-column primary keys in scope, read onc
 ), cfg as (
   -- each pg_sequence_last_value locks its sequence until the check's transaction ends: read at
   -- most max_sequences_read, and never more than a quarter of the server's lock table
-  select least(%(max_sequences_read)s::int,
-               current_setting('max_locks_per_transaction')::int
-                 * current_setting('max_connections')::int / 4) as budget
+  select least(%(max_sequences_read)s::int, %(lock_budget)s::int) as budget
 ), pks as (
   select k.relid, k.reltuples, k.attnum, k.attname, k.atttypid, k.attidentity,
          case k.atttypid when 'pg_catalog.int2'::regtype then 32767::numeric else 2147483647::numeric end as type_max,

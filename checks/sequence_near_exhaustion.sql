@@ -43,9 +43,7 @@ with seqs as (
 ), cfg as (
   -- each pg_sequence_last_value locks its sequence until the check's transaction ends: read at
   -- most max_sequences_read, and never more than a quarter of the server's lock table
-  select least(%(max_sequences_read)s::int,
-               current_setting('max_locks_per_transaction')::int
-                 * current_setting('max_connections')::int / 4) as budget
+  select least(%(max_sequences_read)s::int, %(lock_budget)s::int) as budget
 ), unreadable as (
   select count(*) as n,
          coalesce(jsonb_agg(v.seqrelid::regclass::text order by v.seqrelid::regclass::text)

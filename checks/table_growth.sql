@@ -75,9 +75,7 @@ with recursive tables as (
   -- the server's lock table; the rest keep the catalog's page-count estimate
   select x.*,
          sum(coalesce(cardinality(x.rels), 0)) over (order by x.pages desc, x.top)
-           <= least(%(max_relations_sized)s::int,
-                    current_setting('max_locks_per_transaction')::int
-                      * current_setting('max_connections')::int / 4) as sized
+           <= least(%(max_relations_sized)s::int, %(lock_budget)s::int) as sized
   from (select e.* from estimate e order by e.pages desc, e.top
         limit greatest(%(top_n)s::int * 3, 10)) x
 ), measured as (

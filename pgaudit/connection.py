@@ -30,6 +30,7 @@ WATCHED_SETTINGS = (
     "transaction_timeout",
     "log_min_duration_statement",
     "max_connections",
+    "max_locks_per_transaction",
     "shared_preload_libraries",
     "track_counts",
     "track_activities",

@@ -243,6 +243,18 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def lock_budget(settings: dict[str, dict[str, Any]]) -> int:
+    """The most relations one check may lock: a quarter of the server's lock table
+    (max_locks_per_transaction x max_connections). Sequence reads and size functions hold their
+    locks until the check's transaction ends, and the table is shared with every session."""
+    try:
+        per_tx = int(settings["max_locks_per_transaction"]["setting"])
+        sessions = int(settings["max_connections"]["setting"])
+    except (KeyError, TypeError, ValueError):
+        per_tx, sessions = 64, 100  # the server defaults
+    return per_tx * sessions // 4
+
+
 class Engine:
     def __init__(self, conn: Conn, facts: ServerFacts, opts: AuditOptions) -> None:
         self.conn = conn
@@ -260,6 +272,7 @@ class Engine:
         # call size functions or read rows refresh it just before they run.
         self.locked_oids, self.locked_names = self._read_locks()
         self.own_pids: list[int] = [conn.info.backend_pid]
+        self.lock_budget = lock_budget(facts.settings)
 
     def fork(self, conn: Conn) -> Engine:
         """An engine on another session of this audit: same scope, context and locks, nothing
@@ -298,6 +311,7 @@ class Engine:
             "allow_data": self.opts.allow_data,
             # every session of this audit: activity checks leave them out
             "own_pids": self.own_pids,
+            "lock_budget": self.lock_budget,
         }
 
     def run_check(self, spec: CheckSpec) -> tuple[CheckResult, list[Finding]]:

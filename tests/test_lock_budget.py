@@ -145,3 +145,20 @@ def test_partition_trees_are_walked_without_locking_every_partition(
     (finding,) = [f for f in run.findings if f.object == "lbp.events"]
     assert finding.evidence["partitions"] == PARTITIONS
     assert finding.evidence["size_estimated"] is True  # 120 relations > a budget of 10
+
+
+def test_the_lock_budget_is_a_quarter_of_the_servers_lock_table(db: str) -> None:
+    from pgaudit.connection import connect, read_facts
+    from pgaudit.engine import lock_budget
+
+    conn = connect(db, AuditOptions().session)
+    try:
+        facts = read_facts(conn)
+        row = conn.execute(
+            "select current_setting('max_locks_per_transaction')::int"
+            " * current_setting('max_connections')::int / 4 as n"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert row is not None and lock_budget(facts.settings) == row["n"]
+    assert lock_budget({}) == 1600  # the defaults, when a setting cannot be read
