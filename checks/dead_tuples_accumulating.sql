@@ -2,6 +2,8 @@
 id = "dead_tuples_accumulating"
 title = "Dead tuples accumulating"
 section = "3.3"
+format = 2
+uses = ["scope_relations"]
 severity = "warning"
 needs = ["stats"]
 detects = "Tables with at least min_dead_tuples dead row versions that either make up at least dead_ratio of the table, or exceed the table's autovacuum trigger (autovacuum_vacuum_threshold + scale factor × rows, the table's own storage parameters first) with no vacuum in the last vacuum_overdue_s. Partitions are grouped under their partitioned table, reported once, and the vacuum names the partitions concerned."
@@ -13,10 +15,20 @@ references = ["https://www.postgresql.org/docs/current/routine-vacuuming.html", 
 ok = "No table accumulates dead tuples beyond what autovacuum clears"
 impact = "Table and index bloat, slower scans and index-only scans that hit the heap."
 message = "{object} holds {dead_tuples} dead tuples ({dead_pct}% of rows); last vacuum {last_vacuum_any}"
+# n_dead_tup is a current count, not a rate: it survives a clean restart and is judged at once
+[labels]
+dead_tuples = "Dead tuples"
+live_tuples = "Live tuples"
+dead_pct = "Dead share (%)"
+autovacuum_trigger_dead_tuples = "Autovacuum trigger (dead tuples)"
+last_vacuum_any = "Last vacuum"
+autovacuum_count = "Autovacuums since the statistics reset"
+autovacuum_on = "Autovacuum on"
+oldest_xact_age_s = "Oldest open transaction (s)"
+partitions_flagged = "Partitions flagged"
 remediation = "Vacuum the table now (VACUUM does not block reads or writes), then find why autovacuum did not: autovacuum disabled on the table, long-running or idle-in-transaction sessions and stale replication slots holding back the xmin horizon, or thresholds too high for a large table (lower autovacuum_vacuum_scale_factor on it)."
 replica_note = "a standby has no dead-tuple counters of its own: read this on the primary"
 [params]
-min_stats_age_s = 3600
 min_dead_tuples = 10000
 dead_ratio = 0.2
 vacuum_overdue_s = 86400
@@ -33,8 +45,7 @@ with leaf as (
          coalesce((select o[2]::float8 from pg_catalog.unnest(c.reloptions) r,
                    regexp_match(r, '^autovacuum_vacuum_scale_factor=(.*)$') o limit 1),
                   pg_catalog.current_setting('autovacuum_vacuum_scale_factor')::float8) as av_scale
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
+  from scope_relations c
   -- the counters pg_stat_all_tables shows, read directly: the view aggregates over every
   -- relation's indexes first
   cross join lateral (
@@ -45,13 +56,7 @@ with leaf as (
            pg_catalog.pg_stat_get_autovacuum_count(c.oid) as autovacuum_count,
            pg_catalog.pg_stat_get_vacuum_count(c.oid) as vacuum_count) s
   where c.relkind in ('r', 'm')
-    and nsp.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     and s.n_dead_tup >= %(min_dead_tuples)s::bigint
-    and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
 ), flagged as (
   select l.*,
          l.n_dead_tup::float8 / greatest(l.n_live_tup + l.n_dead_tup, 1) as ratio,
@@ -67,7 +72,7 @@ with leaf as (
   select h.root,
          sum(h.n_dead_tup)::bigint as dead, sum(h.n_live_tup)::bigint as live,
          min(h.last_vac) as last_vac, bool_or(h.last_vac is null) as never_vacuumed,
-         max(h.ratio) as max_ratio, min(h.av_trigger)::bigint as av_trigger,
+         min(h.av_trigger)::bigint as av_trigger,
          sum(h.autovacuum_count)::bigint as autovacuum_count,
          count(*) as leaves,
          string_agg(h.oid::regclass::text, ', ' order by h.oid::regclass::text) as targets
@@ -75,30 +80,20 @@ with leaf as (
 )
 select a.root::regclass::text as object,
        'table' as object_type,
-       jsonb_build_object(
-         'dead_tuples', a.dead,
-         'live_tuples', a.live,
-         'dead_pct', round((100.0 * a.dead / greatest(a.dead + a.live, 1))::numeric, 1),
-         'autovacuum_trigger_dead_tuples', a.av_trigger,
-         'last_vacuum_any', case when a.never_vacuumed then 'never (since the stats reset)'
-                                 else a.last_vac::timestamptz(0)::text end,
-         'autovacuum_count', a.autovacuum_count,
-         'autovacuum_on', coalesce(%(session_settings)s::jsonb -> 'autovacuum' ->> 'setting', 'on') = 'on',
-         'oldest_xact_age_s', (select round(extract(epoch from now() - min(x.xact_start)))
-                               from pg_catalog.pg_stat_activity x
-                               where x.pid <> all(%(own_pids)s::int[])
-                                 and (x.backend_xid is not null or x.backend_xmin is not null)),
-         'partitions_flagged', case when c.relkind = 'p' then a.leaves end,
-         'stats_age_days', round((%(stats_age_s)s::float8 / 86400)::numeric, 2),
-         'stats_window_s', round(%(stats_age_s)s::numeric)) as evidence,
-       format('vacuum (analyze) %%s;', a.targets) as remediation,
-       null::text as no_verdict
+       a.dead as dead_tuples,
+       a.live as live_tuples,
+       round((100.0 * a.dead / greatest(a.dead + a.live, 1))::numeric, 1) as dead_pct,
+       a.av_trigger as autovacuum_trigger_dead_tuples,
+       case when a.never_vacuumed then 'never (since the statistics reset)'
+            else a.last_vac::timestamptz(0)::text end as last_vacuum_any,
+       a.autovacuum_count,
+       coalesce(%(session_settings)s::jsonb -> 'autovacuum' ->> 'setting', 'on') = 'on' as autovacuum_on,
+       (select round(extract(epoch from now() - min(x.xact_start)))
+        from pg_catalog.pg_stat_activity x
+        where x.pid <> all(%(own_pids)s::int[])
+          and (x.backend_xid is not null or x.backend_xmin is not null)) as oldest_xact_age_s,
+       case when c.relkind = 'p' then a.leaves end as partitions_flagged,
+       format('vacuum (analyze) %%s;', a.targets) as remediation
 from agg a
 join pg_catalog.pg_class c on c.oid = a.root
-union all
-select null, null, null, null,
-       format('the statistics window is %%s; dead-tuple verdicts need at least %%s',
-              coalesce(justify_hours(make_interval(secs => round(%(stats_age_s)s::float8)))::text, 'unknown'),
-              justify_hours(make_interval(secs => %(min_stats_age_s)s::float8))::text)
-where %(stats_age_s)s::float8 is null or %(stats_age_s)s::float8 < %(min_stats_age_s)s::float8
 order by 1

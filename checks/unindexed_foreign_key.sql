@@ -2,8 +2,12 @@
 id = "unindexed_foreign_key"
 title = "Foreign keys without an index on the referencing columns"
 section = "3.1"
-severity = "warning"
+format = 2
+uses = ["scope_tables"]
 needs = ["catalog", "stats"]
+# write rates need an hour of statistics; before that the size rules still judge
+min_stats_age_s = 3600
+stats_window = "rates"
 detects = "Foreign keys (each partitioned table once, at its parent) whose columns are not, in any order, the leading key columns of one valid btree or hash index of the referencing table. Columns spread over two indexes do not count; INCLUDE columns and expression columns never count; a partial index counts only when its predicate is `col IS NOT NULL` on the key columns (or a conjunction of such terms); an index on a partitioned parent counts, and so do covering indexes on every one of its partitions. Severity rises to critical when the referencing table is large (rows or bytes) or hot (inserts+updates+deletes per second since the statistics reset)."
 why = "Every DELETE of a parent row and every UPDATE of its key makes PostgreSQL look for referencing rows: without an index that is a sequential scan of the child table, under locks, once per parent row. ON DELETE CASCADE/SET NULL on a large child turns one delete into minutes of blocking, and joins from parent to children (the usual 'list the user's items' query) scan the child too."
 example = "create table orders (id bigint primary key, customer_id bigint references customers);  -- no index on customer_id"
@@ -12,9 +16,24 @@ ignore_when = "The parent table is never deleted from and its key never updated,
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK", "https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY", "https://www.postgresql.org/docs/current/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-MAINTENANCE"]
 ok = "Every foreign key has an index on its referencing columns"
 impact = "Deletes and key updates on the parent scan the whole child table under lock; parent-to-child joins scan it too."
-message = "{object} ({fk_columns}) -> {referenced}: no index has these columns as its leading keys"
+message = "{object} ({fk_columns}) -> {referenced}: no index has these columns as its leading keys ({constraints}; ~{estimated_rows} rows)"
 remediation = "Create a btree index whose leading columns are the foreign key's columns, with CREATE INDEX CONCURRENTLY (no write lock; it cannot run inside a transaction block; if it fails, drop the INVALID leftover and retry). A partitioned table cannot be indexed concurrently at the parent: the SQL given creates the parent index ON ONLY, builds each partition's index concurrently and attaches it (where a partition already has an index on exactly these columns, attach that one instead of building a second). An index that starts with the key columns and goes on with others (e.g. (user_id, created_at) for user_id) already serves the FK, so where the queries also need such a composite index, create that one instead of a single-column index."
 replica_note = "Write rates come from this server's counters; on a standby they reflect replay, not the primary's traffic. The verdict itself (missing index) is catalog-based and holds on a replica."
+
+[severity]
+default = "warning"
+# a large or hot child: each parent delete scans it under lock
+critical = ["estimated_rows >= critical_rows", "heap_bytes >= critical_bytes",
+            "writes_per_s >= critical_writes_per_s"]
+
+[labels]
+constraints = "Constraint(s)"
+fk_columns = "Key columns"
+referenced = "Referenced table"
+estimated_rows = "Estimated rows"
+heap_bytes = "Heap size"
+writes_per_s = "Writes per second"
+declared_on_partitions = "Declared on partitions only"
 
 [params]
 # severity rises to critical when the referencing table has at least this many rows ...
@@ -23,27 +42,18 @@ critical_rows = 1000000
 critical_bytes = 1073741824
 # ... or this many inserts+updates+deletes per second since the statistics reset
 critical_writes_per_s = 50.0
-# write rates are only trusted over a statistics window at least this long
-min_stats_age_s = 3600
 */
 with recursive fks as (
   select con.oid as conid, con.conname, con.conrelid, con.confrelid, con.conkey,
-         cardinality(con.conkey) as nkeys, c.relkind, n.nspname, c.relname,
+         cardinality(con.conkey) as nkeys, c.relkind, c.nspname, c.relname,
          -- an FK declared on a partition itself (not cloned from the parent) is reported at the root
          case when c.relispartition then pg_catalog.pg_partition_root(c.oid) else c.oid end as report_rel
   from pg_catalog.pg_constraint con
-  join pg_catalog.pg_class c on c.oid = con.conrelid
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  join scope_tables c on c.oid = con.conrelid
   where con.contype = 'f'
     and con.conparentid = 0                      -- FKs cloned onto partitions: parent only
-    and c.relkind in ('r', 'p')
-    and n.nspname = any(%(schemas)s::name[])
     -- pg_get_expr on a partial index opens its table: never queue behind DDL on the child
     and c.oid <> all(%(locked)s::oid[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), ptree as (
   -- every partition below a partitioned table with a foreign key, walked through pg_inherits:
   -- pg_partition_tree() would lock them all until the check ends
@@ -185,41 +195,20 @@ with recursive fks as (
   group by f.report_rel, f.confrelid, f.cols, f.fk_columns
 ), rated as (
   select g.*,
-         case when %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
-              then round((g.writes / %(stats_age_s)s::float8)::numeric, 2) end as writes_per_s
+         case when %(rates_ok)s then round((g.writes / %(stats_age_s)s::float8)::numeric, 2) end as writes_per_s
   from grouped g
 )
 select r.report_rel::regclass::text as object,
        'table' as object_type,
        r.cols as columns,
-       case when r.est_rows >= %(critical_rows)s::bigint
-              or coalesce(r.est_bytes, 0) >= %(critical_bytes)s::bigint
-              or coalesce(r.writes_per_s, 0) >= %(critical_writes_per_s)s::float8
-            then 'critical' else 'warning' end as severity,
-       format('%%s (%%s) -> %%s: no index has these columns as its leading keys (%%s %%s; ~%%s rows, %%s heap, %%s)',
-              r.report_rel::regclass::text, r.fk_columns, r.confrelid::regclass::text,
-              case when r.on_partitions then format('declared on %%s partition(s) only:', r.n_constraints)
-                   else 'constraint' end,
-              r.constraints,
-              case when r.never_analyzed then '?' else r.est_rows::text end,
-              pg_catalog.pg_size_pretty(coalesce(r.est_bytes, 0)),
-              case when r.writes_per_s is null then 'write rate unknown (statistics window too short)'
-                   else r.writes_per_s || ' writes/s since the statistics reset' end) as detail,
-       jsonb_build_object(
-         'constraints', r.constraints,
-         'fk_columns', r.fk_columns,
-         'referenced', r.confrelid::regclass::text,
-         'estimated_rows', case when r.never_analyzed then null else r.est_rows end,
-         'never_analyzed', coalesce(r.never_analyzed, false),
-         'heap_bytes', r.est_bytes,
-         'writes_since_reset', r.writes,
-         'writes_per_s', r.writes_per_s,
-         'stats_age_s', %(stats_age_s)s::float8,
-         'partitioned', r.partitioned,
-         'declared_on_partitions', r.on_partitions,
-         'thresholds', jsonb_build_object('critical_rows', %(critical_rows)s::bigint,
-                                          'critical_bytes', %(critical_bytes)s::bigint,
-                                          'critical_writes_per_s', %(critical_writes_per_s)s::float8)) as evidence,
+       r.constraints,
+       r.fk_columns,
+       r.confrelid::regclass::text as referenced,
+       case when r.never_analyzed then null else r.est_rows end as estimated_rows,
+       r.est_bytes as heap_bytes,
+       r.writes_per_s,
+       r.partitioned,
+       r.on_partitions as declared_on_partitions,
        r.remediation
 from rated r
 order by 1, 3

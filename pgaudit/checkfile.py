@@ -2,6 +2,11 @@
 
 A check exists if and only if its file exists. The header is a ``/* pgaudit ... */`` block of
 TOML holding the check's metadata; the rest of the file is one set-based SQL query.
+
+Format 2 (``format = 2``): the query returns facts, and the header holds the policy. The
+engine prepends the named CTEs of ``checks/_lib/`` the header lists in ``uses`` (the audit's
+scope, written once), judges the statistics window (``min_stats_age_s``), words the finding
+from ``message`` and rates it by the ``[severity]`` rule (``pgaudit/rules.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pgaudit.errors import PgauditError
 from pgaudit.model import SECTIONS
+from pgaudit.rules import LEVELS, PRIORITY_LEVELS, Rule, parse_rule
 
 Need = Literal[
     "catalog", "stats", "column_stats", "activity", "data", "pg_stat_statements", "history"
@@ -27,13 +33,25 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 class CheckSpec(BaseModel):
     """Everything the engine, the docs and the report need to know about one check."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     id: str
     title: str = Field(max_length=120)
     section: str
-    severity: Literal["critical", "warning", "info"]
+    format: Literal[1, 2] = 1
+    severity: Literal["critical", "warning", "info"]  # the default level
     priority: Literal["immediate", "high", "medium", "low"] | None = None
+    # format 2: the rules that rate a row from its facts (the default level alone in format 1)
+    severity_rule: Rule | None = None
+    priority_rule: Rule | None = None
+    # format 2: named CTEs from checks/_lib/ the engine prepends to the query
+    uses: list[str] = Field(default_factory=list)
+    # format 2: rates need a statistics window this long. "required": no verdict before it;
+    # "rates": the check judges anyway, with %(rates_ok)s false, and its result says why
+    min_stats_age_s: float | None = None
+    stats_window: Literal["required", "rates"] = "required"
+    # format 2: how the report labels a fact ("est_rows" -> "Estimated rows")
+    labels: dict[str, str] = Field(default_factory=dict)
     needs: list[Need] = Field(default_factory=lambda: ["catalog"])
     min_server_version: int = 13
     detects: str
@@ -50,7 +68,8 @@ class CheckSpec(BaseModel):
     locks: bool = False  # calls size functions or reads rows: skip AccessExclusive-locked relations
     raise_when: dict[str, Literal["critical", "warning", "info"]] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
-    sql: str
+    sql: str  # what the engine runs: the query with its library CTEs in front
+    query: str = ""  # the check's own query, as written in its file
     path: str
 
     @field_validator("section")
@@ -87,6 +106,17 @@ class CheckSpec(BaseModel):
             raise ValueError("example and fix are identical")
         return self
 
+    def param_names(self) -> set[str]:
+        """The parameters a config may override: the [params] and the statistics window."""
+        names = set(self.params)
+        if self.min_stats_age_s is not None:
+            names.add("min_stats_age_s")
+        return names
+
+    def levels(self) -> set[str]:
+        """Every severity this check can give a finding."""
+        return self.severity_rule.levels() - {"ok"} if self.severity_rule else {self.severity}
+
     @property
     def chapter(self) -> str:
         return SECTIONS[self.section].chapter
@@ -121,6 +151,57 @@ def _expand_includes(sql: str, path: Path) -> str:
     return _INCLUDE.sub(load, sql)
 
 
+_LIB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_LIB_USES = re.compile(r"^--\s*uses:\s*(?P<names>.*)$", re.M)
+_WITH = re.compile(r"\A\s*with\s+(?P<recursive>recursive\s+)?", re.I)
+
+
+def _lib_dirs(path: Path) -> list[Path]:
+    from pgaudit.resources import checks_dir
+
+    return [path.parent / "_lib", checks_dir() / "_lib"]
+
+
+def _lib_ctes(names: list[str], path: Path) -> list[str]:
+    """The library CTEs a check uses, each after the ones it uses itself (``-- uses: a, b``)."""
+    ordered: list[str] = []
+    texts: dict[str, str] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if name in texts:
+            return
+        if name in chain:
+            raise PgauditError(f"{path}: library CTE {name} uses itself")
+        if not _LIB_NAME.match(name):
+            raise PgauditError(f"{path}: uses: {name!r} is not a library CTE name")
+        found = next((d / f"{name}.sql" for d in _lib_dirs(path) if (d / f"{name}.sql").is_file()),
+                     None)
+        if found is None:
+            raise PgauditError(f"{path}: uses: no library CTE {name} in checks/_lib/")
+        text = found.read_text(encoding="utf-8").strip()
+        for deps in _LIB_USES.finditer(text):
+            for dep in filter(None, (d.strip() for d in deps.group("names").split(","))):
+                visit(dep, (*chain, name))
+        texts[name] = text
+        ordered.append(name)
+
+    for name in names:
+        visit(name, ())
+    return [texts[n] for n in ordered]
+
+
+def compose(ctes: list[str], query: str) -> str:
+    """The query with the library CTEs first in its WITH list (one is added if it has none)."""
+    if not ctes:
+        return query
+    head = ",\n".join(ctes)
+    match = _WITH.match(query)
+    if match is None:
+        return f"with {head}\n{query}"
+    recursive = "recursive " if match.group("recursive") else ""
+    return f"with {recursive}{head},\n{query[match.end():]}"
+
+
 def parse_check(path: Path) -> CheckSpec:
     text = path.read_text(encoding="utf-8")
     match = _HEADER.match(text)
@@ -131,12 +212,34 @@ def parse_check(path: Path) -> CheckSpec:
     except tomllib.TOMLDecodeError as exc:
         raise PgauditError(f"{path}: header is not valid TOML: {exc}") from exc
     try:
-        sql = _expand_includes(match.group("sql"), path)
-        return CheckSpec(**meta, sql=sql.strip(), path=str(path))
+        query = _expand_includes(match.group("sql"), path).strip()
+        sql = query
+        if meta.get("format") == 2:
+            _rules(meta, path)
+            sql = compose(_lib_ctes(list(meta.get("uses", [])), path), query)
+        elif "uses" in meta:
+            raise PgauditError(f"{path}: uses needs format = 2")
+        return CheckSpec(**meta, sql=sql, query=query, path=str(path))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "header"
         raise PgauditError(f"{path}: {where}: {first['msg']}") from exc
+
+
+def _rules(meta: dict[str, Any], path: Path) -> None:
+    """Turn a format-2 header's [severity] and [priority] tables into rules, in place."""
+    severity = meta.get("severity")
+    if isinstance(severity, dict):
+        rule = parse_rule(severity, LEVELS, f"{path}: severity")
+        if rule.default == "ok":
+            raise PgauditError(f"{path}: severity: the default cannot be ok")
+        meta["severity"], meta["severity_rule"] = rule.default, rule
+    elif isinstance(severity, str):
+        meta["severity_rule"] = parse_rule(severity, LEVELS, f"{path}: severity")
+    priority = meta.get("priority")
+    if isinstance(priority, dict):
+        rule = parse_rule(priority, PRIORITY_LEVELS, f"{path}: priority")
+        meta["priority"], meta["priority_rule"] = rule.default, rule
 
 
 def discover(dirs: list[Path]) -> dict[str, CheckSpec]:

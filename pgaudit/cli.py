@@ -200,7 +200,8 @@ def _audit_run(dsn: str | None, *, config: Path | None, checks: list[str] | None
                connections: str | None = None,
                ) -> tuple[AuditRun, dict[str, CheckSpec], config_mod.Config]:
     specs = _load_specs(checks_dir)
-    cfg = config_mod.load(config, known_checks=set(specs))
+    cfg = config_mod.load(config, known_checks=set(specs),
+                           known_params={i: s.param_names() for i, s in specs.items()})
     chosen = api.select_checks(specs, _split(checks) or cfg.audit.checks,
                                _split(skip) or cfg.audit.skip)
     if schema:
@@ -356,7 +357,8 @@ def _audit_all(formats: list[str], output: Path | None, *, config: Path | None,
     output.mkdir(parents=True, exist_ok=True)
     ensure_writable(output / "index.md")
     specs = _load_specs(checks_dir)
-    cfg = config_mod.load(config, known_checks=set(specs))
+    cfg = config_mod.load(config, known_checks=set(specs),
+                           known_params={i: s.param_names() for i, s in specs.items()})
     _set_connections(cfg, connections)
     store_url = store or cfg.store.url or os.environ.get("PGAUDIT_STORE")
     if fail_on_new and not store_url:
@@ -603,7 +605,8 @@ def preflight(
         if format not in ("table", "json"):
             raise PgauditError(f"unknown format {format!r}; use table or json")
         specs = _load_specs(checks_dir)
-        cfg = config_mod.load(config, known_checks=set(specs))
+        cfg = config_mod.load(config, known_checks=set(specs),
+                           known_params={i: s.param_names() for i, s in specs.items()})
         options = api.options_from_config(cfg, allow_data=False if no_data else None)
         conn = connect(resolve(dsn), options.session)
         try:

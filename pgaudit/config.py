@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -123,8 +124,33 @@ def interpolate_env(text: str) -> str:
     return _ENV.sub(sub, text)
 
 
-def load(path: Path | None, known_checks: set[str] | None = None) -> Config:
-    """Read and validate a config file; None or a missing default file gives the defaults."""
+def check_overrides(config: Config, known_params: Mapping[str, Iterable[str]]) -> list[str]:
+    """Problems with the per-check parameters a config sets: each names the key and the
+    check's valid ones. A parameter the check does not have would otherwise do nothing."""
+    problems: list[str] = []
+    scopes: list[tuple[str, dict[str, CheckOverride]]] = [("checks", config.checks)]
+    scopes += [(f"targets.{t.name}.overrides", t.checks_config) for t in config.targets]
+    for where, overrides in scopes:
+        for check_id, override in overrides.items():
+            valid = set(known_params.get(check_id, ()))
+            for key in [*override.params, *override.extend]:
+                if key not in valid:
+                    names = ", ".join(sorted(valid)) or "none"
+                    problems.append(
+                        f"{where}.{check_id}: unknown parameter {key!r}; valid: {names}"
+                    )
+    return problems
+
+
+def load(
+    path: Path | None,
+    known_checks: set[str] | None = None,
+    known_params: Mapping[str, Iterable[str]] | None = None,
+) -> Config:
+    """Read and validate a config file; None or a missing default file gives the defaults.
+
+    With ``known_params`` (check id -> its parameter names) every override's ``params`` and
+    ``extend`` keys must be parameters of that check."""
     if path is None:
         default = Path("pgaudit.toml")
         if not default.exists():
@@ -148,4 +174,8 @@ def load(path: Path | None, known_checks: set[str] | None = None) -> Config:
         unknown = sorted(config.referenced_check_ids() - known_checks)
         if unknown:
             raise PgauditError(f"config file {path}: unknown check id(s): {', '.join(unknown)}")
+    if known_params is not None:
+        problems = check_overrides(config, known_params)
+        if problems:
+            raise PgauditError(f"config file {path}: {problems[0]}")
     return config

@@ -49,6 +49,7 @@ from pgaudit.model import (
     Finding,
     Severity,
 )
+from pgaudit.wording import fill, window_too_short
 
 Conn = psycopg.Connection[dict[str, Any]]
 Progress = Callable[[CheckSpec, CheckResult], None]
@@ -193,6 +194,50 @@ def _severity(
     return sev
 
 
+# Columns of a format-2 row that say where the finding is and how to fix it; every other
+# column is a fact: evidence, wording and severity are made from them.
+PLACE_COLUMNS = frozenset({"object", "object_type", "columns", "index", "remediation", "probe"})
+
+
+def _finding_v2(
+    spec: CheckSpec, row: dict[str, Any], params: dict[str, Any], opts: AuditOptions
+) -> Finding:
+    facts = {k: _jsonable(v) for k, v in row.items() if k not in PLACE_COLUMNS}
+    words = {**facts, "object": row.get("object") or ""}
+    assert spec.severity_rule is not None  # set for every format-2 spec by the parser
+    level = spec.severity_rule.level(facts, params)
+    override = opts.overrides.get(spec.id)
+    if level != "ok":
+        if override and override.severity:
+            level = override.severity
+        for assumption, raised in spec.raise_when.items():
+            if getattr(opts.assumptions, assumption, False) and RANK[raised] > RANK[level]:
+                level = raised
+    sev = SEVERITIES[level]
+    if spec.priority_rule is not None and sev != Severity.OK:
+        priority = spec.priority_rule.level(facts, params)
+    else:
+        priority = (
+            spec.priority if spec.priority and sev != Severity.OK else DEFAULT_PRIORITY[sev].value
+        )
+    return Finding(
+        check=spec.id,
+        section=spec.section,
+        severity=sev.value,
+        priority=priority,
+        object=str(row.get("object") or ""),
+        object_type=str(row.get("object_type") or "table"),
+        title=spec.title if sev != Severity.OK else spec.ok,
+        detail=fill(spec.message if sev != Severity.OK else spec.ok, words),
+        columns=list(row.get("columns") or []),
+        index=row.get("index"),
+        # facts named with a leading underscore serve the wording and the rules only
+        evidence={k: v for k, v in facts.items() if not k.startswith("_")},
+        remediation=row.get("remediation"),
+        impact=spec.impact if sev != Severity.OK else None,
+    )
+
+
 def _detail(spec: CheckSpec, row: dict[str, Any]) -> str:
     if row.get("detail"):
         return str(row["detail"])
@@ -312,6 +357,8 @@ class Engine:
             # every session of this audit: activity checks leave them out
             "own_pids": self.own_pids,
             "lock_budget": self.lock_budget,
+            # format 2: whether the statistics window is long enough for this check's rates
+            "rates_ok": True,
         }
 
     def run_check(self, spec: CheckSpec) -> tuple[CheckResult, list[Finding]]:
@@ -321,7 +368,17 @@ class Engine:
             return CheckResult(spec.id, "skipped", reason), []
         before = self.counter.count
         override = self.opts.overrides.get(spec.id)
-        params = {**self.base_params(), **check_params(spec, override)}
+        own = check_params(spec, override)
+        params = {**self.base_params(), **own}
+        window_note: str | None = None
+        needed = own.get("min_stats_age_s", spec.min_stats_age_s)
+        if spec.format == 2 and needed is not None:
+            age = self.facts.stats_age_s
+            params["rates_ok"] = age is not None and age >= float(needed)
+            if not params["rates_ok"]:
+                window_note = window_too_short(age, float(needed))
+                if spec.stats_window == "required":
+                    return CheckResult(spec.id, "skipped", f"no verdict: {window_note}"), []
         # A check that filters on %(locked)s leaves those relations out: say so in its result.
         skipped: list[str] = list(self.locked_names) if "%(locked)s" in spec.sql else []
         try:
@@ -356,7 +413,10 @@ class Engine:
                 skipped_objects=skipped,
                 statements=self.counter.count - before,
             ), []
-        findings = [_finding(spec, row, self.opts) for row in rows]
+        if spec.format == 2:
+            findings = [_finding_v2(spec, row, params, self.opts) for row in rows]
+        else:
+            findings = [_finding(spec, row, self.opts) for row in rows]
         if not any(f.severity != Severity.OK for f in findings) and not findings:
             findings.append(
                 _finding(
@@ -380,6 +440,8 @@ class Engine:
         )
         if self.facts.is_replica and spec.replica_note:
             result.reason = f"on a replica: {spec.replica_note}"
+        elif window_note:
+            result.reason = f"rates not judged: {window_note}"
         return result, findings
 
     def _probe(
