@@ -482,7 +482,10 @@ class Engine:
                 skipped.append(f"{row.get('object')} (probe failed: {_first(exc)})")
                 continue
             if got.get("fires"):
-                row["evidence"] = {**(row.get("evidence") or {}), **(got.get("evidence") or {})}
+                if spec.format == 2:  # the probe's measurements are facts like the query's
+                    row.update(got.get("evidence") or {})
+                else:
+                    row["evidence"] = {**(row.get("evidence") or {}), **(got.get("evidence") or {})}
                 kept.append(row)
         return kept
 
