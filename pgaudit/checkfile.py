@@ -61,6 +61,7 @@ class CheckSpec(BaseModel):
     ignore_when: str
     references: list[str] = Field(default_factory=list)
     ok: str  # the 🟢 line when the check finds nothing
+    ok_message: str | None = None  # format 2: the sentence of an ok row, filled from its facts
     impact: str
     message: str = "{object}"
     remediation: str = ""  # prose on how to fix, beside the per-finding SQL

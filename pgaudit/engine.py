@@ -196,7 +196,9 @@ def _severity(
 
 # Columns of a format-2 row that say where the finding is and how to fix it; every other
 # column is a fact: evidence, wording and severity are made from them.
-PLACE_COLUMNS = frozenset({"object", "object_type", "columns", "index", "remediation", "probe"})
+PLACE_COLUMNS = frozenset(
+    {"object", "object_type", "columns", "index", "remediation", "probe", "impact"}
+)
 
 
 def _finding_v2(
@@ -228,13 +230,13 @@ def _finding_v2(
         object=str(row.get("object") or ""),
         object_type=str(row.get("object_type") or "table"),
         title=spec.title if sev != Severity.OK else spec.ok,
-        detail=fill(spec.message if sev != Severity.OK else spec.ok, words),
+        detail=fill(spec.message if sev != Severity.OK else spec.ok_message or spec.ok, words),
         columns=list(row.get("columns") or []),
         index=row.get("index"),
         # facts named with a leading underscore serve the wording and the rules only
         evidence={k: v for k, v in facts.items() if not k.startswith("_")},
         remediation=row.get("remediation"),
-        impact=spec.impact if sev != Severity.OK else None,
+        impact=(row.get("impact") or spec.impact) if sev != Severity.OK else None,
     )
 
 
