@@ -2,6 +2,8 @@
 id = "foreign_key_not_validated"
 title = "Constraints added NOT VALID and never validated"
 section = "2.2"
+format = 2
+uses = ["scope_tables"]
 severity = "warning"
 needs = ["catalog"]
 detects = "Foreign key, CHECK and (PostgreSQL 18+) NOT NULL constraints whose pg_constraint.convalidated is false: they were added NOT VALID and VALIDATE CONSTRAINT was never run. Each constraint is reported once, on the table where it is defined (partition clones and inherited copies are skipped)."
@@ -15,8 +17,13 @@ references = [
 ]
 ok = "Every foreign key and CHECK constraint is validated"
 impact = "Existing rows were never checked: the constraint promises an integrity the data may not have."
-message = "{object}: {constraint_type} constraint {constraint} was added NOT VALID and never validated"
+message = "{object}: {constraint_type} constraint {constraint} ({definition}) was added NOT VALID and never validated; rows that existed before it were never checked"
 remediation = "Run ALTER TABLE … VALIDATE CONSTRAINT. It scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on; a foreign key also takes ROW SHARE on the referenced table), so it is safe in production. If it fails, the error names a violating row: clean the data first (see orphaned_rows for foreign keys)."
+
+[labels]
+constraint_type = "Constraint type"
+referenced_table = "Referenced table"
+estimated_rows = "Estimated rows"
 */
 select c.conrelid::regclass::text as object,
        'table' as object_type,
@@ -24,34 +31,17 @@ select c.conrelid::regclass::text as object,
              from unnest(c.conkey) with ordinality k(attnum, ord)
              join pg_catalog.pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
              order by k.ord) as columns,
-       jsonb_build_object(
-         'constraint', c.conname,
-         'constraint_type', case c.contype when 'f' then 'foreign key' when 'c' then 'CHECK'
-                                           else 'NOT NULL' end,
-         'definition', pg_catalog.pg_get_constraintdef(c.oid),
-         'referenced_table', case when c.contype = 'f' then c.confrelid::regclass::text end,
-         'estimated_rows', case when t.reltuples >= 0 then t.reltuples::bigint end,
-         'partitioned', t.relkind = 'p') as evidence,
-       format('%%s: %%s constraint %%I (%%s) was added NOT VALID and never validated; rows that existed before it were never checked%%s',
-              c.conrelid::regclass,
-              case c.contype when 'f' then 'foreign key' when 'c' then 'CHECK' else 'NOT NULL' end,
-              c.conname, pg_catalog.pg_get_constraintdef(c.oid),
-              case when c.contype = 'f'
-                   then format(' (orphans in %%s would make the validation fail; see orphaned_rows)',
-                               c.conrelid::regclass)
-                   else '' end) as detail,
+       quote_ident(c.conname) as constraint,
+       case c.contype when 'f' then 'foreign key' when 'c' then 'CHECK' else 'NOT NULL' end as constraint_type,
+       pg_catalog.pg_get_constraintdef(c.oid) as definition,
+       case when c.contype = 'f' then c.confrelid::regclass::text end as referenced_table,
+       case when t.reltuples >= 0 then t.reltuples::bigint end as estimated_rows,
+       t.relkind = 'p' as partitioned,
        format('alter table %%s validate constraint %%I;', c.conrelid::regclass, c.conname) as remediation
 from pg_catalog.pg_constraint c
-join pg_catalog.pg_class t on t.oid = c.conrelid
-join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
+join scope_tables t on t.oid = c.conrelid
 where not c.convalidated
   and c.contype in ('f', 'c', 'n')
   and c.conparentid = 0                  -- FK clones on partitions point at the parent's constraint
   and c.conislocal                       -- inherited CHECK copies are validated with their parent
-  and t.relkind in ('r', 'p')
-  and nsp.nspname = any(%(schemas)s::name[])
-  and not exists (
-    select 1 from pg_catalog.pg_depend d
-    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
-      and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 order by 1, c.conname

@@ -2,6 +2,8 @@
 id = "nullable_foreign_key"
 title = "Nullable foreign key columns with ON DELETE CASCADE"
 section = "1.1"
+format = 2
+uses = ["scope_tables"]
 severity = "warning"
 needs = ["catalog"]
 detects = "Foreign keys declared ON DELETE CASCADE (the child is owned by its parent) whose columns allow NULL. Self-referencing keys (trees whose root has no parent) are not reported; each partitioned table is reported once, at its parent."
@@ -14,22 +16,22 @@ ok = "Every ON DELETE CASCADE foreign key is NOT NULL"
 impact = "Child rows without a parent escape the ownership the cascade expresses; orphans accumulate and the FK no longer guarantees a parent."
 message = "{object} ({nullable_columns}) cascades from {references} but its key allows NULL"
 remediation = "Make the key NOT NULL after deleting or re-parenting rows whose key is NULL. The SQL adds a CHECK (… IS NOT NULL) NOT VALID, validates it without blocking writes, then SET NOT NULL uses the validated constraint instead of a full-table scan under ACCESS EXCLUSIVE lock (PostgreSQL 12+), and drops the helper constraint. If the relationship is really optional, use ON DELETE SET NULL or RESTRICT instead of CASCADE."
+
+[labels]
+nullable_columns = "Nullable key columns"
+references = "Referenced table"
+key_columns = "Columns in the key"
+estimated_rows = "Estimated rows"
 */
 with fks as (
   select con.oid, con.conname, con.conrelid, con.confrelid, con.conkey, con.confkey
   from pg_catalog.pg_constraint con
-  join pg_catalog.pg_class c on c.oid = con.conrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
+  join scope_tables c on c.oid = con.conrelid
   where con.contype = 'f'
     and con.confdeltype = 'c'
     and con.conparentid = 0                         -- cloned partition FKs: report the parent's
     and con.conrelid <> con.confrelid               -- trees: the root row has no parent
     and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), cols as (
   select f.oid, k.ord, a.attname, a.attnotnull
   from fks f
@@ -46,13 +48,11 @@ with fks as (
 select f.conrelid::regclass::text as object,
        'table' as object_type,
        f.fk_columns as columns,
-       jsonb_build_object(
-         'constraint', f.conname,
-         'references', f.confrelid::regclass::text,
-         'on_delete', 'cascade',
-         'nullable_columns', array_to_string(f.nullable, ', '),
-         'key_columns', cardinality(f.fk_columns),
-         'estimated_rows', case when c.reltuples >= 0 then c.reltuples::bigint end) as evidence,
+       quote_ident(f.conname) as constraint,
+       f.confrelid::regclass::text as references,
+       f.nullable as nullable_columns,
+       cardinality(f.fk_columns) as key_columns,
+       case when c.reltuples >= 0 then c.reltuples::bigint end as estimated_rows,
        (select string_agg(format(
            'alter table %%1$s add constraint %%2$I check (%%3$I is not null) not valid;
 alter table %%1$s validate constraint %%2$I;
