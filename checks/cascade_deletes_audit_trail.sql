@@ -2,6 +2,8 @@
 id = "cascade_deletes_audit_trail"
 title = "ON DELETE CASCADE into audit, ledger or payment tables"
 section = "2.2"
+format = 2
+uses = ["scope_tables"]
 severity = "critical"
 needs = ["catalog"]
 detects = "Foreign keys with ON DELETE CASCADE whose referencing table is, by its name (audit, ledger, log, history, journal, payment, transaction, invoice, receipt, refund, credit note: `table_pattern`) or its columns (balance_before/balance_after, running_balance: `column_pattern`), a record of what happened. A cascade between two tables of the same family (payments → payment_logs) is composition and not reported. Each key is reported once, at the partitioned parent."
@@ -15,8 +17,16 @@ references = [
 ]
 ok = "No foreign key cascades deletes into an audit, ledger or payment table"
 impact = "Deleting a parent row silently erases financial or audit history."
-message = "{object}: {constraint} cascades deletes of {referenced} into history"
+message = "{object}: foreign key {constraint} ({definition}) cascades every DELETE on {referenced} into this table, a history table by its {recognised_by}: deleting the parent erases that history"
 remediation = "Replace the action with ON DELETE RESTRICT (or NO ACTION) so that deleting the parent fails while history exists; soft-delete or anonymise the parent instead. The key is re-added NOT VALID (no scan, brief lock) and then validated without blocking writes; on a partitioned table before PostgreSQL 18 it is added valid, which scans the table. Code that relied on the cascade must now archive or delete the history explicitly."
+
+[labels]
+definition = "Definition"
+referenced = "Referenced table"
+recognised_by = "Recognised as history by"
+matched_table_pattern = "Name matched"
+matched_columns = "Running-balance columns"
+estimated_rows = "Estimated rows"
 
 [params]
 # a referencing table whose name matches is a history table (case-insensitive regex on the table name)
@@ -35,15 +45,9 @@ with fk as (
                  where a.attrelid = p.oid and a.attnum > 0 and not a.attisdropped
                    and a.attname ~* %(column_pattern)s) as parent_by_columns
   from pg_catalog.pg_constraint c
-  join pg_catalog.pg_class t on t.oid = c.conrelid
+  join scope_tables t on t.oid = c.conrelid
   join pg_catalog.pg_class p on p.oid = c.confrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
   where c.contype = 'f' and c.confdeltype = 'c' and c.conparentid = 0
-    and nsp.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), hit as (
   select fk.*,
          pg_catalog.pg_get_constraintdef(fk.oid) as def,
@@ -61,19 +65,13 @@ select h.conrelid::regclass::text as object,
              cross join lateral unnest(c.conkey) with ordinality k(attnum, ord)
              join pg_catalog.pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
              where c.oid = h.oid order by k.ord) as columns,
-       jsonb_build_object(
-         'constraint', h.conname,
-         'definition', h.def,
-         'referenced', h.confrelid::regclass::text,
-         'matched_table_pattern', case when h.child_by_name then (regexp_match(h.relname, %(table_pattern)s, 'i'))[2] end,
-         'matched_columns', to_jsonb(h.ledger_columns),
-         'estimated_rows', case when t.reltuples >= 0 then t.reltuples::bigint end) as evidence,
-       format('%%s: foreign key %%I (%%s) cascades every DELETE on %%s into %%s, which %%s: deleting the parent erases that history',
-              h.conrelid::regclass, h.conname, h.def, h.confrelid::regclass, h.conrelid::regclass,
-              case when h.child_by_name
-                   then format('is by its name (%%L) a history table',
-                               (regexp_match(h.relname, %(table_pattern)s, 'i'))[2])
-                   else format('holds running balances (%%s)', array_to_string(h.ledger_columns, ', ')) end) as detail,
+       quote_ident(h.conname) as constraint,
+       h.def as definition,
+       h.confrelid::regclass::text as referenced,
+       case when h.child_by_name then 'name' else 'running-balance columns' end as recognised_by,
+       case when h.child_by_name then (regexp_match(h.relname, %(table_pattern)s, 'i'))[2] end as matched_table_pattern,
+       h.ledger_columns as matched_columns,
+       case when t.reltuples >= 0 then t.reltuples::bigint end as estimated_rows,
        format('alter table %%s drop constraint %%I, add constraint %%I %%s%%s;%%s',
               h.conrelid::regclass, h.conname, h.conname,
               replace(replace(h.def, ' ON DELETE CASCADE', ' ON DELETE RESTRICT'), ' NOT VALID', ''),

@@ -2,6 +2,8 @@
 id = "duplicate_foreign_key"
 title = "Duplicate or redundant foreign keys"
 section = "2.2"
+format = 2
+uses = ["scope_tables"]
 severity = "warning"
 needs = ["catalog"]
 detects = "Foreign keys on the same table that reference the same table with the same column pairs (identical, in any pair order), or whose column pairs are contained in another foreign key's to the same table (overlapping) when that wider key is enforced on every row (its extra columns NOT NULL, or MATCH FULL). Partition clones are skipped: each key is compared once, at the parent."
@@ -15,8 +17,16 @@ references = [
 ]
 ok = "No table has two foreign keys enforcing the same reference"
 impact = "Each write pays for the same referential check twice; conflicting actions on duplicates confuse maintainers."
-message = "{object}: foreign key {redundant} duplicates {kept}"
+message = "{object}: foreign key {redundant} ({redundant_definition}) is redundant with {kept} ({kept_definition}): {kind} column pairs; same ON DELETE/ON UPDATE actions and deferrability: {same_actions}"
 remediation = "Drop the redundant constraint (ALTER TABLE … DROP CONSTRAINT takes a short ACCESS EXCLUSIVE lock on both tables and does not scan). When the two keys have different actions or deferrability, decide which behaviour is intended first: the SQL is not given then."
+
+[labels]
+redundant = "Redundant constraint"
+redundant_definition = "Its definition"
+kept = "Constraint kept"
+kept_definition = "Its definition (kept)"
+kind = "Identical or overlapping"
+same_actions = "Same actions and deferrability"
 */
 with fk as (
   select c.oid, c.conname, c.conrelid, c.confrelid, c.confmatchtype, c.convalidated,
@@ -33,13 +43,7 @@ with fk as (
           where c.contype = 'f' and c.conparentid = 0) c
     where c.sharing > 1
   ) c
-  join pg_catalog.pg_class t on t.oid = c.conrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
-  where nsp.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+  join scope_tables t on t.oid = c.conrelid
 ), pairs as (
   -- r is redundant given k: the same pairs (keep the validated, then the older one), or a
   -- strict subset of k's pairs when k is enforced on every row
@@ -66,19 +70,12 @@ select o.conrelid::regclass::text as object,
        array(select a.attname::text from unnest(o.conkey) with ordinality k(attnum, ord)
              join pg_catalog.pg_attribute a on a.attrelid = o.conrelid and a.attnum = k.attnum
              order by k.ord) as columns,
-       jsonb_build_object(
-         'redundant', o.conname,
-         'redundant_definition', pg_catalog.pg_get_constraintdef(o.oid),
-         'kept', o.k_name,
-         'kept_definition', pg_catalog.pg_get_constraintdef(o.k_oid),
-         'kind', case when o.identical then 'identical' else 'overlapping' end,
-         'same_actions', o.same_actions) as evidence,
-       format('%%s: foreign key %%I (%%s) %%s %%I (%%s)%%s',
-              o.conrelid::regclass, o.conname, pg_catalog.pg_get_constraintdef(o.oid),
-              case when o.identical then 'duplicates' else 'is implied by the wider' end,
-              o.k_name, pg_catalog.pg_get_constraintdef(o.k_oid),
-              case when o.same_actions then '; drop it'
-                   else '; their ON DELETE/ON UPDATE actions or deferrability differ: decide which behaviour is intended, then drop the other' end) as detail,
+       quote_ident(o.conname) as redundant,
+       pg_catalog.pg_get_constraintdef(o.oid) as redundant_definition,
+       quote_ident(o.k_name) as kept,
+       pg_catalog.pg_get_constraintdef(o.k_oid) as kept_definition,
+       case when o.identical then 'identical' else 'overlapping' end as kind,
+       o.same_actions,
        case when o.same_actions
             then format('alter table %%s drop constraint %%I;', o.conrelid::regclass, o.conname)
        end as remediation
