@@ -2,6 +2,8 @@
 id = "ip_address_stored"
 title = "IP addresses and user agents stored"
 section = "6.1"
+format = 2
+uses = ["scope_tables"]
 severity = "warning"
 needs = ["catalog"]
 detects = "Tables that keep client IP addresses or user-agent strings, one finding per table: columns of type inet, and text columns named like ip, ip_address, remote_ip, last_sign_in_ip, creator_ip_addr, user_agent. cidr columns (network ranges, allow-lists) and columns named as hashed, anonymised or truncated are skipped."
@@ -16,8 +18,12 @@ references = [
 ]
 ok = "No IP address or user-agent columns"
 impact = "Privacy compliance: personal data (IP, browser fingerprint) kept without a retention limit."
-message = "{object} stores client IP addresses or user agents: {columns}"
+message = "{object} stores {_stored} ({_column_list}) with no sign of anonymisation"
 remediation = "Decide the purpose and the retention period; truncate IPs (set_masklen(ip, 24) for IPv4, /48 for IPv6) or store a keyed hash when only equality is needed; reduce user agents to browser family or drop them; and schedule a job that anonymises or deletes rows older than the retention period."
+
+[labels]
+kinds = "Kinds"
+column_types = "Column types"
 
 [params]
 # normalized text column names (camelCase -> snake_case); the keyword must end the name
@@ -28,16 +34,9 @@ text_types = ["text", "varchar", "bpchar", "citext"]
 */
 with cols as materialized (  -- in-scope columns first: the name patterns never run over system catalogs
   select c.oid, a.attnum, a.attname, a.atttypid
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  from scope_tables c
   join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-  where c.relkind in ('r', 'p')
-    and not c.relispartition
-    and n.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+  where not c.relispartition
 ), types as materialized (  -- the few distinct column types
   select t.oid, bt.typname
   from (select distinct atttypid from cols) x
@@ -72,14 +71,12 @@ with cols as materialized (  -- in-scope columns first: the name patterns never 
 select p.oid::regclass::text as object,
        'table' as object_type,
        p.cols as columns,
-       format('%%s stores %%s (%%s) with no sign of anonymisation: define a retention period, truncate or hash IPs, reduce user agents to the browser family, and purge old rows on a schedule.',
-              p.oid::regclass,
-              array_to_string(array(select case k when 'ip_address' then 'client IP addresses'
-                                                  else 'user-agent strings' end
-                                    from unnest(p.kinds) k order by k), ' and '),
-              array_to_string(p.cols, ', ')) as detail,
-       jsonb_build_object('kinds', to_jsonb(p.kinds), 'column_types', p.types,
-                          'name_pattern', %(name_pattern)s) as evidence,
+       p.kinds,
+       p.types as column_types,
+       array_to_string(array(select case k when 'ip_address' then 'client IP addresses'
+                                           else 'user-agent strings' end
+                             from unnest(p.kinds) k order by k), ' and ') as _stored,
+       array_to_string(p.cols, ', ') as _column_list,
        null::text as remediation
 from per_table p
 order by 1

@@ -2,6 +2,8 @@
 id = "public_schema_create_allowed"
 title = "Schemas where every role may create objects"
 section = "6.2"
+format = 2
+uses = ["scope_schemas"]
 severity = "warning"
 needs = ["catalog"]
 detects = "Schemas in scope on which PUBLIC (every role, present and future) holds the CREATE privilege, read with aclexplode over the schema's ACL or its default when the ACL is NULL. Above all the public schema on databases created before PostgreSQL 15 (or upgraded from one), where CREATE for PUBLIC was the default."
@@ -16,25 +18,25 @@ references = [
 ]
 ok = "No schema in scope lets PUBLIC create objects"
 impact = "Any connecting role can plant objects that other roles' queries (and SECURITY DEFINER functions) pick up."
-message = "PUBLIC may CREATE in schema {object}"
+message = "PUBLIC may CREATE in schema {object} (owner {owner}){_origin}: every role that can connect can create objects there"
 remediation = "REVOKE CREATE ON SCHEMA … FROM PUBLIC, then GRANT CREATE ON SCHEMA … TO the migration/owner role only. Check first that the application role does not create objects at runtime (temporary tables are unaffected: they live in pg_temp)."
+[labels]
+acl = "Schema ACL"
+owner = "Owner"
+pre_15_default = "PostgreSQL 14 or older default"
 */
 select quote_ident(n.nspname) as object,
        'schema' as object_type,
-       format('PUBLIC may CREATE in schema %%s (owner %%s)%%s: every role that can connect can create objects there.',
-              quote_ident(n.nspname), quote_ident(pg_catalog.pg_get_userbyid(n.nspowner)),
-              case when n.nspname = 'public' and %(server_version_num)s::int < 150000
-                   then ', the default on PostgreSQL 14 and older'
-                   when n.nspname = 'public'
-                   then ', the pre-15 default, typically carried over by a dump/restore or pg_upgrade'
-                   else '' end) as detail,
-       jsonb_build_object('acl', coalesce(n.nspacl::text, 'default: ' || acldefault('n', n.nspowner)::text),
-                          'owner', pg_catalog.pg_get_userbyid(n.nspowner)::text,
-                          'server_version_num', %(server_version_num)s::int,
-                          'pre_15_default', n.nspname = 'public' and %(server_version_num)s::int < 150000) as evidence,
+       pg_catalog.pg_get_userbyid(n.nspowner)::text as owner,
+       coalesce(n.nspacl::text, 'default: ' || acldefault('n', n.nspowner)::text) as acl,
+       n.nspname = 'public' and %(server_version_num)s::int < 150000 as pre_15_default,
+       case when n.nspname = 'public' and %(server_version_num)s::int < 150000
+            then ', the default on PostgreSQL 14 and older'
+            when n.nspname = 'public'
+            then ', the pre-15 default, typically carried over by a dump/restore or pg_upgrade'
+            else '' end as _origin,
        format('revoke create on schema %%I from public;', n.nspname) as remediation
-from pg_catalog.pg_namespace n
-where n.nspname = any(%(schemas)s::name[])
-  and exists (select 1 from aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+from scope_schemas n
+where exists (select 1 from aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
               where a.grantee = 0 and a.privilege_type = 'CREATE')
 order by 1

@@ -2,6 +2,8 @@
 id = "rls_enabled_without_policy"
 title = "Row-level security enabled without an effective policy"
 section = "6.2"
+format = 2
+uses = ["scope_tables"]
 severity = "warning"
 needs = ["catalog"]
 detects = "Tables (partitioned tables at the parent) with row-level security enabled and (a) no policy at all, or only RESTRICTIVE policies, so no row is visible to any role subject to RLS; or (b) permissive policies but RLS not FORCEd while the table's owner is a login role that is neither superuser nor BYPASSRLS, i.e. most likely the application or migration role, which then bypasses every policy."
@@ -16,58 +18,52 @@ references = [
 ]
 ok = "Every table with row-level security has a permissive policy, and is forced where a login role owns it"
 impact = "Either every row is hidden from the application roles, or the owning application role bypasses the policies."
-message = "{object}: row-level security enabled without an effective policy"
+message = "{object} has row-level security enabled ({policies} polic(ies), {permissive_policies} permissive; owner {owner}): {_consequence}"
 remediation = "(a) Write the permissive policy the table needs (CREATE POLICY … USING (…) WITH CHECK (…)); restrictive policies only narrow what permissive ones allow. If RLS was switched on by mistake, ALTER TABLE … DISABLE ROW LEVEL SECURITY. (b) ALTER TABLE … FORCE ROW LEVEL SECURITY, or better, have the application connect as a role that does not own the tables."
+[labels]
+problem = "Problem"
+policies = "Policies"
+permissive_policies = "Permissive policies"
+forced = "FORCE ROW LEVEL SECURITY"
+owner = "Table owner"
+owner_can_login = "Owner can log in"
 */
 with tables as (
-  select c.oid, c.relforcerowsecurity, c.relowner,
+  select c.oid, cl.relforcerowsecurity, c.relowner,
          count(p.oid) as policies,
-         count(p.oid) filter (where p.polpermissive) as permissive,
-         array_agg(p.polname::text order by p.polname) filter (where p.oid is not null) as policy_names
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+         count(p.oid) filter (where p.polpermissive) as permissive
+  from scope_tables c
+  join pg_catalog.pg_class cl on cl.oid = c.oid
   left join pg_catalog.pg_policy p on p.polrelid = c.oid
-  where c.relkind in ('r', 'p')
-    and not c.relispartition
-    and c.relrowsecurity
-    and n.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
-  group by c.oid, c.relforcerowsecurity, c.relowner
+  where not c.relispartition
+    and cl.relrowsecurity
+  group by c.oid, cl.relforcerowsecurity, c.relowner
+), judged as (
+  select t.*, r.rolname, r.rolcanlogin,
+         case when t.policies = 0 then 'no_policy'
+              when t.permissive = 0 then 'restrictive_only'
+              else 'owner_bypasses' end as problem
+  from tables t
+  join pg_catalog.pg_roles r on r.oid = t.relowner
+  where t.permissive = 0
+     or (not t.relforcerowsecurity and r.rolcanlogin and not r.rolsuper and not r.rolbypassrls)
 )
-select t.oid::regclass::text as object,
+select j.oid::regclass::text as object,
        'table' as object_type,
-       case when t.policies = 0
-            then format('%%s has row-level security enabled and no policy: %%s Create a permissive policy, or disable RLS if it was switched on by mistake.',
-                        t.oid::regclass,
-                        case when t.relforcerowsecurity
-                             then format('RLS is forced, so every row is hidden from every role, the owner %%s included, except superusers and BYPASSRLS roles.', quote_ident(r.rolname))
-                             else format('every row is hidden from roles subject to RLS, while the owner %%s, superusers and BYPASSRLS roles see everything.', quote_ident(r.rolname))
-                        end)
-            else format('%%s has row-level security enabled and only RESTRICTIVE policies (%%s): restrictive policies narrow permissive ones, so without a permissive policy no row is visible. Add a permissive policy.',
-                        t.oid::regclass, array_to_string(t.policy_names, ', '))
-       end as detail,
-       jsonb_build_object('problem', case when t.policies = 0 then 'no_policy' else 'restrictive_only' end,
-                          'policies', t.policies, 'permissive_policies', t.permissive,
-                          'forced', t.relforcerowsecurity, 'owner', r.rolname::text) as evidence,
-       null::text as remediation
-from tables t
-join pg_catalog.pg_roles r on r.oid = t.relowner
-where t.permissive = 0
-union all
-select t.oid::regclass::text, 'table',
-       format('%%s has row-level security with %%s permissive polic%%s but not FORCEd, and its owner %%s is a login role (not superuser, no BYPASSRLS): if the application connects as %%s, every policy is bypassed.',
-              t.oid::regclass, t.permissive, case when t.permissive = 1 then 'y' else 'ies' end,
-              quote_ident(r.rolname), quote_ident(r.rolname)),
-       jsonb_build_object('problem', 'owner_bypasses', 'policies', t.policies,
-                          'permissive_policies', t.permissive, 'forced', false,
-                          'owner', r.rolname::text, 'owner_can_login', true),
-       format('alter table %%s force row level security;', t.oid::regclass)
-from tables t
-join pg_catalog.pg_roles r on r.oid = t.relowner
-where t.permissive > 0
-  and not t.relforcerowsecurity
-  and r.rolcanlogin and not r.rolsuper and not r.rolbypassrls
+       j.problem,
+       j.policies,
+       j.permissive as permissive_policies,
+       j.relforcerowsecurity as forced,
+       j.rolname::text as owner,
+       j.rolcanlogin as owner_can_login,
+       case j.problem
+         when 'no_policy' then
+           case when j.relforcerowsecurity
+                then 'RLS is forced and no policy exists, so every row is hidden from every role, the owner included, except superusers and BYPASSRLS roles; create a permissive policy, or disable RLS if it was switched on by mistake'
+                else 'no policy exists, so every row is hidden from roles subject to RLS, while the owner, superusers and BYPASSRLS roles see everything; create a permissive policy, or disable RLS if it was switched on by mistake' end
+         when 'restrictive_only' then 'restrictive policies only narrow permissive ones, so without a permissive policy no row is visible; add a permissive policy'
+         else 'RLS is not forced and the owner is a login role (not superuser, no BYPASSRLS): if the application connects as the owner, every policy is bypassed' end as _consequence,
+       case when j.problem = 'owner_bypasses'
+            then format('alter table %%s force row level security;', j.oid::regclass) end as remediation
+from judged j
 order by 1

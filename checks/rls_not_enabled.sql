@@ -2,6 +2,8 @@
 id = "rls_not_enabled"
 title = "Tenant or owner tables without row-level security"
 section = "6.2"
+format = 2
+uses = ["scope_tables"]
 severity = "info"
 needs = ["catalog"]
 raise_when = { multi_tenant = "critical" }
@@ -17,8 +19,12 @@ references = [
 ]
 ok = "Every table with a tenant or owner column has row-level security enabled"
 impact = "Tenant isolation depends on every query remembering its tenant filter; one omission leaks other tenants' rows."
-message = "{object} has a tenant or owner column ({columns}) but row-level security is off"
+message = "{object} has {kind} column {_column} but row-level security is off: isolation rests on every query filtering by it"
 remediation = "Create a policy first, then enable and force RLS; the application must set the tenant (SET app.current_tenant_id = …, per transaction) and connect as a role that is not a superuser and has no BYPASSRLS. The SQL enables RLS after a commented policy sketch: without a policy, enabling RLS denies every row to every non-owner role (and, with FORCE, to the owner), so adapt and run the policy first."
+
+[labels]
+kind = "Column kind"
+matched_columns = "Tenant or owner columns"
 
 [params]
 # normalized column names (camelCase -> snake_case)
@@ -27,17 +33,11 @@ owner_column_pattern = '^(user|owner)_id$'
 */
 with cols as materialized (
   select c.oid, a.attnum, a.attname, a.atttypid, a.atttypmod
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  from scope_tables c
+  join pg_catalog.pg_class cl on cl.oid = c.oid
   join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-  where c.relkind in ('r', 'p')
-    and not c.relispartition
-    and not c.relrowsecurity
-    and n.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+  where not c.relispartition
+    and not cl.relrowsecurity
 ), names as materialized (
   -- the name patterns once per distinct column name
   select x.attname, x.norm ~ %(tenant_column_pattern)s as tenant, x.norm ~ %(owner_column_pattern)s as owner
@@ -65,12 +65,8 @@ select b.oid::regclass::text as object,
        'table' as object_type,
        array[b.attname::text] as columns,
        b.kind,
-       format('%%s has %%s column (%%I) but row-level security is off: isolation rests on every query filtering by it.',
-              b.oid::regclass, case b.kind when 'tenant' then 'a tenant' else 'an owner' end, b.attname) as detail,
-       jsonb_build_object('kind', b.kind, 'matched_columns', to_jsonb(b.all_cols),
-                          'name_pattern', case b.kind when 'tenant' then %(tenant_column_pattern)s
-                                                        else %(owner_column_pattern)s end,
-                          'multi_tenant_declared', %(multi_tenant)s::boolean) as evidence,
+       quote_ident(b.attname) as _column,
+       b.all_cols as matched_columns,
        format('-- 1. adapt and create a policy first (without one, RLS denies every row), e.g.:
 -- create policy %%s on %%s
 --   using (%%I = current_setting(%%L, true)::%%s)

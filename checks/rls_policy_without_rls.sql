@@ -2,6 +2,8 @@
 id = "rls_policy_without_rls"
 title = "Row-level security policies on tables without row-level security"
 section = "6.2"
+format = 2
+uses = ["scope_tables"]
 severity = "warning"
 needs = ["catalog"]
 detects = "Tables (partitioned tables at the parent) that have CREATE POLICY rows in pg_policy while row-level security is disabled on the table (relrowsecurity = false)."
@@ -15,29 +17,25 @@ references = [
 ]
 ok = "Every table with policies has row-level security enabled"
 impact = "The policies are silently not applied: every role with a table privilege sees every tenant's rows."
-message = "{object} has {policies} polic(ies) but row-level security is disabled"
+message = "{object} has {policies} polic(ies) ({policy_names}) but row-level security is disabled: the policies are not applied and every role with a table privilege sees every row"
 remediation = "Enable row-level security on the table (check first that the application sets whatever the policies read, e.g. app.current_tenant_id, or its queries will suddenly return nothing); add FORCE ROW LEVEL SECURITY if the application connects as the table owner."
+[labels]
+policies = "Policies"
+policy_names = "Policy names"
+permissive_policies = "Permissive policies"
+forced = "FORCE ROW LEVEL SECURITY"
 */
 select c.oid::regclass::text as object,
        'table' as object_type,
-       format('%%s has %%s polic%%s (%%s) but row-level security is disabled: the policies are not applied and every role with a table privilege sees every row.',
-              c.oid::regclass, count(*), case when count(*) = 1 then 'y' else 'ies' end,
-              string_agg(quote_ident(p.polname), ', ' order by p.polname)) as detail,
-       jsonb_build_object('policies', count(*),
-                          'policy_names', to_jsonb(array_agg(p.polname::text order by p.polname)),
-                          'permissive_policies', count(*) filter (where p.polpermissive),
-                          'forced', c.relforcerowsecurity) as evidence,
+       count(*) as policies,
+       array_agg(p.polname::text order by p.polname) as policy_names,
+       count(*) filter (where p.polpermissive) as permissive_policies,
+       cl.relforcerowsecurity as forced,
        format('alter table %%s enable row level security;', c.oid::regclass) as remediation
-from pg_catalog.pg_class c
-join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+from scope_tables c
+join pg_catalog.pg_class cl on cl.oid = c.oid
 join pg_catalog.pg_policy p on p.polrelid = c.oid
-where c.relkind in ('r', 'p')
-  and not c.relispartition
-  and not c.relrowsecurity
-  and n.nspname = any(%(schemas)s::name[])
-  and not exists (
-    select 1 from pg_catalog.pg_depend d
-    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-          and d.refclassid = 'pg_catalog.pg_extension'::regclass)
-group by c.oid, c.relforcerowsecurity
+where not c.relispartition
+  and not cl.relrowsecurity
+group by c.oid, cl.relforcerowsecurity
 order by 1
