@@ -2,6 +2,8 @@
 id = "security_definer_search_path"
 title = "SECURITY DEFINER functions without a safe search_path"
 section = "6.2"
+format = 2
+uses = ["scope_functions"]
 severity = "warning"
 needs = ["catalog"]
 detects = "Functions and procedures declared SECURITY DEFINER (outside extensions) that either have no search_path in their own SET clause (proconfig), so they resolve names with the caller's search_path, or pin a search_path that names a schema where PUBLIC has the CREATE privilege (including public on PostgreSQL 14 and older, or any schema granted CREATE to PUBLIC)."
@@ -16,21 +18,20 @@ references = [
 ]
 ok = "Every SECURITY DEFINER function pins a search_path without PUBLIC-writable schemas"
 impact = "A caller can hijack names the function resolves and run code with the owner's privileges."
-message = "{object} is SECURITY DEFINER and {problem}"
+message = "{object} is SECURITY DEFINER and {_problem}: a caller can plant a same-named object and run it with the privileges of {owner}"
 remediation = "Pin the search_path in the function definition: ALTER FUNCTION … SET search_path = pg_catalog, <schemas it uses>, pg_temp (pg_temp last, or it is searched first for relations), and make sure none of those schemas allows CREATE to PUBLIC or to untrusted roles. Also REVOKE EXECUTE … FROM PUBLIC where only some roles should call it."
+[labels]
+search_path = "search_path"
+public_writable_schemas = "Schemas where PUBLIC may CREATE"
+owner = "Owner"
+owner_is_superuser = "Owner is superuser"
 */
 with funcs as (
-  select p.oid, n.nspname, p.proowner,
+  select p.oid, p.nspname, p.proowner, p.prokind,
          (select substr(cfg, length('search_path=') + 1)
           from unnest(p.proconfig) cfg where cfg like 'search\_path=%%' limit 1) as search_path
-  from pg_catalog.pg_proc p
-  join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+  from scope_functions p
   where p.prosecdef
-    and n.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
-            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), public_writable as (
   select ns.nspname
   from pg_catalog.pg_namespace ns
@@ -54,23 +55,16 @@ with funcs as (
 )
 select j.oid::regprocedure::text as object,
        'function' as object_type,
-       case when j.search_path is null then 'has no search_path of its own (it uses the caller''s)'
+       case when j.search_path is null then 'has no search_path of its own (it resolves names with the caller''s)'
             else format('pins search_path = %%s, which includes %%s where PUBLIC may CREATE',
                         j.search_path, array_to_string(j.writable, ', '))
-       end as problem,
-       format('%%s is SECURITY DEFINER and %%s: a caller can plant a same-named object and run it with the privileges of %%s.',
-              j.oid::regprocedure,
-              case when j.search_path is null then 'has no search_path of its own (it resolves names with the caller''s)'
-                   else format('pins search_path = %%s, which includes %%s where PUBLIC may CREATE',
-                               j.search_path, array_to_string(j.writable, ', '))
-              end,
-              quote_ident(pg_catalog.pg_get_userbyid(j.proowner))) as detail,
-       jsonb_build_object('search_path', j.search_path,
-                          'public_writable_schemas', to_jsonb(j.writable),
-                          'owner', pg_catalog.pg_get_userbyid(j.proowner)::text,
-                          'owner_is_superuser', (select r.rolsuper from pg_catalog.pg_roles r where r.oid = j.proowner)) as evidence,
+       end as _problem,
+       j.search_path,
+       j.writable as public_writable_schemas,
+       pg_catalog.pg_get_userbyid(j.proowner)::text as owner,
+       (select r.rolsuper from pg_catalog.pg_roles r where r.oid = j.proowner) as owner_is_superuser,
        format('alter %%s %%s set search_path = pg_catalog, %%I, pg_temp;%%s',
-              case when (select p.prokind from pg_catalog.pg_proc p where p.oid = j.oid) = 'p' then 'procedure' else 'function' end,
+              case when j.prokind = 'p' then 'procedure' else 'function' end,
               j.oid::regprocedure, j.nspname,
               case when j.nspname in (select nspname from public_writable)
                    -- a comment line: a newline in the name would end it, so continue with '-- '

@@ -2,6 +2,7 @@
 id = "superuser_roles"
 title = "Login roles with superuser or BYPASSRLS"
 section = "6.2"
+format = 2
 severity = "warning"
 needs = ["catalog"]
 detects = "Roles that can log in and hold SUPERUSER or BYPASSRLS, directly or by membership in a role that holds it (a member can SET ROLE to it), other than the bootstrap superuser (oid 10, usually postgres) and cloud providers' internal roles (exclude_roles). role_pattern narrows the roles examined (a regular expression on the name; default: all)."
@@ -16,8 +17,16 @@ references = [
 ]
 ok = "No login role other than the bootstrap superuser has SUPERUSER or BYPASSRLS"
 impact = "A leaked credential of this role gives away the whole cluster (superuser) or every row protected by RLS (BYPASSRLS)."
-message = "login role {object} has {powers}"
+message = "login role {object} has {_powers}{_expired}"
 remediation = "Remove the attribute (ALTER ROLE … NOSUPERUSER / NOBYPASSRLS) or the membership (REVOKE … FROM …) and grant what the role actually needs: ownership of its schema, predefined roles such as pg_monitor, pg_read_all_data, pg_signal_backend. Keep one break-glass superuser, not one per person or service."
+
+[labels]
+superuser = "SUPERUSER"
+bypassrls = "BYPASSRLS"
+via_roles = "Reaches through membership in"
+effective_superuser = "Effectively superuser"
+effective_bypassrls = "Effectively BYPASSRLS"
+valid_until = "Password valid until"
 
 [params]
 # regular expression on role names to examine (default: every role)
@@ -67,23 +76,17 @@ select quote_ident(j.rolname) as object,
        'role' as object_type,
        concat_ws(' and ',
                  case when j.rolsuper then 'SUPERUSER' end,
-                 case when j.rolbypassrls and not j.rolsuper then 'BYPASSRLS' end,
+                 case when j.rolbypassrls then 'BYPASSRLS' end,
                  case when j.via_roles is not null
-                      then format('membership in %%s (reachable with SET ROLE)', array_to_string(j.via_roles, ', ')) end) as powers,
-       format('login role %%s has %%s%%s',
-              quote_ident(j.rolname),
-              concat_ws(' and ',
-                        case when j.rolsuper then 'SUPERUSER' end,
-                        case when j.rolbypassrls then 'BYPASSRLS' end,
-                        case when j.via_roles is not null
-                             then format('membership in %%s (reachable with SET ROLE)', array_to_string(j.via_roles, ', ')) end),
-              case when j.rolvaliduntil is not null and j.rolvaliduntil < now()
-                   then ' (its password has expired, but other authentication methods still let it in)' else '' end) as detail,
-       jsonb_build_object('superuser', j.rolsuper, 'bypassrls', j.rolbypassrls,
-                          'via_roles', to_jsonb(j.via_roles),
-                          'effective_superuser', j.eff_super, 'effective_bypassrls', j.eff_bypass,
-                          'valid_until', j.rolvaliduntil,
-                          'role_pattern', %(role_pattern)s) as evidence,
+                      then format('membership in %%s (reachable with SET ROLE)', array_to_string(j.via_roles, ', ')) end) as _powers,
+       case when j.rolvaliduntil is not null and j.rolvaliduntil < now()
+            then ' (its password has expired, but other authentication methods still let it in)' else '' end as _expired,
+       j.rolsuper as superuser,
+       j.rolbypassrls as bypassrls,
+       j.via_roles,
+       j.eff_super as effective_superuser,
+       j.eff_bypass as effective_bypassrls,
+       j.rolvaliduntil as valid_until,
        concat_ws(E'\n',
                  case when j.rolsuper then format('alter role %%I nosuperuser;', j.rolname) end,
                  case when j.rolbypassrls then format('alter role %%I nobypassrls;', j.rolname) end,
