@@ -25,7 +25,7 @@ from pgaudit import config as config_mod
 from pgaudit.checkfile import CheckSpec
 from pgaudit.dsn import redact_text, resolve
 from pgaudit.errors import PgauditError
-from pgaudit.model import SECTIONS, AuditRun, CheckResult, Severity
+from pgaudit.model import AuditRun, CheckResult, Severity
 from pgaudit.output import EXTENSIONS, destinations, ensure_writable, write_atomic
 
 app = typer.Typer(
@@ -506,22 +506,9 @@ def explain(
         spec = specs.get(check_id)
         if spec is None:
             raise PgauditError(f"unknown check id: {check_id}")
-        out = [f"{spec.id}: {spec.title}", ""]
-        out.append(f"severity {spec.severity} · section {spec.section} {spec.chapter} › "
-                   f"{SECTIONS[spec.section].title} · needs "
-                   f"{', '.join(spec.needs)} · PostgreSQL {spec.min_server_version}+"
-                   + (f" · raised when {', '.join(f'{k}→{v}' for k, v in spec.raise_when.items())}"
-                      if spec.raise_when else ""))
-        for head, text in spec.docs().items():
-            out += ["", head, "-" * len(head), text.strip()]
-        if spec.remediation:
-            out += ["", "Remediation", "-----------", spec.remediation.strip()]
-        if spec.params:
-            out += ["", "Parameters", "----------"]
-            out += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in spec.params.items()]
-        out += ["", "References", "----------"]
-        out += [f"- {u}" for u in spec.references] or ["- (none)"]
-        typer.echo("\n".join(out))
+        from pgaudit import checkdocs  # the renderer scripts/gen_docs.py shares
+
+        typer.echo(checkdocs.text(spec))
 
 
 @app.command("render")
