@@ -2,6 +2,8 @@
 id = "invalid_index"
 title = "Invalid indexes left by failed concurrent builds"
 section = "3.1"
+format = 2
+uses = ["scope_relations"]
 severity = "critical"
 needs = ["catalog"]
 detects = "Indexes marked invalid (pg_index.indisvalid = false) by a failed or cancelled CREATE INDEX CONCURRENTLY, and the *_ccnew / *_ccold leftovers of a failed REINDEX CONCURRENTLY. Not reported: an index whose concurrent build is running now (pg_stat_progress_create_index), and a partitioned index created ON ONLY the parent that is still waiting for its partitions' indexes to be attached."
@@ -12,11 +14,19 @@ ignore_when = "A CREATE INDEX CONCURRENTLY is running at this moment from a role
 references = ["https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY", "https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY", "https://www.postgresql.org/docs/current/progress-reporting.html#CREATE-INDEX-PROGRESS-REPORTING"]
 ok = "No invalid indexes"
 impact = "Queries that need the index run without it while every write still pays to maintain it; a failed unique index enforces nothing."
-message = "{index} on {object} is invalid ({reason})"
-remediation = "Rebuild the index with REINDEX INDEX CONCURRENTLY (or DROP INDEX CONCURRENTLY, then CREATE INDEX CONCURRENTLY with the definition in the evidence). A unique index that failed on duplicates needs the duplicates removed first. A *_ccnew / *_ccold leftover of REINDEX CONCURRENTLY is simply dropped: the original index is intact."
+message = "{_index} on {object} is invalid ({reason})"
+remediation = "Rebuild the index with REINDEX INDEX CONCURRENTLY (or DROP INDEX CONCURRENTLY, then CREATE INDEX CONCURRENTLY with the definition in the evidence). A unique index that failed on duplicates needs the duplicates removed first. A *_ccnew / *_ccold leftover of REINDEX CONCURRENTLY is simply dropped: the original index is intact. A partitioned index marked invalid although every partition has an attached index gets no SQL: rebuild its invalid partition indexes (REINDEX INDEX CONCURRENTLY on each), then ALTER INDEX … ATTACH PARTITION or re-create the parent index."
+
+[labels]
+reason = "Why it is invalid"
+definition = "Definition"
+unique = "Unique"
+maintained_on_writes = "Still maintained on writes"
+index_pages = "Index pages"
 */
 with inv as (
   select i.indexrelid, i.indrelid, ic.relname, ic.relkind as idx_kind, i.indisunique, i.indisready,
+         ic.relpages,
          ic.relname ~ '_cc(new|old)[0-9]*$' as reindex_leftover,
          -- a partitioned index created ON ONLY the parent: partitions still to attach
          case when ic.relkind = 'I' then
@@ -25,14 +35,8 @@ with inv as (
          end as unattached
   from pg_catalog.pg_index i
   join pg_catalog.pg_class ic on ic.oid = i.indexrelid
-  join pg_catalog.pg_class tc on tc.oid = i.indrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
+  join scope_relations tc on tc.oid = i.indrelid
   where not i.indisvalid
-    and nsp.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     -- being built right now: CREATE INDEX CONCURRENTLY / REINDEX CONCURRENTLY in progress
     and not exists (
       select 1 from pg_catalog.pg_stat_progress_create_index p
@@ -41,35 +45,26 @@ with inv as (
 select v.indrelid::regclass::text as object,
        'index' as object_type,
        v.indexrelid::regclass::text as index,
+       v.indexrelid::regclass::text as _index,   -- the message's name: index is not a fact
        array(select a.attname::text
              from pg_catalog.pg_index i
              cross join lateral unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
              join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
              where i.indexrelid = v.indexrelid and k.ord <= i.indnkeyatts
              order by k.ord) as columns,
-       jsonb_build_object(
-         'reason', case when v.reindex_leftover then 'leftover of a failed REINDEX CONCURRENTLY'
-                        when v.idx_kind = 'I' then 'partitioned index with an invalid partition index'
-                        else 'failed or cancelled concurrent build' end,
-         'definition', pg_catalog.pg_get_indexdef(v.indexrelid),
-         'unique', v.indisunique,
-         'maintained_on_writes', v.indisready,
-         'index_pages', ic.relpages,
-         'name_pattern', case when v.reindex_leftover then '_cc(new|old)[0-9]*$' end) as evidence,
-       case
-         when v.idx_kind = 'I' then format(
-           '%%s on %%s is a partitioned index marked invalid although every partition has an attached index: rebuild the invalid partition indexes (REINDEX INDEX CONCURRENTLY on each), then ALTER INDEX … ATTACH PARTITION or re-create the parent index.',
-           v.indexrelid::regclass, v.indrelid::regclass)
-         when v.indisunique and not v.reindex_leftover then format(
-           '%%s on %%s is an invalid unique index: it enforces nothing. If the build failed on duplicate keys, remove them before the rebuild.',
-           v.indexrelid::regclass, v.indrelid::regclass)
-       end as detail,
+       case when v.reindex_leftover then 'leftover of a failed REINDEX CONCURRENTLY'
+            when v.idx_kind = 'I' then 'partitioned index with an invalid partition index'
+            when v.indisunique then 'failed or cancelled concurrent build of a unique index: it enforces nothing'
+            else 'failed or cancelled concurrent build' end as reason,
+       pg_catalog.pg_get_indexdef(v.indexrelid) as definition,
+       v.indisunique as unique,
+       v.indisready as maintained_on_writes,
+       v.relpages as index_pages,
        case
          when v.idx_kind = 'I' then null
          when v.reindex_leftover then format('drop index concurrently %%s;', v.indexrelid::regclass)
          else format('reindex index concurrently %%s;', v.indexrelid::regclass)
        end as remediation
 from inv v
-join pg_catalog.pg_class ic on ic.oid = v.indexrelid
 where coalesce(v.unattached, 0) = 0
 order by 1, 3
