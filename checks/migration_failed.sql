@@ -2,7 +2,7 @@
 id = "migration_failed"
 title = "Failed, dirty or unfinished schema migration"
 section = "5.2"
-severity = "critical"
+format = 2
 needs = ["data"]
 locks = true
 detects = "Migration history tables (in any user schema) whose rows show a migration that did not finish: flyway / sqlx success = false, golang-migrate dirty = true, a liquibase changelog lock held longer than stale_lock_s, a knex migration lock held, prisma migrations neither finished nor rolled back. Alembic with several rows in alembic_version (several heads: branches not merged) is reported as info. One bounded probe reads each history table found."
@@ -13,8 +13,27 @@ ignore_when = "A migration is running right now (a lock held for seconds during 
 references = ["https://github.com/golang-migrate/migrate/blob/master/GETTING_STARTED.md#forcing-your-database-version", "https://documentation.red-gate.com/fd/repair-277578856.html", "https://docs.liquibase.com/commands/utility/release-locks.html", "https://www.prisma.io/docs/orm/prisma-migrate/workflows/patching-and-hotfixing"]
 ok = "No failed, dirty or unfinished migration in the history tables"
 impact = "Deployments are blocked or run against a half-migrated schema."
-message = "{object}: {summary}"
+message = "{object}: {_summary}"
 remediation = "First make the schema match one version by hand (finish or undo the failed migration's statements: DDL in PostgreSQL is transactional, but migrations run with CREATE INDEX CONCURRENTLY or in several transactions can stop half-way). Then clear the tool's state with its own command; the SQL given does the same for tools whose state is one flag, and is safe only after that check."
+
+[severity]
+default = "critical"
+# several alembic heads: branches not merged, not a failure
+info = ["tool = 'alembic'"]
+
+[labels]
+tool = "Migration tool"
+failed_migrations = "Failed migrations"
+failed = "Failed (first 5)"
+version = "Version"
+dirty = "Dirty"
+locked = "Lock held"
+lockedby = "Locked by"
+lockgranted = "Lock granted at"
+lock_age_s = "Lock held for"
+is_locked = "Lock flag"
+unfinished = "Unfinished (first 5)"
+heads = "Heads"
 
 [params]
 stale_lock_s = 900
@@ -52,8 +71,7 @@ with cand as (
   from cand c
 )
 select k.t as object, 'table' as object_type,
-       case when k.tool = 'alembic' then 'info' end as severity,
-       jsonb_build_object('tool', k.tool) as evidence,
+       k.tool,
        case k.tool
          when 'golang-migrate' then format(
 '-- only after the schema has been checked to match the recorded version by hand
@@ -72,7 +90,7 @@ $p$select count(*) > 0 as fires,
        jsonb_build_object('failed_migrations', count(*),
          'failed', jsonb_agg(jsonb_build_object('version', version, 'description', description,
                                                 'installed_on', installed_on) order by installed_rank),
-         'summary', format('flyway recorded %%%%s failed migration(s), first version %%%%s (%%%%s): run flyway repair once the schema is fixed',
+         '_summary', format('flyway recorded %%%%s failed migration(s), first version %%%%s (%%%%s): run flyway repair once the schema is fixed',
                            count(*), min(version), min(description))) as evidence
 from (select installed_rank, version, description, installed_on from %%s
       where not success order by installed_rank limit 5) f$p$, k.t)
@@ -80,36 +98,36 @@ from (select installed_rank, version, description, installed_on from %%s
 $p$select count(*) > 0 as fires,
        jsonb_build_object('failed_migrations', count(*),
          'failed', jsonb_agg(jsonb_build_object('version', version, 'description', description) order by version),
-         'summary', format('sqlx recorded %%%%s failed migration(s), first version %%%%s: fix the schema, then delete the failed row and rerun', count(*), min(version))) as evidence
+         '_summary', format('sqlx recorded %%%%s failed migration(s), first version %%%%s: fix the schema, then delete the failed row and rerun', count(*), min(version))) as evidence
 from (select version, description from %%s where not success order by version limit 5) f$p$, k.t)
          when 'golang-migrate' then format(
 $p$select coalesce(bool_or(dirty), false) as fires,
        jsonb_build_object('version', max(version)::text, 'dirty', bool_or(dirty),
-         'summary', format('golang-migrate marks version %%%%s dirty: a migration failed half-way', max(version))) as evidence
+         '_summary', format('golang-migrate marks version %%%%s dirty: a migration failed half-way', max(version))) as evidence
 from (select version, dirty from %%s limit 10) f$p$, k.t)
          when 'liquibase' then format(
 $p$select coalesce(bool_or(locked and (lockgranted is null or lockgranted < now() - make_interval(secs => %%s))), false) as fires,
        jsonb_build_object('locked', bool_or(locked), 'lockedby', max(lockedby), 'lockgranted', max(lockgranted),
          'lock_age_s', extract(epoch from now() - max(lockgranted))::bigint,
-         'summary', format('liquibase changelog lock held by %%%%s since %%%%s: a crashed update left it', coalesce(max(lockedby), 'unknown'), coalesce(max(lockgranted)::text, 'unknown'))) as evidence
+         '_summary', format('liquibase changelog lock held by %%%%s since %%%%s: a crashed update left it', coalesce(max(lockedby), 'unknown'), coalesce(max(lockgranted)::text, 'unknown'))) as evidence
 from (select locked, lockgranted, lockedby from %%s limit 10) f$p$, %(stale_lock_s)s::int, k.t)
          when 'knex' then format(
 $p$select coalesce(bool_or(is_locked::int <> 0), false) as fires,
        jsonb_build_object('is_locked', max(is_locked::int),
-         'summary', 'knex migration lock is held: a crashed or running migrate left it') as evidence
+         '_summary', 'knex migration lock is held: a crashed or running migrate left it') as evidence
 from (select is_locked from %%s limit 10) f$p$, k.t)
          when 'prisma' then format(
 $p$select count(*) > 0 as fires,
        jsonb_build_object('unfinished', jsonb_agg(jsonb_build_object('migration_name', migration_name,
            'started_at', started_at, 'logs', left(logs, 200)) order by started_at, migration_name),
-         'summary', format('prisma migration %%%%s started %%%%s never finished nor was rolled back (%%%%s in all): prisma migrate resolve once the schema is fixed',
+         '_summary', format('prisma migration %%%%s started %%%%s never finished nor was rolled back (%%%%s in all): prisma migrate resolve once the schema is fixed',
                            min(migration_name), min(started_at), count(*))) as evidence
 from (select migration_name, started_at, logs from %%s
       where finished_at is null and rolled_back_at is null order by started_at, migration_name limit 5) f$p$, k.t)
          when 'alembic' then format(
 $p$select count(*) > 1 as fires,
        jsonb_build_object('heads', jsonb_agg(version_num order by version_num),
-         'summary', format('alembic_version holds %%%%s heads: branches not merged (alembic merge heads), intended only with multiple bases', count(*))) as evidence
+         '_summary', format('alembic_version holds %%%%s heads: branches not merged (alembic merge heads), intended only with multiple bases', count(*))) as evidence
 from (select version_num from %%s order by version_num limit 20) f$p$, k.t)
        end as probe
 from kinds k

@@ -2,7 +2,7 @@
 id = "migration_history_missing"
 title = "No migration history table"
 section = "5.1"
-severity = "critical"
+format = 2
 needs = ["catalog"]
 detects = "Databases with no schema-migration history table in any user schema (alembic_version, flyway_schema_history, databasechangelog, schema_migrations, django_migrations, knex_migrations, _prisma_migrations, typeorm/laravel migrations, SequelizeMeta, goose_db_version, __EFMigrationsHistory, _sqlx_migrations, __diesel_schema_migrations, sqitch, and engine-managed version tables). Every schema of the database is searched, not only the audited ones: a tool may keep its table elsewhere. When one is found, a 🟢 line names the tool."
 why = "Without a recorded history nobody can say which schema version is deployed, changes are applied by hand and drift between environments, and there is no tested way back after a bad release."
@@ -12,8 +12,19 @@ ignore_when = "The schema is managed by a tool that keeps its history outside th
 references = ["https://www.postgresql.org/docs/current/ddl.html", "https://documentation.red-gate.com/fd/flyway-schema-history-table-273973417.html", "https://alembic.sqlalchemy.org/en/latest/tutorial.html"]
 ok = "A migration history table records the schema versions"
 impact = "No record of which schema version is deployed and no rollback path; manual changes drift between environments."
-message = "{object}: no migration history table"
+message = "database {object} has no migration history table in any schema (looked for {_tools_count} known tools)"
+ok_message = "Migration history kept by {tools} ({_tables_text})"
 remediation = "Adopt a migration tool and baseline the current schema. The SQL creates the minimal version table of the review (5.3.1); a real tool creates its own table instead, so prefer running its baseline command."
+
+[severity]
+default = "critical"
+ok = ["_found"]
+
+[labels]
+tools = "Migration tools"
+tables = "History tables"
+tools_checked = "Tools looked for"
+schemas_searched = "Schemas searched"
 
 [params]
 # "tool;table name regex;a column that must exist (regex, empty: any)"; the first match wins
@@ -81,26 +92,25 @@ with tools as (
                   (select min(s) from unnest(%(schemas)s::text[]) s), 'public') as nspname
 )
 select quote_ident(current_database()) as object, 'database' as object_type,
-       null::text as severity,
-       format('database %%s has no migration history table in any schema (looked for %%s known tools)',
-              quote_ident(current_database()), (select count(distinct tool) from tools)) as detail,
-       jsonb_build_object('tools_checked', (select jsonb_agg(distinct tool) from tools),
-                          'schemas_searched', (select count(*) from pg_catalog.pg_namespace
-                                               where nspname !~ '^pg_' and nspname <> 'information_schema')) as evidence,
+       false as _found, null::text[] as tools, null::text[] as tables,
+       (select array_agg(distinct tool order by tool) from tools) as tools_checked,
+       (select count(*) from pg_catalog.pg_namespace
+        where nspname !~ '^pg_' and nspname <> 'information_schema') as schemas_searched,
+       (select count(distinct tool) from tools) as _tools_count,
+       null::text as _tables_text,
        format('create table %%I.schema_migrations (
   version varchar(255) primary key,
   applied_at timestamptz not null default now()
 );', (select nspname from target)) as remediation
 where not exists (select 1 from found)
 union all
-select quote_ident(current_database()), 'database', 'ok',
-       format('Migration history kept by %%s (%%s)',
-              string_agg(distinct f.tool, ', '),
-              string_agg(f.oid::regclass::text
-                         || case when f.est_rows >= 0 then format(', ~%%s rows', f.est_rows) else '' end,
-                         '; ' order by f.oid::regclass::text)),
-       jsonb_build_object('tools', jsonb_agg(distinct f.tool),
-                          'tables', jsonb_agg(f.oid::regclass::text order by f.oid::regclass::text)),
+select quote_ident(current_database()), 'database', true,
+       array_agg(distinct f.tool order by f.tool),
+       array_agg(f.oid::regclass::text order by f.oid::regclass::text),
+       null, null, null,
+       string_agg(f.oid::regclass::text
+                  || case when f.est_rows >= 0 then format(', ~%%s rows', f.est_rows) else '' end,
+                  '; ' order by f.oid::regclass::text),
        null
 from found f
 having count(*) > 0
