@@ -11,6 +11,7 @@ import pytest
 
 from pgaudit.checkfile import CheckSpec, discover
 from pgaudit.resources import checks_dir
+from tests import chromium
 from tests.pgserver import admin_dsn, create_database, drop_database, with_db
 
 _server: tuple[str, str] | None = None
@@ -33,6 +34,17 @@ def pytest_report_header(config: pytest.Config) -> str:
     with psycopg.connect(dsn) as conn:
         version = conn.execute("show server_version").fetchone()
     return f"PostgreSQL {version[0] if version else '?'} via {how}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``browser`` skip, with one line, where no chromium is on PATH; with
+    PGAUDIT_REQUIRE_BROWSER=1 (``.ci/run``) that is a failure instead."""
+    if item.get_closest_marker("browser") is None or chromium.find() is not None:
+        return
+    if chromium.required():
+        pytest.fail(f"{chromium.MISSING}, and {chromium.REQUIRE} is set", pytrace=False)
+    pytest.skip(chromium.MISSING)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -3,6 +3,8 @@
 It must load from file:// with no console error, its severity filters must hide and show the
 findings, hostile identifiers must stay text, and a screenshot of the first screen is saved to
 test-artifacts/report.png. Chromium is Debian's ``chromium`` package (``.ci/run`` installs it).
+Without chromium on PATH these tests are skipped, or fail under PGAUDIT_REQUIRE_BROWSER=1
+(tests/chromium.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import websocket
 
 from pgaudit import render
 from pgaudit.checkfile import discover
+from tests import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +38,9 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 
 def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail("no chromium on PATH: apt-get install -y chromium (the CI script does)")
+    path = chromium.find()
+    assert path, chromium.MISSING  # tests/conftest.py skips the browser tests without one
+    return path
 
 
 class DevTools:
