@@ -2,8 +2,12 @@
 id = "seq_scan_heavy_table"
 title = "Large tables read mostly by sequential scans"
 section = "3.2"
+format = 2
+uses = ["scope_relations"]
 severity = "warning"
 needs = ["stats"]
+# scans since the statistics reset: no verdict before a day of them
+min_stats_age_s = 86400
 detects = "Tables with at least min_rows rows whose reads since the statistics reset are mostly sequential scans (seq_scan share of all scans ≥ min_seq_scan_share, at least min_seq_scans scans) that each read many rows (average ≥ min_avg_rows_per_scan). Partitions are summed into their partitioned table, reported once. Filed under 3.2 (query patterns): the fix is an index that matches the queries' filters."
 why = "A sequential scan reads the whole table: on a large table each one costs I/O and CPU proportional to its size, evicts hot pages from shared buffers, and gets slower as the table grows. Repeated ones almost always mean a query filters or joins on a column no index serves."
 example = "select * from orders where external_ref = $1;  -- orders has 5 M rows and no index on external_ref"
@@ -12,11 +16,21 @@ ignore_when = "Reporting or batch jobs that really read most of the table (aggre
 references = ["https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-TABLES-VIEW", "https://www.postgresql.org/docs/current/indexes-intro.html", "https://www.postgresql.org/docs/current/pgstatstatements.html"]
 ok = "No large table is read mostly by sequential scans"
 impact = "Queries on a large table read it end to end: latency and I/O grow with the table."
-message = "{object} ({rows} rows) had {seq_scan} sequential scans reading {avg_rows_per_seq_scan} rows on average, against {idx_scan} index scans, in {stats_age_days} days"
+message = "{object} ({rows} rows) is read mostly by sequential scans: {seq_scan_share:.0%} of its scans since the statistics reset, {avg_rows_per_seq_scan} rows read per scan on average"
 remediation = "Find the statements behind the scans (pg_stat_statements ordered by shared_blks_read, or auto_explain), then index the columns they filter, join or sort on, with CREATE INDEX CONCURRENTLY. Partial indexes fit filters on a status or soft-delete column."
 replica_note = "counters are per server: sequential scans run on replicas (reports, analytics) are not seen on the primary and vice versa"
+
+[labels]
+rows = "Rows"
+seq_scan = "Sequential scans"
+idx_scan = "Index scans"
+seq_tup_read = "Rows read by sequential scans"
+avg_rows_per_seq_scan = "Rows per sequential scan"
+seq_scan_share = "Sequential share of scans"
+seq_scans_per_day = "Sequential scans per day"
+partitions = "Partitions"
+
 [params]
-min_stats_age_s = 86400
 min_rows = 100000
 min_seq_scans = 100
 min_seq_scan_share = 0.5
@@ -27,15 +41,8 @@ with leaf as (
          s.seq_scan, s.seq_tup_read, coalesce(s.idx_scan, 0) as idx_scan,
          case when c.reltuples >= 0 then c.reltuples else s.n_live_tup end as rows
   from pg_catalog.pg_stat_all_tables s
-  join pg_catalog.pg_class c on c.oid = s.relid
-  join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
+  join scope_relations c on c.oid = s.relid
   where c.relkind in ('r', 'm')
-    and nsp.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
-    and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
 ), agg as (
   select root, sum(seq_scan)::bigint as seq_scan, sum(seq_tup_read)::bigint as seq_tup_read,
          sum(idx_scan)::bigint as idx_scan, sum(rows)::bigint as rows, count(*) as partitions
@@ -43,29 +50,18 @@ with leaf as (
 )
 select a.root::regclass::text as object,
        'table' as object_type,
-       jsonb_build_object(
-         'rows', a.rows,
-         'seq_scan', a.seq_scan,
-         'idx_scan', a.idx_scan,
-         'seq_tup_read', a.seq_tup_read,
-         'avg_rows_per_seq_scan', a.seq_tup_read / nullif(a.seq_scan, 0),
-         'seq_scan_share', round(a.seq_scan::numeric / nullif(a.seq_scan + a.idx_scan, 0), 3),
-         'seq_scans_per_day', round(a.seq_scan / greatest(%(stats_age_s)s::numeric / 86400, 1e-9), 1),
-         'stats_age_days', round((%(stats_age_s)s::float8 / 86400)::numeric, 1),
-         'stats_window_s', round(%(stats_age_s)s::numeric),
-         'partitions', case when c.relkind = 'p' then a.partitions end) as evidence,
-       null::text as remediation,
-       null::text as no_verdict
+       a.rows,
+       a.seq_scan,
+       a.idx_scan,
+       a.seq_tup_read,
+       a.seq_tup_read / nullif(a.seq_scan, 0) as avg_rows_per_seq_scan,
+       round(a.seq_scan::numeric / nullif(a.seq_scan + a.idx_scan, 0), 3)::float8 as seq_scan_share,
+       round(a.seq_scan / greatest(%(stats_age_s)s::numeric / 86400, 1e-9), 1)::float8 as seq_scans_per_day,
+       case when c.relkind = 'p' then a.partitions end as partitions
 from agg a
 join pg_catalog.pg_class c on c.oid = a.root
 where a.rows >= %(min_rows)s::float8
   and a.seq_scan >= %(min_seq_scans)s::bigint
   and a.seq_scan::float8 / nullif(a.seq_scan + a.idx_scan, 0) >= %(min_seq_scan_share)s::float8
   and a.seq_tup_read::float8 / nullif(a.seq_scan, 0) >= %(min_avg_rows_per_scan)s::float8
-union all
-select null, null, null, null,
-       format('the statistics window is %%s; sequential-scan verdicts need at least %%s',
-              coalesce(justify_hours(make_interval(secs => round(%(stats_age_s)s::float8)))::text, 'unknown'),
-              justify_hours(make_interval(secs => %(min_stats_age_s)s::float8))::text)
-where %(stats_age_s)s::float8 is null or %(stats_age_s)s::float8 < %(min_stats_age_s)s::float8
 order by 1
