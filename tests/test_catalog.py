@@ -6,38 +6,48 @@ from pathlib import Path
 
 import pytest
 
+from pgaudit import api
 from pgaudit.checkfile import CheckSpec
 from pgaudit.engine import AuditOptions, audit
 from pgaudit.model import SECTIONS
-from tests.casefile import load_cases
+from tests.casefile import Case, load_cases
 
-# The public check ids of the catalogue (../shared/catalogue.md). Ids are interface: never rename.
-CATALOGUE = """
-table_without_primary_key nullable_foreign_key timestamp_without_time_zone json_instead_of_jsonb
-varchar_length_mismatch serial_instead_of_identity integer_primary_key identifier_requires_quoting
-naming_inconsistency column_type_inconsistent enum_usage
-missing_foreign_key foreign_key_type_mismatch foreign_key_not_validated duplicate_foreign_key
-cascade_deletes_audit_trail cascade_rules_inventory soft_delete_without_partial_index
-soft_delete_unique_conflict orphaned_rows
-unindexed_foreign_key duplicate_index redundant_index invalid_index unused_index
-seq_scan_heavy_table pg_stat_statements_missing slow_queries table_bloat index_bloat
-autovacuum_disabled dead_tuples_accumulating hot_row_contention large_table_not_partitioned
-lock_timeout_not_set statement_timeout_not_set idle_in_transaction_timeout_not_set
-long_running_transactions deadlocks_observed missing_idempotency_key unchecked_balance_column
-migration_history_missing migration_failed schema_drift
-plaintext_secret_column pii_column_plaintext ip_address_stored rls_not_enabled
-rls_enabled_without_policy rls_policy_without_rls security_definer_search_path
-public_schema_create_allowed superuser_roles audit_columns_missing audit_log_missing
-sequence_near_exhaustion xid_wraparound_risk expired_rows_accumulating archiving_candidate
-table_growth connection_usage slow_query_logging_disabled replication_overview unused_table
-""".split()
-
+ROOT = Path(__file__).resolve().parent.parent
 CASES = load_cases()
+# The meta-test covers every check file the loader discovers: a new check is held to it the
+# moment its file exists, with no list to keep.
+CHECK_IDS = sorted(api.load_checks())
 
 
-def test_catalogue_is_complete(specs: dict[str, CheckSpec]) -> None:
-    missing = sorted(set(CATALOGUE) - set(specs))
-    assert not missing, f"catalogue checks not implemented: {missing}"
+def completeness_problems(spec: CheckSpec, cases: list[Case]) -> list[str]:
+    """What a check lacks: documentation, a case file, a planted defect and a look-alike."""
+    problems = [f"empty '{heading}'" for heading, text in spec.docs().items() if not text.strip()]
+    if not spec.references:
+        problems.append("no references")
+    if not (spec.ok.strip() and spec.impact.strip()):
+        problems.append("no ok line or impact")
+    pages = ROOT / "docs" / "checks"
+    if not (pages / f"{spec.id}.md").is_file():
+        problems.append(f"no generated docs page docs/checks/{spec.id}.md (scripts/gen_docs.py)")
+    mine = [c for c in cases if c.check == spec.id]
+    if not mine:
+        return [*problems, f"no case file tests/cases/{spec.id}.toml"]
+    fires_elsewhere = [c.fires_in for c in mine if c.fires_in]
+    for module in fires_elsewhere:
+        path = Path(__file__).parent / module
+        if not (path.is_file() and spec.id in path.read_text(encoding="utf-8")):
+            problems.append(f"{module} does not exercise it")
+    if not (any(c.expect for c in mine) or fires_elsewhere):
+        problems.append("no firing case (a planted defect with expect)")
+    if len(mine) < (1 if fires_elsewhere else 2):
+        problems.append("needs a planted case and a look-alike")
+    return problems
+
+
+def test_every_case_file_names_a_check(specs: dict[str, CheckSpec]) -> None:
+    """Ids are interface: a check renamed or removed leaves its case file behind, named here."""
+    orphans = sorted({c.check for c in CASES} - set(specs))
+    assert not orphans, f"case files of checks that do not exist: {orphans}"
 
 
 def test_every_section_has_a_check(specs: dict[str, CheckSpec]) -> None:
@@ -46,23 +56,50 @@ def test_every_section_has_a_check(specs: dict[str, CheckSpec]) -> None:
     assert covered >= set(SECTIONS) - {"1.2"}, sorted(set(SECTIONS) - covered)
 
 
-@pytest.mark.parametrize("check_id", sorted(CATALOGUE))
+@pytest.mark.parametrize("check_id", CHECK_IDS)
 def test_check_is_documented_and_tested(check_id: str, specs: dict[str, CheckSpec]) -> None:
-    if check_id not in specs:
-        pytest.fail(f"{check_id} is not implemented")
-    spec = specs[check_id]
-    for heading, text in spec.docs().items():
-        assert text.strip(), f"{check_id}: empty '{heading}'"
-    assert spec.references, f"{check_id}: no references"
-    assert spec.ok.strip() and spec.impact.strip()
-    cases = [c for c in CASES if c.check == check_id]
-    fires_elsewhere = [c.fires_in for c in cases if c.fires_in]
-    for module in fires_elsewhere:
-        text = (Path(__file__).parent / module).read_text(encoding="utf-8")
-        assert check_id in text, f"{check_id}: {module} does not exercise it"
-    assert any(c.expect for c in cases) or fires_elsewhere, f"{check_id}: no firing case"
-    needed = 1 if fires_elsewhere else 2
-    assert len(cases) >= needed, f"{check_id}: needs a planted case and a look-alike"
+    problems = completeness_problems(specs[check_id], CASES)
+    assert not problems, f"{check_id}: {'; '.join(problems)}"
+
+
+def test_a_new_check_without_case_docs_or_defect_fails_the_meta_test(tmp_path: Path) -> None:
+    """Teeth: a check file dropped into an extra checks folder is discovered, and the
+    meta-test names what it lacks."""
+    (tmp_path / "zz_teeth_dummy.sql").write_text(DUMMY, encoding="utf-8")
+    discovered = api.load_checks([tmp_path])
+    assert "zz_teeth_dummy" in discovered
+    problems = {
+        check_id: completeness_problems(spec, CASES) for check_id, spec in discovered.items()
+    }
+    dummy = problems.pop("zz_teeth_dummy")
+    assert any("no case file" in p for p in dummy), dummy
+    assert any("docs page" in p for p in dummy), dummy
+    assert any("empty 'Why it matters'" in p for p in dummy), dummy
+    # a case file holding only a look-alike: no planted defect
+    lookalike = Case(check="zz_teeth_dummy", name="look-alike", setup="", expect=[])
+    dummy = completeness_problems(discovered["zz_teeth_dummy"], [lookalike])
+    assert any("no firing case" in p for p in dummy), dummy
+    assert any("look-alike" in p for p in dummy), dummy
+    # ... while the real catalogue next to it is complete
+    assert not {k: v for k, v in problems.items() if v}
+
+
+DUMMY = """/* pgaudit
+id = "zz_teeth_dummy"
+title = "Dummy defect for the meta-test's teeth"
+section = "3.1"
+severity = "info"
+detects = "Nothing."
+why = " "
+example = "select 1"
+fix = "select 2"
+ignore_when = "Always."
+references = ["https://www.postgresql.org/docs/current/"]
+ok = "Nothing found"
+impact = "None."
+*/
+select 'x' as object where false
+"""
 
 
 def test_every_check_runs_on_an_empty_database(db: str, specs: dict[str, CheckSpec]) -> None:
@@ -80,7 +117,7 @@ def test_statement_count_is_fixed_per_check(db: str, specs: dict[str, CheckSpec]
 
 
 def test_generated_docs_are_up_to_date() -> None:
-    """README's check table and docs/checks.md come from the check files."""
+    """README's check table and the docs/checks/ pages come from the check files."""
     import subprocess
     import sys
 
