@@ -26,8 +26,7 @@ def completeness_problems(spec: CheckSpec, cases: list[Case]) -> list[str]:
         problems.append("no references")
     if not (spec.ok.strip() and spec.impact.strip()):
         problems.append("no ok line or impact")
-    pages = ROOT / "docs" / "checks"
-    if not (pages / f"{spec.id}.md").is_file():
+    if not (ROOT / "docs" / "checks" / f"{spec.id}.md").is_file():
         problems.append(f"no generated docs page docs/checks/{spec.id}.md (scripts/gen_docs.py)")
     mine = [c for c in cases if c.check == spec.id]
     if not mine:
