@@ -3,6 +3,9 @@
 -- are left out (they follow the parent), and so are extension-owned objects. schema_drift includes
 -- this file (-- pgaudit:include), and the history store records its rows as
 -- {"schema": {identity: definition_md5}}.
+-- It writes the audit's scope itself (nsp, ext) instead of using checks/_lib: pgaudit/snapshot.py
+-- runs this file on its own, without the library CTEs, and the identities and hashes it
+-- produces must stay those earlier runs stored.
 with ext as (
   select d.classid, d.objid from pg_catalog.pg_depend d where d.deptype = 'e'
 ), nsp as (

@@ -2,6 +2,7 @@
 id = "schema_drift"
 title = "Schema changed since the previous run"
 section = "5.3"
+format = 2
 severity = "info"
 needs = ["catalog", "history"]
 detects = "Tables (columns, types, defaults, NOT NULL), indexes, constraints, views, sequences, triggers, functions and types of the audited schemas added, dropped or altered since the previous stored run: the current snapshot (checks/_schema_snapshot.sql, embedded verbatim) against the {identity: md5 of definition} map the previous run stored under history.schema. Partitions follow their parent and are not listed."
@@ -12,8 +13,13 @@ ignore_when = "The changes are the migrations you deployed between the two runs:
 references = ["https://www.postgresql.org/docs/current/ddl-alter.html", "https://www.postgresql.org/docs/current/functions-info.html#FUNCTIONS-INFO-CATALOG-TABLE"]
 ok = "Schema unchanged since the previous run"
 impact = "Schema changes outside the migration history: environments diverge and the next migration may fail."
-message = "{object}: {change} since the previous run"
+message = "{identity} {change} since the previous run"
 remediation = "Check that every change listed comes from a migration deployed since the previous run; capture the others in a migration (or revert them)."
+[labels]
+change = "Change"
+identity = "Object"
+previous_md5 = "Previous definition (md5)"
+current_md5 = "Current definition (md5)"
 */
 with snap as (
 -- pgaudit:include _schema_snapshot.sql
@@ -31,16 +37,14 @@ with snap as (
 )
 select substr(d.identity, strpos(d.identity, ' ') + 1) as object,
        split_part(d.identity, ' ', 1) as object_type,
-       format('%%s %%s %%s since the previous run', split_part(d.identity, ' ', 1),
-              substr(d.identity, strpos(d.identity, ' ') + 1), d.change) as detail,
-       jsonb_build_object('change', d.change, 'identity', d.identity,
-                          'previous_md5', d.previous_md5, 'current_md5', d.current_md5) as evidence,
+       d.change, d.identity, d.previous_md5, d.current_md5,
        null::text as remediation,
+       -- not a statistics window: the engine cannot know whether the stored run kept a snapshot
        null::text as no_verdict
 from diff d
 where jsonb_typeof(%(history)s::jsonb -> 'schema') = 'object'
 union all
-select null, null, null, null, null,
+select null, null, null, null, null, null, null,
        'the previous run stored no schema snapshot (history.schema): nothing to compare with yet'
 where jsonb_typeof(%(history)s::jsonb -> 'schema') is distinct from 'object'
 order by 1, 2
