@@ -91,7 +91,7 @@ def param_comments(spec: CheckSpec) -> dict[str, str]:
         return {}
     header = source.split("*/", 1)[0]
     found: dict[str, str] = {}
-    inside, pending = False, []
+    inside, pending = False, list[str]()
     for line in header.splitlines():
         stripped = line.strip()
         if re.match(r"^\[[^\]]*\]", stripped):
@@ -113,9 +113,9 @@ def severity_range(spec: CheckSpec) -> str:
     """The default level, then the levels a finding can rise to: ``warning → critical``."""
     levels = spec.levels() | set(spec.raise_when.values())
     rank = {level: i for i, level in enumerate(LEVELS)}  # critical first
-    higher = sorted((lv for lv in levels if rank[lv] < rank[spec.severity]), key=rank.get,
+    higher = sorted((lv for lv in levels if rank[lv] < rank[spec.severity]), key=rank.__getitem__,
                     reverse=True)
-    lower = sorted((lv for lv in levels if rank[lv] > rank[spec.severity]), key=rank.get)
+    lower = sorted((lv for lv in levels if rank[lv] > rank[spec.severity]), key=rank.__getitem__)
     out = " → ".join([spec.severity, *higher])
     return f"{out} (or {', '.join(lower)})" if lower else out
 
