@@ -121,8 +121,8 @@ def severity_range(spec: CheckSpec) -> str:
 
 
 def _rule_items(rule: Rule) -> list[str]:
-    return [f"**{level}** when " + " or ".join(code(c) for c in conds)
-            for level, conds in rule.describe()]
+    return [f"**{level}**{' (a 🟢 line, not a finding)' if level == 'ok' else ''} when "
+            + " or ".join(code(c) for c in conds) for level, conds in rule.describe()]
 
 
 def _severity(spec: CheckSpec) -> Block:
