@@ -2,8 +2,12 @@
 id = "soft_delete_without_partial_index"
 title = "Soft-delete tables without a partial index on live rows"
 section = "2.3"
-severity = "warning"
+format = 2
+uses = ["scope_tables"]
 needs = ["catalog", "stats"]
+# an unscanned table is lowered to info only over a day of statistics; before that size alone judges
+min_stats_age_s = 86400
+stats_window = "rates"
 detects = "Tables (each partitioned table once, at its parent) with a soft-delete column (`deleted_at`, `is_deleted`, `archived_at`…: `columns`) where no valid index has a predicate selecting live rows on that column (`where deleted_at is null`, `where not is_deleted`, `where deleted = 0`). An index on deleted rows (`where is_deleted = true`) does not count. NOT NULL timestamp columns (a log of deletions, not a flag) and history tables that copy their entity's flag (`artist_versions` beside `artists`: `history_table_pattern`) are skipped. Warning on tables of at least `min_rows` rows that are scanned; info on small or unused ones."
 why = "With soft deletes nearly every query adds `deleted_at is null`. Without a partial index the planner reads dead-and-buried rows through the full indexes and filters them afterwards, and the share of deleted rows only grows; a partial index holds only live rows, stays small and matches the application's predicate exactly."
 example = "create table users (id bigint primary key, email text not null, deleted_at timestamptz);"
@@ -15,9 +19,25 @@ references = [
 ]
 ok = "Soft-delete tables have partial indexes on their live rows"
 impact = "Live-row queries read and filter deleted rows; the cost grows with every delete."
-message = "{object}.{column} marks deleted rows but no index is partial on live rows"
+message = "{object}.{column} marks deleted rows but no index is partial on live rows (where {live_predicate})"
+ok_message = "Soft deletes used consistently: {soft_delete_tables} table(s) with a soft-delete column, all with partial indexes on live rows"
 remediation = "Create a partial index on the columns live-row queries filter or sort by (the primary key by default, as the review's `create index … (id) where deleted_at is null`), with CREATE INDEX CONCURRENTLY (no write lock). Partial variants of the busiest foreign-key indexes usually pay off more: check the query log. On a partitioned table CONCURRENTLY is not available: the SQL builds the index on every partition under a write lock; on large tables create it per partition concurrently and attach."
 replica_note = "Scan counters on a standby count only the queries it served; the catalog finding holds everywhere."
+
+[severity]
+default = "info"
+# a large table that queries use (an unscanned one is lowered once the statistics window allows)
+warning = ["estimated_rows >= min_rows and not _unscanned"]
+ok = ["_all_good"]
+
+[labels]
+live_predicate = "Live-row predicate"
+estimated_rows = "Estimated rows"
+seq_scan = "Sequential scans"
+idx_scan = "Index scans"
+seq_tup_read = "Rows read by sequential scans"
+index_columns = "Suggested index columns"
+soft_delete_tables = "Soft-delete tables"
 
 [params]
 columns = ["deleted_at", "is_deleted", "archived_at", "discarded_at", "deleted", "removed_at"]
@@ -26,18 +46,14 @@ columns = ["deleted_at", "is_deleted", "archived_at", "discarded_at", "deleted",
 history_table_pattern = "(_versions?|_history|_histories|_audits?|_logs?|_snapshots?)$"
 # below this many rows (reltuples / n_live_tup) the finding is informational
 min_rows = 10000
-# statistics younger than this do not lower the severity of an unscanned table
-min_stats_window_s = 86400
 */
-with soft as (
+with recursive soft as (
   select t.oid, t.relname, t.relkind, a.attnum, a.attname, a.atttypid, a.attnotnull,
          ty.typcategory, quote_ident(a.attname) as q
-  from pg_catalog.pg_class t
-  join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
+  from scope_tables t
   join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
   join pg_catalog.pg_type ty on ty.oid = a.atttypid
-  where t.relkind in ('r', 'p') and not t.relispartition
-    and nsp.nspname = any(%(schemas)s::name[])
+  where not t.relispartition
     -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
     and t.oid <> all(%(locked)s::oid[])
     and a.attname = any(%(columns)s::text[])
@@ -49,10 +65,6 @@ with soft as (
         and e.relname in (select regexp_replace(t.relname, %(history_table_pattern)s, '', 'i') || sfx
                           from unnest(array['', 's', 'es']) sfx)))
     and not (a.attnotnull and ty.typcategory = 'D')     -- a NOT NULL deleted_at logs deletions
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), judged as (
   select s.*,
          exists (
@@ -85,52 +97,49 @@ with soft as (
           order by c.conname limit 1) as fk_col
   from judged j
   where not j.has_live_index
+), tree as (
+  -- each table and, below a partitioned one, every partition, walked through pg_inherits
+  -- (pg_partition_tree() locks them all, and has no row for a plain table)
+  select distinct m.oid as root, m.oid as relid from missing m
+  union all
+  select t.root, i.inhrelid from tree t join pg_catalog.pg_inherits i on i.inhparent = t.relid
+), counters as (
+  -- the counters pg_stat_all_tables shows, read directly and summed over the tree
+  select t.root,
+         sum(pg_catalog.pg_stat_get_live_tuples(t.relid))::bigint as n_live_tup,
+         sum(pg_catalog.pg_stat_get_numscans(t.relid))::bigint as seq_scan,
+         sum(pg_catalog.pg_stat_get_tuples_returned(t.relid))::bigint as seq_tup_read,
+         (select sum(pg_catalog.pg_stat_get_numscans(i.indexrelid))::bigint
+          from pg_catalog.pg_index i
+          where i.indrelid in (select t2.relid from tree t2 where t2.root = t.root)) as idx_scan
+  from tree t
+  group by t.root
 ), measured as (
   select m.*, c.reltuples,
          case when c.reltuples >= 0 or st.n_live_tup > 0
               then greatest(c.reltuples, coalesce(st.n_live_tup, 0), 0)::bigint end as est_rows,
-         st.seq_scan, st.idx_scan, st.seq_tup_read,
-         coalesce(%(stats_age_s)s::float8, 0) >= %(min_stats_window_s)s as window_ok
+         -- scan counters only over a long enough statistics window
+         case when %(rates_ok)s then st.seq_scan end as seq_scan,
+         case when %(rates_ok)s then st.idx_scan end as idx_scan,
+         case when %(rates_ok)s then st.seq_tup_read end as seq_tup_read
   from missing m
   join pg_catalog.pg_class c on c.oid = m.oid
-  -- a partitioned table's counters are the sum over its partitions (pg_partition_tree of a
-  -- plain table is the table itself)
-  left join lateral (
-    select sum(s.n_live_tup) as n_live_tup, sum(s.seq_scan) as seq_scan,
-           sum(s.idx_scan) as idx_scan, sum(s.seq_tup_read) as seq_tup_read
-    from pg_catalog.pg_stat_all_tables s
-    where s.relid in (select pt.relid from pg_catalog.pg_partition_tree(m.oid) pt)
-  ) st on true
+  left join counters st on st.root = m.oid
 ), total as (
   select count(distinct oid) as n_tables from soft
 )
 select m.oid::regclass::text as object,
        'table' as object_type,
        array[m.attname::text] as columns,
-       case when coalesce(m.est_rows, 0) >= %(min_rows)s
-             and not (m.window_ok and coalesce(m.seq_scan, 0) + coalesce(m.idx_scan, 0) = 0)
-            then 'warning' else 'info' end as severity,
-       jsonb_build_object(
-         'column', m.attname,
-         'matched_column_name', m.attname,
-         'estimated_rows', m.est_rows,
-         'analyzed', m.reltuples >= 0,
-         'seq_scan', m.seq_scan, 'idx_scan', m.idx_scan, 'seq_tup_read', m.seq_tup_read,
-         'stats_window_s', round(%(stats_age_s)s::numeric),
-         'stats_window_ok', m.window_ok,
-         'index_columns', coalesce(m.pk_cols, m.fk_col)) as evidence,
-       format('%%s.%%I marks deleted rows but no index is partial on live rows (where %%s); %%s%%s',
-              m.oid::regclass, m.attname, m.live_pred,
-              coalesce('~' || m.est_rows || ' rows', 'size unknown (never analyzed)'),
-              case when m.seq_scan is null then ''
-                   else format(', %%s sequential and %%s index scans in the last %%s',
-                               m.seq_scan, coalesce(m.idx_scan, 0),
-                               coalesce(round(%(stats_age_s)s::numeric / 3600) || ' h of statistics', 'unknown statistics window')) end)
-         || case when coalesce(m.pk_cols, m.fk_col) is null
-                 then '; no primary key or foreign key to index: index the columns of the most frequent live-row query'
-                 when m.relkind = 'p'
-                 then '; partitioned: the index is built on every partition under a write lock'
-                 else '' end as detail,
+       quote_ident(m.attname) as column,
+       m.live_pred as live_predicate,
+       m.est_rows as estimated_rows,
+       m.reltuples >= 0 as analyzed,
+       m.seq_scan, m.idx_scan, m.seq_tup_read,
+       coalesce(m.pk_cols, m.fk_col) as index_columns,
+       %(rates_ok)s and coalesce(m.seq_scan, 0) + coalesce(m.idx_scan, 0) = 0 as _unscanned,
+       null::bigint as soft_delete_tables,
+       false as _all_good,
        case when coalesce(m.pk_cols, m.fk_col) is not null then
          format('create index%%s %%I on %%s (%%s) where %%s;',
                 case when m.relkind = 'p' then '' else ' concurrently' end,
@@ -140,11 +149,8 @@ select m.oid::regclass::text as object,
        end as remediation
 from measured m
 union all
-select quote_ident(current_database()), 'database', array[]::text[], 'ok',
-       jsonb_build_object('soft_delete_tables', t.n_tables),
-       format('Soft deletes used consistently: %%s table(s) with a soft-delete column, all with partial indexes on live rows',
-              t.n_tables),
-       null
+select quote_ident(current_database()), 'database', array[]::text[],
+       null, null, null, null, null, null, null, null, false, t.n_tables, true, null
 from total t
 where t.n_tables > 0 and not exists (select 1 from missing)
 order by 1, 3

@@ -44,7 +44,7 @@ from pgaudit.model import AuditRun
 # Thresholds lowered so that statistics- and size-based checks fire on a small planted schema.
 OVERRIDES: dict[str, dict[str, Any]] = {
     "integer_primary_key": {"min_rows": 0, "warning_share": 0.0001},
-    "soft_delete_without_partial_index": {"min_rows": 0, "min_stats_window_s": 0},
+    "soft_delete_without_partial_index": {"min_rows": 0, "min_stats_age_s": 0},
     "unindexed_foreign_key": {"min_stats_age_s": 0},
     "unused_index": {"min_stats_age_s": 0, "min_index_bytes": 0, "idle_s": 0},
     "unused_table": {"min_stats_age_s": 0, "min_bytes": 0},
