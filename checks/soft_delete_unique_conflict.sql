@@ -2,6 +2,8 @@
 id = "soft_delete_unique_conflict"
 title = "Unique constraints on soft-delete tables that count deleted rows"
 section = "2.3"
+format = 2
+uses = ["scope_tables"]
 severity = "warning"
 needs = ["catalog"]
 detects = "On tables with a soft-delete column (`deleted_at`, `is_deleted`…: `columns`), valid UNIQUE constraints and unique indexes (primary keys excluded, and unique keys that contain the whole primary key) that are not partial on live rows. Three shapes: the key ignores the soft-delete column, so a deleted row blocks re-creating the same value; the key includes a nullable `deleted_at`, so live rows (all NULL there) are never compared and duplicates among them are allowed; the key includes a boolean flag, so a value can be deleted only once."
@@ -16,8 +18,13 @@ references = [
 ]
 ok = "Unique keys on soft-delete tables apply to live rows only"
 impact = "Re-creating a deleted value fails with a unique violation, or duplicates among live rows go unchecked."
-message = "{object}: {index} {problem}"
+message = "{object}: {unique_key} {problem} (soft-delete column {soft_delete_column}): {definition}"
 remediation = "Create a partial unique index on the same key restricted to live rows with CREATE UNIQUE INDEX CONCURRENTLY (no write lock), then drop the old constraint or index (DROP CONSTRAINT takes a brief ACCESS EXCLUSIVE lock; a plain index is dropped CONCURRENTLY). Run the statements one by one, not in a transaction. A unique key that foreign keys reference cannot be partial: the SQL is not given then. ON CONFLICT clauses must name the new predicate (ON CONFLICT (email) WHERE deleted_at IS NULL)."
+
+[labels]
+unique_key = "Unique key"
+soft_delete_column = "Soft-delete column"
+referenced_by_foreign_key = "Referenced by a foreign key"
 
 [params]
 columns = ["deleted_at", "is_deleted", "archived_at", "discarded_at", "deleted", "removed_at"]
@@ -32,12 +39,10 @@ with soft as (
               when a.atttypid = 'bool'::regtype then format('%%I is not true', a.attname)
               when ty.typcategory = 'N' then format('%%I = 0', a.attname)
               else format('%%I is null', a.attname) end as live_pred
-  from pg_catalog.pg_class t
-  join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
+  from scope_tables t
   join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
   join pg_catalog.pg_type ty on ty.oid = a.atttypid
-  where t.relkind in ('r', 'p') and not t.relispartition
-    and nsp.nspname = any(%(schemas)s::name[])
+  where not t.relispartition
     -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
     and t.oid <> all(%(locked)s::oid[])
     and a.attname = any(%(columns)s::text[])
@@ -48,10 +53,6 @@ with soft as (
       where e.relnamespace = t.relnamespace and e.relkind in ('r', 'p') and e.oid <> t.oid
         and e.relname in (select regexp_replace(t.relname, %(history_table_pattern)s, '', 'i') || sfx
                           from unnest(array['', 's', 'es']) sfx)))
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), first_soft as (            -- the column the fix filters on: the first soft-delete column
   select distinct on (oid) * from soft order by oid, array_position(%(columns)s::text[], attname::text)
 ), uniq as (
@@ -123,34 +124,17 @@ select s.oid::regclass::text as object,
        'table' as object_type,
        s.key_cols as columns,
        s.indexrelid::regclass::text as index,
-       jsonb_build_object(
-         'index', s.indexrelid::regclass::text,
-         'constraint', s.conname,
-         'definition', pg_catalog.pg_get_indexdef(s.indexrelid),
-         'soft_delete_column', s.attname,
-         'shape', case when s.soft_in_key is null then 'ignores deleted rows'
-                       when s.soft_in_key_flag then 'flag in key'
-                       else 'nullable deleted_at in key' end,
-         'referenced_by_foreign_key', s.referenced_by_fk,
-         'problem', case when s.soft_in_key is null then 'blocks re-creating values of deleted rows'
-                         when s.soft_in_key_flag then 'allows each value to be deleted only once'
-                         else 'does not enforce uniqueness among live rows' end) as evidence,
-       format('%%s: %%s %%s (%%s)%%s',
-              s.oid::regclass,
-              case when s.con_oid is not null then format('unique constraint %%I', s.conname)
-                   else format('unique index %%s', s.indexrelid::regclass) end,
-              case when s.soft_in_key is null
-                     then format('counts soft-deleted rows: a row deleted by setting %%I blocks re-creating the same %%s',
-                                 s.attname, array_to_string(s.key_cols, ', '))
-                   when s.soft_in_key_flag
-                     then format('includes the flag %%I: a value can be soft-deleted only once, the second delete fails', s.soft_in_key)
-                   else format('includes the nullable %%I: live rows all have NULL there and NULLs are distinct, so duplicates among live rows are allowed', s.soft_in_key)
-              end,
-              pg_catalog.pg_get_indexdef(s.indexrelid),
-              case when s.referenced_by_fk then '; foreign keys reference this key, so it cannot become partial: repoint them or keep it and anonymise deleted values'
-                   when s.new_keys is null then '; no key column left once the soft-delete column is removed'
-                   when s.relkind = 'p' then '; partitioned: the index is built on every partition under a write lock'
-                   else '' end) as detail,
+       case when s.con_oid is not null then format('unique constraint %%I', s.conname)
+            else format('unique index %%s', s.indexrelid::regclass) end as unique_key,
+       pg_catalog.pg_get_indexdef(s.indexrelid) as definition,
+       quote_ident(s.attname) as soft_delete_column,
+       case when s.soft_in_key is null then 'ignores deleted rows'
+            when s.soft_in_key_flag then 'flag in key'
+            else 'nullable deleted_at in key' end as shape,
+       case when s.soft_in_key is null then 'blocks re-creating values of deleted rows'
+            when s.soft_in_key_flag then 'allows each value to be deleted only once'
+            else 'does not enforce uniqueness among live rows' end as problem,
+       s.referenced_by_fk as referenced_by_foreign_key,
        case when not s.referenced_by_fk and s.new_keys is not null then
          format(E'create unique index%%s %%I on %%s (%%s)%%s%%s where %%s;\n%%s',
                 case when s.relkind = 'p' then '' else ' concurrently' end,
