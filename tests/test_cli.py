@@ -394,6 +394,33 @@ def test_render_without_a_database(cli, shop, tmp_path):
     _one_error_line(cli("render", "run.json", "-f", "docx"), "unknown format")
 
 
+def no_data_problems(checks: list[dict], specs: dict) -> list[str]:
+    """Preflight with --no-data: every check that reads rows says it cannot run because of
+    --no-data, and no other check does. A catalogue without data checks tests nothing."""
+    reading = {s.id for s in specs.values() if "data" in s.needs}
+    if not reading:
+        return ["no check reads data: nothing shows --no-data at work"]
+    said = {c["id"] for c in checks if not c["can_run"] and "--no-data" in (c["reason"] or "")}
+    problems = [f"{i}: reads data; preflight does not say --no-data stops it"
+                for i in sorted(reading - said)]  # fmt: skip
+    problems += [f"{i}: reads no data; preflight blames --no-data" for i in sorted(said - reading)]
+    return problems
+
+
+def test_teeth_no_data_problems() -> None:
+    specs = api.load_checks()
+    reading = sorted(s.id for s in specs.values() if "data" in s.needs)
+    stopped = [{"id": i, "can_run": False, "reason": "reads table rows; disabled by --no-data"}
+               for i in reading]
+    assert not no_data_problems(stopped, specs)
+    # the old form passed both of these: nothing reported, or no data check at all
+    running = [{**c, "can_run": True, "reason": None} for c in stopped]
+    assert len(no_data_problems(running, specs)) == len(reading)
+    catalog_only = {k: s for k, s in specs.items() if "data" not in s.needs}
+    assert no_data_problems(stopped, catalog_only) == [
+        "no check reads data: nothing shows --no-data at work"]
+
+
 def test_preflight(cli, shop):
     r = cli("preflight", shop)
     assert r.exit_code == 0, r.stderr
@@ -401,8 +428,7 @@ def test_preflight(cli, shop):
     r = cli("preflight", shop, "--format", "json", "--no-data")
     doc = json.loads(r.stdout)
     assert {c["id"] for c in doc["checks"]} == set(api.load_checks())
-    assert any(not c["can_run"] and "--no-data" in c["reason"] for c in doc["checks"]) or not [
-        s for s in api.load_checks().values() if "data" in s.needs]
+    assert not no_data_problems(doc["checks"], api.load_checks())
     _one_error_line(cli("preflight", UNREACHABLE), "cannot connect")
 
 

@@ -96,16 +96,39 @@ def _unescaped_pipes(line: str) -> int:
     return len(re.findall(r"(?<!\\)\|", line))
 
 
-def test_markdown_tables_keep_their_shape(doc, frozen_specs):
-    text = render.render(doc, "md", frozen_specs)
+def assert_tables_keep_their_shape(text: str) -> int:
+    """Every row of every Markdown table has its header's cells; returns the rows checked.
+    A text without a table row fails: it would show nothing about escaping."""
     lines = text.splitlines()
+    rows = 0
     for i, line in enumerate(lines):
-        if line.startswith(("|---", "|---|")):
+        if line.startswith("|---") and i > 0:
             width = _unescaped_pipes(lines[i - 1])
             j = i + 1
             while j < len(lines) and lines[j].startswith("|"):
                 assert _unescaped_pipes(lines[j]) == width, f"row {j + 1} breaks: {lines[j]}"
+                rows += 1
                 j += 1
+    assert rows, "no Markdown table rows to check"
+    return rows
+
+
+def test_markdown_tables_keep_their_shape(doc, frozen_specs):
+    text = render.render(doc, "md", frozen_specs)
+    assert_tables_keep_their_shape(text)
+    # the hostile names are in the rows checked: a pipe inside one would add a cell
+    assert '| app."pipe\\|table" |' in text
+
+
+def test_teeth_tables_keep_their_shape():
+    table = "| Object | Detail |\n|---|---|\n| a | b |\n"
+    assert assert_tables_keep_their_shape(table) == 1
+    with pytest.raises(AssertionError, match="no Markdown table rows"):
+        assert_tables_keep_their_shape("# Report\n\nNo findings.\n")
+    with pytest.raises(AssertionError, match="no Markdown table rows"):
+        assert_tables_keep_their_shape("| Object | Detail |\n|---|---|\n")
+    with pytest.raises(AssertionError, match="row 3 breaks"):
+        assert_tables_keep_their_shape("| Object | Detail |\n|---|---|\n| a|b | c |\n")
 
 
 def test_markdown_code_fences_are_not_closed_by_identifiers(doc, frozen_specs):

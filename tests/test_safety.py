@@ -15,6 +15,7 @@ from pgaudit.connection import SessionOptions
 from pgaudit.dsn import redact_text, resolve
 from pgaudit.engine import AuditOptions, audit
 from pgaudit.errors import PgauditError
+from pgaudit.model import CheckResult
 from tests.casefile import UID, execute_script
 
 SLEEPY = """/* pgaudit
@@ -77,6 +78,28 @@ def big_table(db: str) -> str:
     return "public.big"
 
 
+def assert_left_out(checks: list[CheckResult], table: str) -> None:
+    """The lock-sensitive checks that ran each left the locked table out, and some did run:
+    a run where all of them were skipped would show nothing."""
+    ran = [c for c in checks if c.status == "ran"]
+    assert ran, "no lock-sensitive check ran: " + "; ".join(
+        f"{c.id} {c.status} ({c.reason})" for c in checks
+    )
+    missing = [c.id for c in ran if table not in c.skipped_objects]
+    assert not missing, f"checks that ran without leaving {table} out: {missing}"
+
+
+def test_teeth_left_out_needs_a_check_that_ran() -> None:
+    left_out = CheckResult("a", "ran", skipped_objects=["public.big"])
+    assert_left_out([left_out, CheckResult("b", "skipped", "no verdict")], "public.big")
+    with pytest.raises(AssertionError, match="no lock-sensitive check ran"):
+        assert_left_out([CheckResult("a", "skipped", "no verdict")], "public.big")
+    with pytest.raises(AssertionError, match="no lock-sensitive check ran"):
+        assert_left_out([], "public.big")
+    with pytest.raises(AssertionError, match=r"without leaving public.big out: \['b'\]"):
+        assert_left_out([left_out, CheckResult("b", "ran")], "public.big")
+
+
 def test_access_exclusive_lock_does_not_block_the_audit(
     db: str, big_table: str, specs: dict[str, CheckSpec]
 ) -> None:
@@ -94,9 +117,7 @@ def test_access_exclusive_lock_does_not_block_the_audit(
         c.id: c.reason for c in run.checks if c.status == "error" and "lock" in (c.reason or "")
     }
     assert not sorted(lock_errors), sorted(lock_errors)
-    for c in run.checks:
-        if specs[c.id].locks and c.status == "ran":
-            assert "public.big" in c.skipped_objects, c.id
+    assert_left_out([c for c in run.checks if specs[c.id].locks], "public.big")
 
 
 def test_pending_access_exclusive_lock_is_skipped_too(
@@ -125,9 +146,7 @@ def test_pending_access_exclusive_lock_is_skipped_too(
         started = time.monotonic()
         run = audit(db, lock_sensitive, AuditOptions())
         assert time.monotonic() - started < 15
-        for c in run.checks:
-            if c.status == "ran":
-                assert "public.big" in c.skipped_objects, c.id
+        assert_left_out(run.checks, "public.big")
     finally:
         reader.rollback()
         reader.close()
