@@ -2,6 +2,8 @@
 id = "archiving_candidate"
 title = "Large tables holding mostly old rows (archiving candidates)"
 section = "7.2"
+format = 2
+uses = ["scope_tables"]
 severity = "info"
 raise_when = { cost_optimized = "warning" }  # storage paid for and never read weighs more
 needs = ["column_stats"]
@@ -14,8 +16,23 @@ ignore_when = "Old rows are read regularly (history screens, regulatory queries)
 references = ["https://www.postgresql.org/docs/current/view-pg-stats.html", "https://www.postgresql.org/docs/current/sql-createtable.html#SQL-CREATETABLE-PARMS-LIKE", "https://www.postgresql.org/docs/current/ddl-partitioning.html"]
 ok = "No large table is dominated by rows older than the archiving cutoff"
 impact = "Cold rows inflate scans, indexes, vacuum, backups and storage cost of the hot table."
-message = "{object}: about {old_share_pct} % of {rows} rows have {column} older than {cutoff} ({total_size})"
+message = "{object}: about {old_share_pct:.0f} % of its {rows} rows have {column} older than {cutoff} (estimated from pg_stats)"
 remediation = "Move the cold rows to an archive table (or export them to object storage) and delete them from the hot table: the SQL shown does it in one transaction, which is fine for a moderate table; on a large one run the INSERT/DELETE pair in batches (by key range) off-peak, then VACUUM (ANALYZE) the table. It is DESTRUCTIVE for the source table, and fails (or cascades) when other tables reference the rows moved. For a table that keeps growing, range partitioning by the time column turns archiving into DETACH PARTITION."
+
+[labels]
+column = "Time column"
+pattern = "Pattern matched"
+old_share_pct = "Rows older than the cutoff (%)"
+cutoff_date = "Cutoff date"
+rows = "Estimated rows"
+total_bytes = "Total size"
+oldest_value = "Oldest value in the statistics"
+histogram_buckets = "Histogram buckets"
+histogram_buckets_old = "Histogram buckets before the cutoff"
+mcv_old_frac = "Most-common values before the cutoff (fraction)"
+null_frac = "Null fraction"
+last_analyzed = "Last analyzed"
+referenced_by_foreign_keys = "Foreign keys referencing it"
 
 [params]
 min_rows = 1000000
@@ -26,20 +43,14 @@ time_column_patterns = ["created_at", "created_on", "created", "creation_date", 
 archive_name_patterns = ["%archive%", "%\\_history", "%\\_hist", "%\\_bak%", "%\\_old"]
 */
 with tables as (
-  select c.oid, c.relname, nsp.nspname, c.reltuples, c.relpages
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
+  select c.oid, c.relname, c.nspname, c.reltuples, c.relpages
+  from scope_tables c
   where c.relkind = 'r'
     and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::name[])
     and c.oid <> all(%(locked)s::oid[])
     and not (c.relname like any(%(archive_name_patterns)s::text[]))
     and (c.reltuples >= %(min_rows)s::float8
          or c.relpages::float8 * current_setting('block_size')::float8 >= %(min_bytes)s::float8)
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), timecol as (
   select distinct on (t.oid) t.*, a.attnum, a.attname, p.pat
   from tables t
@@ -96,23 +107,20 @@ with tables as (
 select s.oid::regclass::text as object,
        'table' as object_type,
        array[s.attname::text] as columns,
-       format('%%s: about %%s %%%% of its %%s rows have %%s older than %%s (before %%s, from pg_stats; oldest bound %%s), %%s on disk%%s',
-              s.oid::regclass, round(100 * s.old_share::numeric), greatest(s.reltuples, 0)::bigint,
-              quote_ident(s.attname), %(cutoff)s::text, s.cutoff_at::date,
-              coalesce(least((select min(b) from unnest(s.bounds) b), (select min(v) from unnest(s.mcv) v))::date::text, 'unknown'),
-              pg_catalog.pg_size_pretty(s.bytes),
-              case when s.referenced_by > 0
-                   then format('; %%s foreign key(s) reference it: archive the referencing rows first', s.referenced_by)
-                   else '' end) as detail,
-       jsonb_build_object(
-         'column', s.attname, 'pattern', s.pat,
-         'old_share_pct', round(100 * s.old_share::numeric, 1),
-         'cutoff', %(cutoff)s::text, 'cutoff_date', s.cutoff_at::date,
-         'rows', greatest(s.reltuples, 0)::bigint, 'total_bytes', s.bytes,
-         'total_size', pg_catalog.pg_size_pretty(s.bytes),
-         'histogram_buckets', greatest(s.hist_n - 1, 0), 'histogram_buckets_old', s.hist_old,
-         'mcv_old_frac', round(s.mcv_old::numeric, 3), 'null_frac', s.null_frac,
-         'last_analyzed', s.last_analyzed, 'referenced_by_foreign_keys', s.referenced_by) as evidence,
+       quote_ident(s.attname) as column,
+       s.pat as pattern,
+       round(100 * s.old_share::numeric, 1)::float8 as old_share_pct,
+       %(cutoff)s::text as cutoff,
+       s.cutoff_at::date as cutoff_date,
+       greatest(s.reltuples, 0)::bigint as rows,
+       s.bytes as total_bytes,
+       least((select min(b) from unnest(s.bounds) b), (select min(v) from unnest(s.mcv) v))::date as oldest_value,
+       greatest(s.hist_n - 1, 0) as histogram_buckets,
+       s.hist_old as histogram_buckets_old,
+       round(s.mcv_old::numeric, 3)::float8 as mcv_old_frac,
+       s.null_frac,
+       s.last_analyzed,
+       s.referenced_by as referenced_by_foreign_keys,
        format(E'%%s\n-- On a large table run the INSERT/DELETE pair in batches off-peak, then VACUUM (ANALYZE) it.\nbegin;\ncreate table if not exists %%s (like %%s including all);\ninsert into %%s overriding system value\n  select * from %%s where %%I < now() - interval %%L;\ndelete from %%s where %%I < now() - interval %%L;\ncommit;',
               -- a newline in a name would end the comment line: continue it with '-- '
               regexp_replace(format('-- DESTRUCTIVE for %%s: moves rows whose %%s is older than %%s to %%s.',
