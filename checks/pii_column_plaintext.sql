@@ -2,7 +2,8 @@
 id = "pii_column_plaintext"
 title = "Personal data stored in plain text"
 section = "6.1"
-severity = "warning"
+format = 2
+uses = ["scope_tables"]
 needs = ["catalog"]
 detects = "Tables holding personal data in readable columns, one finding per table: e-mail, phone, person names (first/last/full/contact name; a bare name only beside an e-mail or phone column, as in a contact form, and not in account tables where it is a username), postal address, birth date, national identifiers (SSN, national id, passport, tax id, driver's licence) and bank/card numbers, matched by column name on text, date and numeric types. Columns whose name says they are hashed, encrypted or masked are skipped, as are bytea columns (ciphertext). Severity: critical when the table holds a national identifier or a bank/card number (breach-notifiable on their own, PCI DSS requires card numbers unreadable); info when the only personal column is an e-mail address (usually the login identifier, which must stay readable: protect it with privileges and retention instead) or when the table describes organisations or places (business_table_pattern: business contact data); warning otherwise."
 why = "Personal data in plain columns is exposed to every role, backup, replica and log that can read the table; GDPR-style rules ask for minimisation, protection and a retention period, and a breach of identifiers or card numbers must be notified."
@@ -17,8 +18,13 @@ references = [
 ]
 ok = "No personal-data columns stored in plain text"
 impact = "GDPR/compliance risk: personal data readable by every role, backup and replica that can read the table."
-message = "{object} stores personal data in plain text: {columns}"
+message = "{object} stores personal data in plain text: {_cols} ({categories})"
 remediation = "Keep only what the product needs; encrypt identifiers and other sensitive fields at the application level (or with pgcrypto pgp_sym_encrypt, keys outside the database); restrict the remaining clear columns with column privileges or a view; delete or anonymise rows after a retention period (e.g. contact-form submissions after 90 days)."
+
+[severity]
+default = "warning"
+critical = ["national_id_or_card_number"]
+info = ["email_only", "business_table"]
 
 [params]
 # normalized name (camelCase -> snake_case, trailing underscores dropped) per category; anchored at the end
@@ -42,16 +48,9 @@ email_table_pattern = '(e_?mail|threepid)'
 */
 with cols as materialized (  -- in-scope columns first: the name patterns never run over system catalogs
   select c.oid, a.attnum, a.attname, lower(c.relname) as tname, a.atttypid
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  from scope_tables c
   join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-  where c.relkind in ('r', 'p')
-    and not c.relispartition
-    and n.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+  where not c.relispartition
 ), types as materialized (  -- the few distinct column types, domains by their base type
   select t.oid, bt.typcategory as cat, bt.typname
   from (select distinct atttypid from cols) x
@@ -110,27 +109,12 @@ with cols as materialized (  -- in-scope columns first: the name patterns never 
 )
 select p.oid::regclass::text as object,
        'table' as object_type,
-       p.cols as columns,
-       case
-         when p.categories && array['national_id', 'financial'] then 'critical'
-         when p.categories = array['email'] then 'info'
-         when p.tname ~ %(business_table_pattern)s then 'info'
-         else 'warning'
-       end as severity,
-       format('%%s stores personal data in plain text: %%s (%%s). %%s',
-              p.oid::regclass,
-              array_to_string(p.cols, ', '),
-              array_to_string(p.categories, ', '),
-              case
-                when p.categories && array['national_id', 'financial']
-                  then 'Encrypt identifiers and account/card numbers in the application (or tokenise card numbers with the payment provider); keep at most a masked last-4 column in clear.'
-                when p.tname ~ %(business_table_pattern)s
-                  then 'The table looks like it describes organisations or places: business contact data is mostly not personal, but a sole trader''s or a contact person''s is; restrict access and keep it current.'
-                when p.categories = array['email']
-                  then 'Only an e-mail address: usually the login identifier and needed in clear; restrict who can read it and delete it with the account.'
-                else 'Encrypt the fields that need not be searched (application-level or pgcrypto), restrict the rest with column privileges, and delete or anonymise rows after a retention period.'
-              end) as detail,
-       jsonb_build_object('categories', to_jsonb(p.categories), 'columns_by_category', p.by_column) as evidence,
+       p.cols as columns, p.cols as _cols,
+       p.categories,
+       p.by_column as columns_by_category,
+       p.categories && array['national_id', 'financial'] as national_id_or_card_number,
+       p.categories = array['email'] as email_only,
+       p.tname ~ %(business_table_pattern)s as business_table,
        null::text as remediation
 from per_table p
 order by 1
