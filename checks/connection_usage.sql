@@ -2,7 +2,7 @@
 id = "connection_usage"
 title = "Connections close to max_connections, or mostly idle"
 section = "7.3"
-severity = "warning"
+format = 2
 needs = ["activity"]
 detects = "Client connections (pg_stat_activity, backend_type 'client backend') as a share of the slots open to ordinary roles (max_connections minus superuser_reserved_connections and, on PostgreSQL 16+, reserved_connections): warning over warning_share, critical over critical_share. Also a large idle population (at least idle_min_count idle sessions making up idle_share of all client connections), the sign of application-side pools sized per instance rather than a shared pooler. Point-in-time snapshot of the whole server; the evidence lists the busiest databases, roles and applications."
 why = "When the slots run out, new connections fail with 'sorry, too many clients already' (or 'remaining connection slots are reserved'): deploys, autoscaling and failovers are where it happens. Each backend also costs memory (work_mem is per sort, per backend) and idle backends still take a process, their snapshots slow GetSnapshotData, and on cloud databases max_connections is tied to instance size: raising it often means a larger, more expensive instance, where a transaction-mode pooler (PgBouncer) serves thousands of clients with a few dozen server connections."
@@ -12,9 +12,30 @@ ignore_when = "A batch window or a load test that is known to open many connecti
 references = ["https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS", "https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW", "https://www.pgbouncer.org/config.html"]
 ok = "Connection usage is well below max_connections"
 impact = "New connections are refused when the slots run out; idle backends waste memory and instance size."
-message = "{object}: {clients} of {available} connection slots in use ({usage_pct} %), {idle} idle"
+# the counts move from one minute to the next: they are facts, not words
+message = "{object}: client connections are {state} ({available} slots open to ordinary roles, max_connections {max_connections})"
+ok_message = "Connection usage is {state}: {available} slots open to ordinary roles (max_connections {max_connections})"
 remediation = "Put a pooler in transaction mode (PgBouncer, RDS Proxy, Supavisor) in front of the database and reduce the per-instance application pool sizes; set idle_session_timeout for sessions that never come back. Raising max_connections needs a restart and memory headroom (each backend plus work_mem per sort) and only moves the wall. No SQL is given: the change is in the application and pooler configuration."
 replica_note = "A standby has its own max_connections and sessions: this snapshot describes only the server audited."
+
+[severity]
+default = "warning"
+critical = ["_usage > critical_share"]
+# many idle sessions: application-side pools sized per instance
+warning = ["_usage > warning_share", "idle >= idle_min_count and _idle_share >= idle_share"]
+ok = ["_usage <= warning_share"]
+
+[labels]
+clients = "Client connections"
+available = "Slots open to ordinary roles"
+usage_pct = "Slots in use (%)"
+idle_in_transaction = "Idle in transaction"
+idle_over_10min = "Idle for over 10 minutes"
+idle_pct = "Idle share (%)"
+pooler_seen = "Pooler seen"
+by_database = "Busiest databases"
+by_role = "Busiest roles"
+by_application = "Busiest applications"
 
 [params]
 warning_share = 0.8
@@ -53,47 +74,23 @@ with cfg as (
 ), m as (
   select c.*, cfg.*, t.*,
          greatest(cfg.max_conn - cfg.su_reserved - cfg.reserved, 1) as available,
-         c.clients::numeric / greatest(cfg.max_conn - cfg.su_reserved - cfg.reserved, 1) as usage,
-         c.idle::numeric / greatest(c.clients, 1) as idle_ratio
+         c.clients::float8 / greatest(cfg.max_conn - cfg.su_reserved - cfg.reserved, 1) as usage,
+         c.idle::float8 / greatest(c.clients, 1) as idle_ratio
   from counts c cross join cfg cross join tops t
-), judged as (
-  select m.*,
-         case when m.usage > %(critical_share)s::numeric then 'critical'
-              when m.usage > %(warning_share)s::numeric then 'warning' end as usage_sev,
-         m.idle >= %(idle_min_count)s::int and m.idle_ratio >= %(idle_share)s::numeric as idle_heavy
-  from m
 )
 select 'max_connections' as object,
        'setting' as object_type,
-       case when j.usage_sev is not null or j.idle_heavy then coalesce(j.usage_sev, 'warning') else 'ok' end as severity,
-       case when j.usage_sev is null and not j.idle_heavy
-            then format('Connection usage is low: %%s of %%s slots in use (%%s %%%%; max_connections %%s), %%s active, %%s idle',
-                        j.clients, j.available, round(100 * j.usage, 1), j.max_conn, j.active, j.idle)
-            else concat_ws(' ',
-              format('%%s of %%s connection slots open to ordinary roles are in use (%%s %%%%; max_connections %%s, %%s reserved): %%s active, %%s idle, %%s idle in transaction.',
-                     j.clients, j.available, round(100 * j.usage, 1), j.max_conn, j.su_reserved + j.reserved,
-                     j.active, j.idle, j.idle_in_tx),
-              case when j.usage_sev is not null
-                   then 'New connections will be refused when the slots run out.' end,
-              case when j.idle_heavy
-                   then format('%%s %%%% of the connections are idle (%%s idle for over 10 minutes): application-side pools hold server connections they do not use%%s.',
-                               round(100 * j.idle_ratio), j.idle_10min,
-                               case when coalesce(j.pooler_seen, false) then ''
-                                    else '; put a transaction-mode pooler such as PgBouncer in front and shrink the application pools' end) end,
-              format('Busiest: %%s.', j.by_application))
-       end as detail,
-       jsonb_build_object('clients', j.clients, 'available', j.available, 'max_connections', j.max_conn,
-                          'superuser_reserved_connections', j.su_reserved, 'reserved_connections', j.reserved,
-                          'usage_pct', round(100 * j.usage, 1), 'active', j.active, 'idle', j.idle,
-                          'idle_in_transaction', j.idle_in_tx, 'idle_over_10min', j.idle_10min,
-                          'idle_pct', round(100 * j.idle_ratio, 1),
-                          'pooler_seen', coalesce(j.pooler_seen, false),
-                          'by_database', j.by_database, 'by_role', j.by_role,
-                          'by_application', j.by_application,
-                          'snapshot_at', now(),
-                          'thresholds', jsonb_build_object('warning', %(warning_share)s::numeric,
-                                                           'critical', %(critical_share)s::numeric,
-                                                           'idle_share', %(idle_share)s::numeric,
-                                                           'idle_min_count', %(idle_min_count)s::int)) as evidence,
-       null::text as remediation
-from judged j
+       coalesce(nullif(concat_ws(' and ',
+                  case when m.usage > %(warning_share)s::float8 then 'close to the limit' end,
+                  case when m.idle >= %(idle_min_count)s::int and m.idle_ratio >= %(idle_share)s::float8
+                       then 'mostly idle' end), ''),
+                'well below the limit') as state,
+       m.clients, m.available, m.max_conn as max_connections,
+       m.su_reserved as superuser_reserved_connections, m.reserved as reserved_connections,
+       round((100 * m.usage)::numeric, 1)::float8 as usage_pct, m.active, m.idle,
+       m.idle_in_tx as idle_in_transaction, m.idle_10min as idle_over_10min,
+       round((100 * m.idle_ratio)::numeric, 1)::float8 as idle_pct,
+       coalesce(m.pooler_seen, false) as pooler_seen,
+       m.by_database, m.by_role, m.by_application,
+       m.usage as _usage, m.idle_ratio as _idle_share
+from m

@@ -103,7 +103,7 @@ def test_deadlocks(db: str, specs: dict[str, CheckSpec]) -> None:
         # look-alike: no deadlocks and a short window gives no verdict, never a silent pass
         run = _audit(db, spec)
         assert run.checks[0].status == "skipped" and "too short" in (run.checks[0].reason or "")
-        run = _audit(db, spec, min_window_s=0)
+        run = _audit(db, spec, min_stats_age_s=0)
         assert run.checks[0].status == "ran" and _reported(run) == []
     _deadlock(db)
     deadline = time.monotonic() + 5
@@ -114,9 +114,9 @@ def test_deadlocks(db: str, specs: dict[str, CheckSpec]) -> None:
     found = [f for f in run.findings if f.severity != "ok"]
     assert len(found) == 1 and found[0].object_type == "database"
     assert found[0].evidence["deadlocks"] >= 1 and "per_day" in found[0].evidence
-    assert "window_s" in found[0].evidence
+    assert "stats_reset" in found[0].evidence and run.facts["stats_age_s"] is not None  # window
     assert found[0].severity == "warning"  # no critical rate extrapolated from a short window
-    run = _audit(db, spec, min_window_s=0, critical_per_day=0.001)
+    run = _audit(db, spec, min_stats_age_s=0, critical_per_day=0.001)
     assert {f.severity for f in run.findings} == {"critical"}
     assert _reported(_audit(db, spec, min_deadlocks=before + 1000)) == []
 
