@@ -2,6 +2,8 @@
 id = "orphaned_rows"
 title = "Child rows whose parent row is missing"
 section = "2.3"
+format = 2
+uses = ["scope_tables"]
 severity = "critical"
 needs = ["data"]
 locks = true
@@ -16,8 +18,16 @@ references = [
 ]
 ok = "No orphaned rows found in the sampled unvalidated and implied foreign keys"
 impact = "Rows reference parents that do not exist: joins drop them and the constraint cannot be validated."
-message = "{object}.({columns_text}): {orphans_in_sample} of the first {sample_limit} rows with a reference set point at no row of {referenced} ({kind}); e.g. {examples}"
+message = "{object}.({_columns_text}): {orphans_in_sample} of the first {sample_limit} rows with a reference set point at no row of {referenced} ({kind}); e.g. {examples}"
 remediation = "Review the orphans (the commented SELECT/DELETE/UPDATE), then either delete them, clear the reference where the column is nullable, or restore the parents. Then validate the constraint (or add the missing one NOT VALID and validate it): VALIDATE takes only a SHARE UPDATE EXCLUSIVE lock. The SQL keeps the destructive statements commented on purpose: run them only after review."
+
+[labels]
+kind = "Reference"
+referenced = "Referenced table"
+referenced_columns = "Referenced columns"
+sample_limit = "Rows sampled (at most)"
+orphans_in_sample = "Orphans in the sample"
+examples = "Examples"
 
 [params]
 # rows read per candidate (the child scan is cut by LIMIT; each row is one key lookup in the parent)
@@ -26,15 +36,9 @@ implied_suffix = "_id"
 implied_forms = ["{x}", "{x}s", "{x}es", "{x}ies"]
 */
 with tables as (
-  select t.oid, t.relname, t.relkind, nsp.nspname
-  from pg_catalog.pg_class t
-  join pg_catalog.pg_namespace nsp on nsp.oid = t.relnamespace
-  where t.relkind in ('r', 'p') and not t.relispartition
-    and nsp.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = t.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+  select t.oid, t.relname, t.relkind, t.nspname
+  from scope_tables t
+  where not t.relispartition
 ), fk as (
   select c.oid, c.conname, c.conrelid, c.confrelid, c.conkey, c.confkey, c.convalidated
   from pg_catalog.pg_constraint c
@@ -120,13 +124,12 @@ with tables as (
 select q.conrelid::regclass::text as object,
        'table' as object_type,
        q.cols as columns,
-       jsonb_build_object(
-         'kind', q.kind,
-         'constraint', q.conname,
-         'referenced', q.confrelid::regclass::text,
-         'referenced_columns', to_jsonb(q.pcols),
-         'columns_text', array_to_string(q.cols, ', '),
-         'sample_limit', %(sample_rows)s::int) as evidence,
+       q.kind,
+       quote_ident(q.conname) as constraint,
+       q.confrelid::regclass::text as referenced,
+       q.pcols as referenced_columns,
+       array_to_string(q.cols, ', ') as _columns_text,
+       %(sample_rows)s::int as sample_limit,
        format($p$select count(*) > 0 as fires,
        jsonb_build_object('orphans_in_sample', count(*),
                           'examples', coalesce(to_jsonb((array_agg(to_jsonb(s) order by %%3$s))[1:5]), '[]')) as evidence
