@@ -2,7 +2,8 @@
 id = "audit_log_missing"
 title = "No change log"
 section = "6.3"
-severity = "warning"
+format = 2
+uses = ["scope_tables"]
 needs = ["catalog"]
 detects = "Databases with no record of data changes: no pgAudit extension (installed, or loaded through shared_preload_libraries as seen in the audit role's settings) and no table in scope named like a change log (audit_log(s), *_audit, logged_actions, versions, history, change_log …; <entity>_versions/_revisions/_history only with an actor or change column such as updater_id, whodunnit, object_changes, old_values). A change-log table counts as trigger-fed when some trigger on another table calls a function whose source contains INSERT INTO that table (an approximation: the function is not parsed, and dynamic SQL is not seen); one that no trigger feeds is reported as application-maintained, which the 🟢 line says. Each 🟢 line names what was found."
 why = "Without a change log, questions like \"who changed this price, and what was it before?\" or \"which rows did that bad deploy touch?\" have no answer; compliance regimes (SOX, PCI DSS, HIPAA) require one for financial and personal data, and point-in-time recovery only restores everything, not the story."
@@ -16,8 +17,13 @@ references = [
 ]
 ok = "Changes are logged"
 impact = "Compliance and debugging: who changed what, and the previous values, cannot be reconstructed."
-message = "{object} has no change log: no audit table fed by triggers and no pgAudit"
+message = "{object} has no change log: no table named like an audit log or history in scope, and pgAudit is {_pgaudit_state}"
+ok_message = "Change log: {_found}"
 remediation = "Either install pgAudit (shared_preload_libraries = 'pgaudit', restart, CREATE EXTENSION pgaudit, set pgaudit.log = 'write, ddl') for a statement log in the server log, or create a change-log table fed by row triggers on the critical tables (the SQL creates audit_logs, a SECURITY DEFINER trigger function with a pinned search_path, and triggers on tables whose names look critical). Row triggers add a write per changed row: put them on the tables that matter, and plan retention for the log."
+
+[severity]
+default = "warning"
+ok = ["pgaudit_installed", "pgaudit_preloaded", "audit_tables > 0"]
 
 [params]
 # normalized table names that are a change log by name alone
@@ -30,17 +36,9 @@ change_column_pattern = '^(updater|changed_by|modified_by|updated_by|whodunnit|e
 critical_table_pattern = '(^|_)(payments?|invoices?|ledgers?|transactions?|transfers?|balances?|credits?|wallets?|orders?|refunds?|charges?|subscriptions?|payouts?|accounts?|users?|roles?|permissions?|grants?|prices?)$'
 */
 with rels as (
-  select c.oid, c.relname, n.nspname,
-         lower(regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as tnorm
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'p')
-    and not c.relispartition
-    and n.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+  select c.oid, c.relname, lower(regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as tnorm
+  from scope_tables c
+  where not c.relispartition
 ), audit_tables as (
   select r.*,
          (select count(distinct t.tgrelid)
@@ -59,8 +57,9 @@ with rels as (
                      where a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
                        and lower(regexp_replace(a.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) ~ %(change_column_pattern)s))
 ), pgaudit as (
-  select exists (select 1 from pg_catalog.pg_extension where extname = 'pgaudit') as installed,
-         (%(session_settings)s::jsonb -> 'shared_preload_libraries' ->> 'setting') as preload
+  select x.*, coalesce(x.preload, '') ~ '(^|[, ])pgaudit($|[, ])' as preloaded
+  from (select exists (select 1 from pg_catalog.pg_extension where extname = 'pgaudit') as installed,
+               (%(session_settings)s::jsonb -> 'shared_preload_libraries' ->> 'setting') as preload) x
 ), target as (
   select case when 'public' = any(%(schemas)s::text[]) then 'public' else (%(schemas)s::text[])[1] end as nsp
 ), critical as (
@@ -76,18 +75,26 @@ with rels as (
         from rels r
         where r.tnorm ~ %(critical_table_pattern)s) r
 )
+-- one row: what records changes (rated ok), or the suggested change log
 select quote_ident(current_database()) as object,
        'database' as object_type,
-       'warning' as severity,
-       format('%%s has no change log: no table named like an audit log or history in scope, and pgAudit is %%s.',
-              quote_ident(current_database()),
-              case when pa.preload is null then 'not installed (shared_preload_libraries is not visible to this role)'
-                   else 'neither installed nor preloaded' end) as detail,
-       jsonb_build_object('pgaudit_installed', pa.installed,
-                          'shared_preload_libraries', pa.preload,
-                          'audit_tables', 0,
-                          'name_pattern', %(audit_table_pattern)s) as evidence,
-       format($sql$create table %%1$I.audit_logs (
+       pa.installed as pgaudit_installed,
+       pa.preloaded as pgaudit_preloaded,
+       pa.preload as shared_preload_libraries,
+       count(a.oid) as audit_tables,
+       count(a.oid) filter (where a.fed_tables > 0) as trigger_fed,
+       case when pa.preload is null then 'not installed (shared_preload_libraries is not visible to this role)'
+            else 'neither installed nor preloaded' end as _pgaudit_state,
+       concat_ws('; ',
+         case when pa.installed then 'the pgAudit extension is installed'
+              when pa.preloaded then 'pgAudit is loaded (shared_preload_libraries)' end,
+         string_agg(format('%%s (fed by triggers on %%s table%%s)', a.oid::regclass, a.fed_tables,
+                           case when a.fed_tables = 1 then '' else 's' end), ', ' order by a.oid::regclass::text)
+           filter (where a.fed_tables > 0),
+         string_agg(a.oid::regclass::text, ', ' order by a.oid::regclass::text) filter (where a.fed_tables = 0)
+           || format(', maintained by the application (no trigger feeds %%s, so changes made with direct SQL are not recorded)',
+                     case when count(*) filter (where a.fed_tables = 0) = 1 then 'it' else 'them' end)) as _found,
+       case when not (pa.installed or pa.preloaded) and count(a.oid) = 0 then format($sql$create table %%1$I.audit_logs (
   id bigint generated always as identity primary key,
   table_name text not null,
   record_id text,
@@ -120,32 +127,10 @@ revoke all on function %%1$I.audit_logs_capture() from public;
               coalesce(cr.triggers,
                        format('-- attach it to the tables whose changes matter, e.g.:
 -- create trigger audit_logs_capture after insert or update or delete on %%I.<table>
---   for each row execute function %%I.audit_logs_capture();', (select nsp from target), (select nsp from target)))) as remediation
-from pgaudit pa, critical cr
-where not pa.installed
-  and coalesce(pa.preload, '') !~ '(^|[, ])pgaudit($|[, ])'
-  and not exists (select 1 from audit_tables)
-union all
-select quote_ident(current_database()), 'database', 'ok',
-       case when pa.installed then 'Change log: the pgAudit extension is installed'
-            else 'Change log: pgAudit is loaded (shared_preload_libraries)' end,
-       jsonb_build_object('pgaudit_installed', pa.installed, 'shared_preload_libraries', pa.preload),
-       null
+--   for each row execute function %%I.audit_logs_capture();', (select nsp from target), (select nsp from target))))
+       end as remediation
 from pgaudit pa
-where pa.installed or coalesce(pa.preload, '') ~ '(^|[, ])pgaudit($|[, ])'
-union all
-select quote_ident(current_database()), 'database', 'ok',
-       concat_ws('; ',
-         case when count(*) filter (where a.fed_tables > 0) > 0
-              then format('Change log: %%s', string_agg(format('%%s (fed by triggers on %%s table%%s)', a.oid::regclass,
-                     a.fed_tables, case when a.fed_tables = 1 then '' else 's' end), ', ' order by a.oid::regclass::text)
-                     filter (where a.fed_tables > 0)) end,
-         case when count(*) filter (where a.fed_tables = 0) > 0
-              then format('Change log maintained by the application: %%s (no trigger feeds %%s, so changes made with direct SQL are not recorded)',
-                     string_agg(a.oid::regclass::text, ', ' order by a.oid::regclass::text) filter (where a.fed_tables = 0),
-                     case when count(*) filter (where a.fed_tables = 0) = 1 then 'it' else 'them' end) end),
-       jsonb_build_object('audit_tables', count(*), 'trigger_fed', count(*) filter (where a.fed_tables > 0)),
-       null
-from audit_tables a
-having count(*) > 0
-order by 1, 3
+cross join critical cr
+left join audit_tables a on true
+group by pa.installed, pa.preload, pa.preloaded, cr.triggers
+order by 1
