@@ -2,7 +2,8 @@
 id = "audit_columns_missing"
 title = "Tables without audit columns"
 section = "6.3"
-severity = "info"
+format = 2
+uses = ["scope_tables"]
 needs = ["catalog"]
 detects = "Tables (partitioned tables at the parent) with no creation timestamp (created_at, inserted_at, created_on, create_time, createdAt, …) or no modification timestamp (updated_at, modified_at, last_update, updatedAt, …; not required on append-only tables named like logs, events, history, versions), and critical tables (money, ledger, order, user and permission tables, by name) with no created_by/updated_by actor column. Pure link tables (every column in a key or foreign key), static lookup tables named like *_type, *_status, categories, countries (lookup_table_pattern) and migration-tool tables are skipped. Name patterns are parameters."
 why = "Without timestamps, \"when did this row appear or last change?\" has no answer: debugging, incremental exports, retention jobs and support questions all need them. On money and permission tables, \"who changed this?\" is an audit requirement; without an actor column the answer is lost unless a separate change log exists."
@@ -16,8 +17,13 @@ references = [
 ]
 ok = "Every table has creation and modification timestamps"
 impact = "Audit compliance and debugging: when a row appeared or changed, and who changed it, cannot be answered."
-message = "{object} has no {missing}"
+message = "{object} has no {_missing}"
+ok_message = "Timestamps: created_at/updated_at (or equivalents) on all {_tables} tables"
 remediation = "Add the missing columns. ADD COLUMN … DEFAULT now() does not rewrite the table on PostgreSQL 11+ (now() is stable: it is evaluated once, at the ALTER, and stored as the column's missing value), so it is a brief ACCESS EXCLUSIVE lock only; but every existing row then carries the time of the ALTER, not its real creation time, so backfill from another source if you have one. updated_at must be maintained by the application or a BEFORE UPDATE trigger; created_by/updated_by by the application (e.g. from current_setting('app.current_user_id'))."
+
+[severity]
+default = "info"
+ok = ["_all_timestamped"]
 
 [params]
 # normalized column names (camelCase -> snake_case, trailing underscores dropped)
@@ -35,19 +41,12 @@ lookup_table_pattern = '(^|_)(types?|kinds?|status|statuses|categories|category|
 exclude_table_pattern = '^(schema_migrations|ar_internal_metadata|flyway_schema_history|schema_version|databasechangelog|databasechangeloglock|knex_migrations|knex_migrations_lock|alembic_version|_prisma_migrations|goose_db_version|django_migrations|spatial_ref_sys|__diesel_schema_migrations|typeorm_metadata|migrations)$'
 */
 with tables as (
-  select c.oid, c.relname, n.nspname, n.oid as nspoid,
+  select c.oid, c.relname, c.relnamespace as nspoid,
          lower(regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as tnorm
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'p')
-    and not c.relispartition
-    and n.nspname = any(%(schemas)s::name[])
+  from scope_tables c
+  where not c.relispartition
     and c.relname !~ %(exclude_table_pattern)s
     and lower(regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) !~ %(lookup_table_pattern)s
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), keycount as (
   -- distinct primary and foreign key columns of the tables with a foreign key: a link table
   -- has all its columns among them
@@ -89,7 +88,7 @@ with tables as (
   left join cols c on c.oid = t.oid
   left join names nm on nm.attname = c.attname
   left join keycount kc on kc.oid = t.oid
-  group by t.oid, t.relname, t.nspname, t.nspoid, t.tnorm
+  group by t.oid, t.relname, t.nspoid, t.tnorm
 ), actors as (
   select distinct on (u.relnamespace) u.relnamespace,
          pg_catalog.format_type(a.atttypid, a.atttypmod) as actor_type
@@ -102,10 +101,6 @@ with tables as (
 ), judged as (
   select s.*,
          s.oid::regclass::text as name,
-         not s.has_created as m_created,
-         not s.has_updated and not s.append_only as m_updated,
-         s.critical and not s.has_created_by as m_created_by,
-         s.critical and not s.has_updated_by and not s.append_only as m_updated_by,
          array_remove(array[
            case when not s.has_created then 'created' end,
            case when not s.has_updated and not s.append_only then 'updated' end,
@@ -120,32 +115,27 @@ with tables as (
 )
 select j.name as object,
        'table' as object_type,
-       -- array_to_string skips the nulls: the missing items, in order
-       array_to_string(array[case when j.m_created then 'creation timestamp' end,
-                             case when j.m_updated then 'modification timestamp' end,
-                             case when j.m_created_by then 'created_by' end,
-                             case when j.m_updated_by then 'updated_by' end], ', ') as missing,
-       'info' as severity,
-       format('%%s has no %%s%%s.',
-              j.name,
-              array_to_string(array[case when j.m_created then 'creation timestamp (created_at)' end,
-                                    case when j.m_updated then 'modification timestamp (updated_at)' end,
-                                    case when j.m_created_by then 'created_by' end,
-                                    case when j.m_updated_by then 'updated_by' end], ' or '),
-              case when j.critical and (j.missing && array['created_by', 'updated_by'])
-                   then ' (a critical table by its name: who changed it is an audit question)' else '' end) as detail,
-       jsonb_build_object('missing', to_jsonb(j.missing), 'critical_table', j.critical,
-                          'append_only', j.append_only, 'columns', j.ncols) as evidence,
+       j.missing,
+       j.critical as critical_table,
+       j.append_only,
+       j.ncols as column_count,
+       false as _all_timestamped,
+       null::bigint as _tables,
+       array_to_string(array(select case m when 'created' then 'creation timestamp (created_at)'
+                                           when 'updated' then 'modification timestamp (updated_at)' else m end
+                             from unnest(j.missing) with ordinality u(m, i) order by i), ' or ')
+         || case when j.missing && array['created_by', 'updated_by']
+                 then ' (a critical table by its name: who changed it is an audit question)' else '' end as _missing,
        format('alter table %%s %%s;%%s',
               j.name,
               array_to_string(array[
-                case when j.m_created then format('add column %%I timestamptz not null default now()',
+                case when 'created' = any(j.missing) then format('add column %%I timestamptz not null default now()',
                                                   case when j.camel then 'createdAt' else 'created_at' end) end,
-                case when j.m_updated then format('add column %%I timestamptz not null default now()',
+                case when 'updated' = any(j.missing) then format('add column %%I timestamptz not null default now()',
                                                   case when j.camel then 'updatedAt' else 'updated_at' end) end,
-                case when j.m_created_by then format('add column %%I ' || j.actor_type,
+                case when 'created_by' = any(j.missing) then format('add column %%I ' || j.actor_type,
                                                      case when j.camel then 'createdBy' else 'created_by' end) end,
-                case when j.m_updated_by then format('add column %%I ' || j.actor_type,
+                case when 'updated_by' = any(j.missing) then format('add column %%I ' || j.actor_type,
                                                      case when j.camel then 'updatedBy' else 'updated_by' end) end], ', '),
               case when 'updated' = any(j.missing)
                    then E'\n-- no table rewrite (PostgreSQL 11+: now() is evaluated once); existing rows get the time of this ALTER.\n-- keep the modification timestamp current in the application or with a BEFORE UPDATE trigger.'
@@ -153,9 +143,7 @@ select j.name as object,
 from judged j
 where cardinality(j.missing) > 0
 union all
-select quote_ident(current_database()), 'database', null, 'ok',
-       format('Timestamps: created_at/updated_at (or equivalents) on all %%s tables', count(*)),
-       jsonb_build_object('tables', count(*)), null
+select quote_ident(current_database()), 'database', null, null, null, null, true, count(*), null, null
 from judged j
 having count(*) > 0 and bool_and(j.has_created and (j.has_updated or j.append_only))
 order by 1

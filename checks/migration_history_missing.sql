@@ -13,18 +13,12 @@ references = ["https://www.postgresql.org/docs/current/ddl.html", "https://docum
 ok = "A migration history table records the schema versions"
 impact = "No record of which schema version is deployed and no rollback path; manual changes drift between environments."
 message = "database {object} has no migration history table in any schema (looked for {_tools_count} known tools)"
-ok_message = "Migration history kept by {tools} ({_tables_text})"
+ok_message = "Migration history kept by {_tools} ({_tables_text})"
 remediation = "Adopt a migration tool and baseline the current schema. The SQL creates the minimal version table of the review (5.3.1); a real tool creates its own table instead, so prefer running its baseline command."
 
 [severity]
 default = "critical"
 ok = ["_found"]
-
-[labels]
-tools = "Migration tools"
-tables = "History tables"
-tools_checked = "Tools looked for"
-schemas_searched = "Schemas searched"
 
 [params]
 # "tool;table name regex;a column that must exist (regex, empty: any)"; the first match wins
@@ -92,7 +86,7 @@ with tools as (
                   (select min(s) from unnest(%(schemas)s::text[]) s), 'public') as nspname
 )
 select quote_ident(current_database()) as object, 'database' as object_type,
-       false as _found, null::text[] as tools, null::text[] as tables,
+       false as _found, null::text[] as _tools,
        (select array_agg(distinct tool order by tool) from tools) as tools_checked,
        (select count(*) from pg_catalog.pg_namespace
         where nspname !~ '^pg_' and nspname <> 'information_schema') as schemas_searched,
@@ -106,7 +100,6 @@ where not exists (select 1 from found)
 union all
 select quote_ident(current_database()), 'database', true,
        array_agg(distinct f.tool order by f.tool),
-       array_agg(f.oid::regclass::text order by f.oid::regclass::text),
        null, null, null,
        string_agg(f.oid::regclass::text
                   || case when f.est_rows >= 0 then format(', ~%%s rows', f.est_rows) else '' end,
