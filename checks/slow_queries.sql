@@ -2,8 +2,11 @@
 id = "slow_queries"
 title = "Slow or time-dominant statements"
 section = "3.2"
+format = 2
 severity = "warning"
 needs = ["stats", "pg_stat_statements"]
+# statements collected for at least an hour before a verdict
+min_stats_age_s = 3600
 detects = "Statements in pg_stat_statements for this database whose mean execution time is at least min_mean_ms over at least min_calls calls, or whose total execution time is at least min_total_ms and min_total_share of all statements' time here; at most max_statements, by total time. Reads total_exec_time/mean_exec_time (extension 1.8+) or total_time/mean_time (older extension versions)."
 why = "A few statements usually account for most of a database's time: a slow frequent query holds connections, locks and buffers, and its cost grows with the data. Fixing the top ones (an index, a rewrite, a smaller result) gives the biggest gain for the effort."
 example = "select * from orders where lower(email) = $1  -- 850 ms mean, 40 000 calls a day: sequential scan of 5 M rows"
@@ -12,10 +15,27 @@ ignore_when = "Batch jobs, reports and maintenance statements that are expected 
 references = ["https://www.postgresql.org/docs/current/pgstatstatements.html", "https://www.postgresql.org/docs/current/using-explain.html"]
 ok = "No statement is slow on average or dominates the database's time"
 impact = "Slow statements hold connections, locks and I/O: latency and capacity suffer as data grows."
-message = "{calls} calls, mean {mean_ms} ms, total {total_s} s ({share_pct}% of this database's statement time), queryid {queryid}: {query}"
+message = "mean {mean_ms} ms, {share_pct}% of this database's statement time, queryid {queryid}: {query}"
 remediation = "Run EXPLAIN (ANALYZE, BUFFERS) on the statement with representative parameters; add or fix the index its filter, join or ORDER BY needs (CREATE INDEX CONCURRENTLY), rewrite it to read fewer rows, or move it to a replica or off-peak. Reset the statistics (pg_stat_statements_reset()) after a fix to measure it."
 replica_note = "pg_stat_statements is per server: a standby records only the statements run on it"
+
+[labels]
+queryid = "Query id"
+calls = "Calls"
+mean_ms = "Mean time (ms)"
+total_s = "Total time"
+share_pct = "Share of statement time (%)"
+rows = "Rows"
+rows_per_call = "Rows per call"
+cache_hit_pct = "Cache hit ratio (%)"
+role = "Role"
+rank_by_total_time = "Rank by total time"
+stats_since = "Collected since"
+query = "Query"
+
 [params]
+# the same window, passed to the query too: on PG17+ pg_stat_statements' own window (its oldest
+# entry's stats_since, shorter after pg_stat_statements_reset()) must be as long
 min_stats_age_s = 3600
 min_mean_ms = 250.0
 min_calls = 10
@@ -24,11 +44,10 @@ min_total_share = 0.1
 max_statements = 20
 */
 with window_ as (
-  -- PG17+ (extension 1.11) records when each entry started; older versions: the server's
-  -- statistics window (a pg_stat_statements_reset() since then is not visible there)
-  select coalesce(
-           extract(epoch from now() - min((to_jsonb(s) ->> 'stats_since')::timestamptz)),
-           %(stats_age_s)s::float8, 0)::float8 as age_s
+  -- PG17+ (extension 1.11) records when each entry started: after a pg_stat_statements_reset()
+  -- that window is shorter than the server's statistics window the engine judges, so the
+  -- query gives no verdict itself; older versions have the server's window only
+  select extract(epoch from now() - min((to_jsonb(s) ->> 'stats_since')::timestamptz))::float8 as age_s
   from pg_stat_statements s
   where s.dbid = (select d.oid from pg_catalog.pg_database d where d.datname = current_database())
 ), st as (
@@ -48,7 +67,7 @@ with window_ as (
   from st
 ), hits as (
   select r.* from ranked r, window_ w
-  where w.age_s >= %(min_stats_age_s)s::float8
+  where coalesce(w.age_s >= %(min_stats_age_s)s::float8, true)
     and ((r.mean_ms >= %(min_mean_ms)s::float8 and r.calls >= %(min_calls)s::bigint)
       or (r.total_ms >= %(min_total_ms)s::float8 and r.share >= %(min_total_share)s::float8))
   order by r.total_ms desc, r.queryid
@@ -56,26 +75,22 @@ with window_ as (
 )
 select left(regexp_replace(h.query, '\s+', ' ', 'g'), 120) as object,
        'statement' as object_type,
-       jsonb_build_object(
-         'queryid', h.queryid::text,
-         'calls', h.calls,
-         'mean_ms', round(h.mean_ms::numeric, 1),
-         'total_s', round((h.total_ms / 1000)::numeric, 1),
-         'share_pct', round((100 * coalesce(h.share, 0))::numeric, 1),
-         'rows', h.rows,
-         'rows_per_call', round(h.rows::numeric / h.calls, 1),
-         'cache_hit_pct', round(100 * h.shared_blks_hit::numeric / nullif(h.shared_blks_hit + h.shared_blks_read, 0), 1),
-         'role', h.role_name,
-         'rank_by_total_time', h.rank,
-         'stats_since', h.stats_since,
-         'query', left(regexp_replace(h.query, '\s+', ' ', 'g'), 200),
-         'stats_age_days', round((w.age_s / 86400)::numeric, 2),
-         'stats_window_s', round(w.age_s::numeric)) as evidence,
-       null::text as remediation,
+       h.queryid::text as queryid,
+       h.calls,
+       round(h.mean_ms::numeric, 1)::float8 as mean_ms,
+       round((h.total_ms / 1000)::numeric, 1)::float8 as total_s,
+       round((100 * coalesce(h.share, 0))::numeric, 1)::float8 as share_pct,
+       h.rows,
+       round(h.rows::numeric / h.calls, 1)::float8 as rows_per_call,
+       round(100 * h.shared_blks_hit::numeric / nullif(h.shared_blks_hit + h.shared_blks_read, 0), 1)::float8 as cache_hit_pct,
+       h.role_name as role,
+       h.rank as rank_by_total_time,
+       h.stats_since,
+       left(regexp_replace(h.query, '\s+', ' ', 'g'), 200) as query,
        null::text as no_verdict
-from hits h, window_ w
+from hits h
 union all
-select null, null, null, null,
+select null, null, null, null, null, null, null, null, null, null, null, null, null, null,
        format('pg_stat_statements has collected for %%s; slow-query verdicts need at least %%s',
               justify_hours(make_interval(secs => round(w.age_s))),
               justify_hours(make_interval(secs => %(min_stats_age_s)s::float8)))

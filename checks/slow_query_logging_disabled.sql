@@ -2,7 +2,7 @@
 id = "slow_query_logging_disabled"
 title = "Slow query logging disabled (log_min_duration_statement = -1)"
 section = "7.3"
-severity = "warning"
+format = 2
 needs = ["catalog"]
 detects = "log_min_duration_statement = -1 as the audit role sees it (server, ALTER DATABASE or ALTER ROLE level, read before pgaudit's own SETs), and login roles whose own ALTER ROLE ... SET switches it off while the database logs slow statements. A value of 0 (every statement logged) is reported as info for its log volume. The evidence says whether auto_explain and pg_stat_statements are loaded and whether sampled logging (log_min_duration_sample) is on."
 why = "Without a slow-query log nobody sees which statements degrade as tables grow until users complain, and the time spent, the plans and the parameters of the slow calls are lost. A 1 s threshold costs almost nothing in log volume and gives the raw material for pgBadger or a log-based alert. On cloud databases, slow queries are the main driver of instance size, IOPS and cost."
@@ -12,8 +12,24 @@ ignore_when = "Slow statements are captured another way that keeps the statement
 references = ["https://www.postgresql.org/docs/current/runtime-config-logging.html#GUC-LOG-MIN-DURATION-STATEMENT", "https://www.postgresql.org/docs/current/auto-explain.html", "https://www.postgresql.org/docs/current/sql-alterdatabase.html"]
 ok = "Slow statements are logged (log_min_duration_statement is set)"
 impact = "Slow queries go unnoticed until they cause an incident; there is no record to tune from."
-message = "{object}: log_min_duration_statement = {setting} (source: {source})"
+message = "{object}: {_problem}; set at {_set_at} level"
 remediation = "Set a threshold for the database (applies to new sessions; needs superuser or, on PostgreSQL 15+, GRANT SET ON PARAMETER): ALTER DATABASE ... SET log_min_duration_statement = '1s'. For the whole server use ALTER SYSTEM SET log_min_duration_statement = '1s' followed by SELECT pg_reload_conf() (or the provider's parameter group). Add auto_explain (shared_preload_libraries, auto_explain.log_min_duration) to also log the plans of slow statements."
+
+[severity]
+default = "warning"
+# 0 logs every statement: slow ones are not lost, the cost is log volume
+info = ["_kind = 'all'"]
+
+[labels]
+setting = "log_min_duration_statement"
+source = "Source"
+level = "Set at"
+auto_explain_loaded = "auto_explain loaded"
+pg_stat_statements_loaded = "pg_stat_statements loaded"
+log_min_duration_sample = "log_min_duration_sample"
+log_statement_sample_rate = "log_statement_sample_rate"
+role_setting = "Role setting"
+role_level = "Role setting level"
 
 [params]
 recommended = "1s"
@@ -38,7 +54,9 @@ with sess as (
   from sess cross join libs
 ), role_off as (
   -- login roles switching it off for themselves while the database level logs
-  select r.rolname, s.setdatabase, e.entry
+  select r.rolname, s.setdatabase, e.entry,
+         case when s.setdatabase = 0 then 'role (ALTER ROLE)'
+              else 'role in database (ALTER ROLE ... IN DATABASE)' end as role_level
   from pg_catalog.pg_db_role_setting s
   cross join lateral unnest(s.setconfig) e(entry)
   join pg_catalog.pg_roles r on r.oid = s.setrole
@@ -46,48 +64,36 @@ with sess as (
     and r.rolcanlogin
     and split_part(e.entry, '=', 1) = 'log_min_duration_statement'
     and substr(e.entry, strpos(e.entry, '=') + 1) ~ '^\s*-1\s*$'
-), ev as (
-  select f.*, jsonb_build_object(
-           'setting', f.setting, 'unit', f.unit, 'source', f.source, 'level', f.level,
-           'auto_explain_loaded', f.auto_explain,
-           'pg_stat_statements_loaded', f.pg_stat_statements,
-           'log_min_duration_sample', f.sample,
-           'log_statement_sample_rate', f.sample_rate) as evidence
+), found as (
+  select 'log_min_duration_statement' as object, 'setting' as object_type,
+         case f.setting when '-1' then 'off' else 'all' end as kind,
+         null::text as rolname, null::text as entry, null::text as role_level, null::oid as setdatabase
   from facts f
+  where f.setting in ('-1', '0')
+  union all
+  select quote_ident(r.rolname), 'role', 'role', r.rolname, r.entry, r.role_level, r.setdatabase
+  from role_off r
 )
-select 'log_min_duration_statement' as object,
-       'setting' as object_type,
-       'warning' as severity,
-       format('log_min_duration_statement = -1 (set at %%s level): no statement is logged for its duration%%s%%s. Set it to %%s for this database; for the whole server use ALTER SYSTEM SET log_min_duration_statement = %%L and SELECT pg_reload_conf().',
-              e.level,
-              case when e.auto_explain then '' else '; auto_explain is not loaded either, so no plan of a slow statement is kept' end,
-              case when e.sample is not null and e.sample <> '-1'
-                   then format(' (only sampled logging: log_min_duration_sample = %%s at rate %%s)', e.sample, e.sample_rate)
-                   else '' end,
-              %(recommended)s::text, %(recommended)s::text) as detail,
-       e.evidence,
-       format('alter database %%I set log_min_duration_statement = %%L;', current_database(), %(recommended)s::text)
-         as remediation
-from ev e
-where e.setting = '-1'
-union all
-select 'log_min_duration_statement', 'setting', 'info',
-       format('log_min_duration_statement = 0 (set at %%s level): every statement is logged with its duration; on a busy server this multiplies log volume and storage cost. A threshold of %%s keeps the slow ones.',
-              e.level, %(recommended)s::text),
-       e.evidence,
-       format('alter database %%I set log_min_duration_statement = %%L;', current_database(), %(recommended)s::text)
-from ev e
-where e.setting = '0'
-union all
-select quote_ident(r.rolname), 'role', 'warning',
-       format('Login role %%s switches slow query logging off for its own sessions (%%s%%s), whatever the database or server sets',
-              quote_ident(r.rolname), r.entry,
-              case when r.setdatabase = 0 then ', ALTER ROLE' else ', ALTER ROLE ... IN DATABASE' end),
-       e.evidence || jsonb_build_object('role_setting', r.entry,
-                                        'role_level', case when r.setdatabase = 0 then 'role' else 'role in database' end),
-       case when r.setdatabase = 0
-            then format('alter role %%I reset log_min_duration_statement;', r.rolname)
-            else format('alter role %%I in database %%I reset log_min_duration_statement;', r.rolname, current_database())
-       end
-from role_off r cross join ev e
+select d.object, d.object_type,
+       d.kind as _kind,
+       case d.kind
+         when 'off' then '-1, so no statement is logged for its duration'
+         when 'all' then '0, so every statement is logged with its duration: on a busy server this multiplies log volume and storage cost'
+         else 'a login role that switches slow query logging off for its own sessions (log_min_duration_statement = -1), whatever the database or server sets'
+       end as _problem,
+       coalesce(d.role_level, f.level) as _set_at,
+       f.setting, f.unit, f.source, f.level,
+       f.auto_explain as auto_explain_loaded,
+       f.pg_stat_statements as pg_stat_statements_loaded,
+       f.sample as log_min_duration_sample,
+       f.sample_rate as log_statement_sample_rate,
+       d.entry as role_setting,
+       case when d.kind = 'role' then split_part(d.role_level, ' (', 1) end as role_level,
+       case when d.kind <> 'role'
+              then format('alter database %%I set log_min_duration_statement = %%L;', current_database(), %(recommended)s::text)
+            when d.setdatabase = 0
+              then format('alter role %%I reset log_min_duration_statement;', d.rolname)
+            else format('alter role %%I in database %%I reset log_min_duration_statement;', d.rolname, current_database())
+       end as remediation
+from found d cross join facts f
 order by 2, 1
