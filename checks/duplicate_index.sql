@@ -2,6 +2,8 @@
 id = "duplicate_index"
 title = "Duplicate indexes"
 section = "3.1"
+format = 2
+uses = ["scope_relations"]
 severity = "warning"
 needs = ["catalog"]
 detects = "Two or more valid indexes on the same table with the same definition: access method, key columns and expressions in the same order, operator classes, collations, sort order and NULLS placement, INCLUDE columns and predicate. A non-unique index identical to a unique one is a duplicate too. Each partitioned index is reported once, at the parent."
@@ -12,8 +14,19 @@ ignore_when = "Never for a true duplicate; when the two indexes back two differe
 references = ["https://www.postgresql.org/docs/current/sql-dropindex.html", "https://www.postgresql.org/docs/current/catalog-pg-index.html", "https://wiki.postgresql.org/wiki/Index_Maintenance#Duplicate_indexes"]
 ok = "No duplicate indexes"
 impact = "Write amplification and wasted storage and cache for no read benefit."
-message = "{index} on {object} duplicates {kept_index}"
-remediation = "Drop the duplicate with DROP INDEX CONCURRENTLY (no write lock); keep the index that backs a constraint, else the unique one, else the oldest. A partitioned index cannot be dropped concurrently: plain DROP INDEX takes a brief ACCESS EXCLUSIVE lock on the parent and every partition. Two constraints with the same index: drop the redundant constraint once nothing references it."
+message = "{_index} on {object} duplicates {kept_index}"
+remediation = "Drop the duplicate with DROP INDEX CONCURRENTLY (no write lock); keep the index that backs a constraint, else the unique one, else the oldest. A partitioned index cannot be dropped concurrently: plain DROP INDEX takes a brief ACCESS EXCLUSIVE lock on the parent and every partition. Two constraints with the same index: drop the redundant constraint (ALTER TABLE … DROP CONSTRAINT, named in the evidence) once no foreign key depends on it; no SQL is given for it."
+
+[labels]
+kept_index = "Index kept"
+kept_backs_constraint = "Kept index backs a constraint"
+duplicate_backs_constraint = "Duplicate backs a constraint"
+duplicate_constraint = "Duplicate's constraint"
+copies = "Identical indexes"
+definition = "Definition"
+kept_definition = "Kept index definition"
+index_pages = "Index pages"
+partitioned = "Partitioned index"
 */
 with base as materialized (
   -- the signature's catalog part first (the operator classes imply the access method): only
@@ -44,16 +57,10 @@ with base as materialized (
   from base b
   join pg_catalog.pg_index i on i.indexrelid = b.indexrelid
   join pg_catalog.pg_class ic on ic.oid = i.indexrelid
-  join pg_catalog.pg_class tc on tc.oid = i.indrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
+  join scope_relations tc on tc.oid = i.indrelid
   left join pg_catalog.pg_constraint con
     on con.conindid = i.indexrelid and con.conrelid = i.indrelid and con.contype in ('p', 'u', 'x')
-  where nsp.nspname = any(%(schemas)s::name[])
-    and tc.relkind in ('r', 'p', 'm')
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = b.indrelid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+  where tc.relkind in ('r', 'p', 'm')
 ), ranked as (
   select x.*,
          count(*) over w as copies,
@@ -68,26 +75,21 @@ with base as materialized (
 select r.indrelid::regclass::text as object,
        'index' as object_type,
        r.indexrelid::regclass::text as index,
+       r.indexrelid::regclass::text as _index,   -- the message's name: index is not a fact
        array(select a.attname::text
              from unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
              join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
              where k.ord <= i.indnkeyatts
              order by k.ord) as columns,
-       jsonb_build_object(
-         'kept_index', r.kept::regclass::text,
-         'kept_backs_constraint', k.contype is not null,
-         'duplicate_backs_constraint', r.contype is not null,
-         'copies', r.copies,
-         'definition', pg_catalog.pg_get_indexdef(r.indexrelid),
-         'kept_definition', pg_catalog.pg_get_indexdef(r.kept),
-         'index_pages', ic.relpages,
-         'partitioned', r.idx_kind = 'I') as evidence,
-       case
-         when r.contype is not null
-           then format('%%s on %%s duplicates %%s, but both enforce something: drop the redundant constraint (ALTER TABLE %%s DROP CONSTRAINT %%I) once no foreign key depends on it.',
-                       r.indexrelid::regclass, r.indrelid::regclass, r.kept::regclass,
-                       r.indrelid::regclass, con.conname)
-       end as detail,
+       r.kept::regclass::text as kept_index,
+       k.contype is not null as kept_backs_constraint,
+       r.contype is not null as duplicate_backs_constraint,
+       con.conname::text as duplicate_constraint,
+       r.copies,
+       pg_catalog.pg_get_indexdef(r.indexrelid) as definition,
+       pg_catalog.pg_get_indexdef(r.kept) as kept_definition,
+       ic.relpages as index_pages,
+       r.idx_kind = 'I' as partitioned,
        case
          when r.contype is not null then null     -- a constraint: no index-level drop
          when r.idx_kind = 'I' then format('drop index %%s;', r.indexrelid::regclass)

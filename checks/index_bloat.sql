@@ -2,7 +2,8 @@
 id = "index_bloat"
 title = "Bloated B-tree indexes (estimate)"
 section = "3.1"
-severity = "warning"
+format = 2
+uses = ["scope_relations"]
 needs = ["stats", "column_stats"]
 detects = "B-tree indexes whose size (relpages) exceeds the size expected from their row count and the average width of their columns in pg_stats (the well-known estimate of ioguix/pgsql-bloat-estimation, with the index's fillfactor) by at least min_bloat_ratio and min_bloat_bytes. It is an estimate: expression indexes are skipped (no reliable width), partial indexes are reported as low-confidence info, indexes with a column lacking statistics or of type name are skipped. Each physical index is reported, partition indexes included (each is rebuilt on its own)."
 why = "A bloated index holds mostly empty or dead space left by updates and deletes: every scan reads more pages, it takes more cache than its live entries need, and VACUUM cannot give the space back. REINDEX CONCURRENTLY rebuilds it compactly without blocking writes."
@@ -12,9 +13,27 @@ ignore_when = "The table will refill the freed space soon (a queue that cycles),
 references = ["https://github.com/ioguix/pgsql-bloat-estimation", "https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY", "https://www.postgresql.org/docs/current/btree-implementation.html#BTREE-DEDUPLICATION", "https://www.postgresql.org/docs/current/pgstattuple.html"]
 ok = "No B-tree index is estimated to be bloated"
 impact = "Scans read and cache more pages than the live entries need."
-message = "{index} on {object}: about {bloat_size} of {index_size} ({bloat_pct}%) is estimated to be bloat"
+message = "{_index} on {object}: about {_bloat_size} of {_index_size} ({bloat_pct:.1f}%) is estimated to be bloat"
 remediation = "Confirm with pgstatindex() when pgstattuple is installed, then rebuild with REINDEX INDEX CONCURRENTLY (needs free disk for a second copy of the index while it runs). If it comes back quickly, tune autovacuum on the table rather than reindexing on a schedule."
 replica_note = "a standby's indexes are physical copies of the primary's: the estimate holds there too, but the REINDEX must run on the primary"
+
+[severity]
+default = "warning"
+# the estimate cannot tell which rows a partial index holds
+info = ["confidence = 'low (partial index)'"]
+
+[labels]
+confidence = "Confidence of the estimate"
+index_bytes = "Index size"
+expected_bytes = "Expected size"
+bloat_bytes = "Estimated bloat"
+bloat_pct = "Estimated bloat (%)"
+index_rows = "Index entries"
+avg_entry_bytes = "Average entry size"
+fillfactor = "Fillfactor"
+deduplication_may_understate = "Deduplication may understate the bloat"
+table_last_analyzed = "Table last analyzed"
+
 [params]
 min_bloat_ratio = 0.5
 min_bloat_bytes = 10485760
@@ -25,22 +44,16 @@ with idx as (
          coalesce(substring(array_to_string(ic.reloptions, ' ') from 'fillfactor=([0-9]+)')::int, 90) as fillfactor,
          coalesce(array_to_string(ic.reloptions, ' ') !~ 'deduplicate_items=(off|false|no|0)', true)
            and not i.indisunique as dedup_possible,
-         tc.relname as tblname, nsp.nspname
+         tc.relname as tblname, tc.nspname
   from pg_catalog.pg_index i
   join pg_catalog.pg_class ic on ic.oid = i.indexrelid
   join pg_catalog.pg_am am on am.oid = ic.relam and am.amname = 'btree'
-  join pg_catalog.pg_class tc on tc.oid = i.indrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
-  where nsp.nspname = any(%(schemas)s::name[])
-    and tc.relkind in ('r', 'm')
+  join scope_relations tc on tc.oid = i.indrelid
+  where tc.relkind in ('r', 'm')
     and ic.relkind = 'i' and i.indisvalid
     and ic.reltuples >= 0 and ic.relpages > 1
     and ic.relpages::float8 * pg_catalog.current_setting('block_size')::float8 >= %(min_bloat_bytes)s::float8
     and 0 <> all(i.indkey::int2[])              -- expression indexes: no trustworthy width
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), cols as (
   select x.indexrelid,
          count(s.attname) as with_stats,
@@ -76,29 +89,26 @@ with idx as (
 select c.indrelid::regclass::text as object,
        'index' as object_type,
        c.indexrelid::regclass::text as index,
-       case when c.partial then 'info' end as severity,
+       c.indexrelid::regclass::text as _index,   -- the message's name: index is not a fact
        array(select a.attname::text
              from pg_catalog.pg_index i
              cross join lateral unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
              join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
              where i.indexrelid = c.indexrelid and k.ord <= i.indnkeyatts
              order by k.ord) as columns,
-       jsonb_build_object(
-         'estimate', true,
-         'confidence', case when c.partial then 'low (partial index)' else 'medium' end,
-         'index_bytes', (c.relpages * c.bs)::bigint,
-         'index_size', pg_catalog.pg_size_pretty((c.relpages * c.bs)::bigint),
-         'expected_bytes', (c.est_pages * c.bs)::bigint,
-         'bloat_bytes', ((c.relpages - c.est_pages) * c.bs)::bigint,
-         'bloat_size', pg_catalog.pg_size_pretty(((c.relpages - c.est_pages) * c.bs)::bigint),
-         'bloat_pct', round((100 * (c.relpages - c.est_pages) / c.relpages)::numeric, 1),
-         'index_rows', c.reltuples::bigint,
-         'avg_entry_bytes', round(c.tuple_width::numeric, 1),
-         'fillfactor', c.fillfactor,
-         'deduplication_may_understate', %(server_version_num)s::int >= 130000 and c.dedup_possible,
-         'table_last_analyzed', (select greatest(st.last_analyze, st.last_autoanalyze)::timestamptz(0)
-                                 from pg_catalog.pg_stat_all_tables st where st.relid = c.indrelid),
-         'method', 'ioguix btree estimate from pg_stats avg_width/null_frac') as evidence,
+       case when c.partial then 'low (partial index)' else 'medium' end as confidence,
+       (c.relpages * c.bs)::bigint as index_bytes,
+       pg_catalog.pg_size_pretty((c.relpages * c.bs)::bigint) as _index_size,
+       (c.est_pages * c.bs)::bigint as expected_bytes,
+       ((c.relpages - c.est_pages) * c.bs)::bigint as bloat_bytes,
+       pg_catalog.pg_size_pretty(((c.relpages - c.est_pages) * c.bs)::bigint) as _bloat_size,
+       round((100 * (c.relpages - c.est_pages) / c.relpages)::numeric, 1)::float8 as bloat_pct,
+       c.reltuples::bigint as index_rows,
+       round(c.tuple_width::numeric, 1)::float8 as avg_entry_bytes,
+       c.fillfactor,
+       %(server_version_num)s::int >= 130000 and c.dedup_possible as deduplication_may_understate,
+       (select greatest(st.last_analyze, st.last_autoanalyze)::timestamptz(0)
+        from pg_catalog.pg_stat_all_tables st where st.relid = c.indrelid) as table_last_analyzed,
        format('reindex index concurrently %%s;', c.indexrelid::regclass) as remediation
 from calc c
 where c.relpages > c.est_pages

@@ -2,6 +2,8 @@
 id = "redundant_index"
 title = "Redundant indexes covered by a wider index"
 section = "3.1"
+format = 2
+uses = ["scope_relations"]
 severity = "warning"
 needs = ["catalog"]
 detects = "A non-unique B-tree index whose key columns (or expressions) are a leading prefix of another valid B-tree index on the same table, with the same predicate and the same operator class, collation and sort order on every shared column, and whose INCLUDE columns the wider index also holds. Unique, primary-key and other constraint-backing indexes are never proposed for dropping; each partitioned index is reported once, at the parent."
@@ -12,8 +14,20 @@ ignore_when = "The narrow index is much smaller and serves a hot, latency-critic
 references = ["https://www.postgresql.org/docs/current/indexes-multicolumn.html", "https://www.postgresql.org/docs/current/sql-dropindex.html"]
 ok = "No index is made redundant by a wider one"
 impact = "Extra write cost and storage for an index the planner can replace with a wider one."
-message = "{index} on {object} ({narrow_columns}) is a prefix of {covering_index} ({covering_columns})"
+message = "{_index} on {object} ({narrow_columns}) is a prefix of {covering_index} ({covering_columns})"
 remediation = "Drop the narrow index with DROP INDEX CONCURRENTLY after checking in pg_stat_statements that its queries run well on the wider index. A partitioned index cannot be dropped concurrently: plain DROP INDEX briefly takes an ACCESS EXCLUSIVE lock on the parent and every partition."
+
+[labels]
+covering_index = "Covering index"
+narrow_columns = "Key columns"
+covering_columns = "Covering index columns"
+predicate = "Predicate"
+definition = "Definition"
+covering_definition = "Covering index definition"
+index_pages = "Index pages"
+covering_index_pages = "Covering index pages"
+clustered = "CLUSTER index"
+partitioned = "Partitioned index"
 */
 with shared as materialized (
   -- valid btree indexes sharing their first key column with another index of the table, by
@@ -40,18 +54,12 @@ with shared as materialized (
   join pg_catalog.pg_index i on i.indexrelid = sh.indexrelid
   join pg_catalog.pg_class ic on ic.oid = i.indexrelid
   join pg_catalog.pg_am am on am.oid = ic.relam and am.amname = 'btree'
-  join pg_catalog.pg_class tc on tc.oid = i.indrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
-  where nsp.nspname = any(%(schemas)s::name[])
-    and tc.relkind in ('r', 'p', 'm')
+  join scope_relations tc on tc.oid = i.indrelid
+  where tc.relkind in ('r', 'p', 'm')
     -- pg_get_indexdef/pg_get_expr open the table: never queue behind DDL on it
     and i.indrelid <> all(%(locked)s::oid[])
     and i.indisvalid and i.indisready and i.indislive
     and not ic.relispartition
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), idx as (
   -- deparse only indexes sharing their first key column (or both an expression) with another
   -- index of the table: a pair needs it, and pg_get_indexdef on every index is the cost here
@@ -83,21 +91,21 @@ with shared as materialized (
 select t.indrelid::regclass::text as object,
        'index' as object_type,
        t.indexrelid::regclass::text as index,
+       t.indexrelid::regclass::text as _index,   -- the message's name: index is not a fact
        t.cols[1:t.nkey] as columns,
-       jsonb_build_object(
-         'covering_index', w.indexrelid::regclass::text,
-         'narrow_columns', array_to_string(t.cols[1:t.nkey], ', '),
-         'covering_columns', array_to_string(w.cols[1:w.nkey], ', ')
-           || case when w.natts > w.nkey
-                   then ' INCLUDE (' || array_to_string(w.cols[w.nkey + 1:w.natts], ', ') || ')'
-                   else '' end,
-         'predicate', nullif(t.pred, ''),
-         'definition', pg_catalog.pg_get_indexdef(t.indexrelid),
-         'covering_definition', pg_catalog.pg_get_indexdef(w.indexrelid),
-         'index_pages', ic.relpages,
-         'covering_index_pages', wc.relpages,
-         'clustered', t.indisclustered,
-         'partitioned', t.idx_kind = 'I') as evidence,
+       w.indexrelid::regclass::text as covering_index,
+       array_to_string(t.cols[1:t.nkey], ', ') as narrow_columns,
+       array_to_string(w.cols[1:w.nkey], ', ')
+         || case when w.natts > w.nkey
+                 then ' INCLUDE (' || array_to_string(w.cols[w.nkey + 1:w.natts], ', ') || ')'
+                 else '' end as covering_columns,
+       nullif(t.pred, '') as predicate,
+       pg_catalog.pg_get_indexdef(t.indexrelid) as definition,
+       pg_catalog.pg_get_indexdef(w.indexrelid) as covering_definition,
+       ic.relpages as index_pages,
+       wc.relpages as covering_index_pages,
+       t.indisclustered as clustered,
+       t.idx_kind = 'I' as partitioned,
        case when t.idx_kind = 'I' then format('drop index %%s;', t.indexrelid::regclass)
             else format('drop index concurrently %%s;', t.indexrelid::regclass)
        end as remediation

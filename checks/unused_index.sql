@@ -2,9 +2,13 @@
 id = "unused_index"
 title = "Indexes never scanned"
 section = "3.1"
+format = 2
+uses = ["scope_relations"]
 severity = "warning"
 needs = ["stats"]
 locks = true
+# "never scanned" means something only over a statistics window of a week
+min_stats_age_s = 604800
 detects = "Valid, non-unique indexes with no index scan (idx_scan = 0) since the statistics were last reset, over a statistics window of at least min_stats_age_s; on PostgreSQL 16+ also indexes whose last scan (last_idx_scan) is older than idle_s (30 days). Never proposed: primary-key, unique and exclusion-constraint indexes (they enforce rules even when idx_scan stays 0). A partitioned index is reported once, with the scans and size of all its partitions."
 why = "An index nobody reads still costs on every INSERT, on every non-HOT UPDATE and in VACUUM, takes disk and WAL, and competes for shared buffers with the indexes that matter."
 example = "create index orders_note_idx on orders (note);  -- no query filters or sorts on note"
@@ -13,11 +17,19 @@ ignore_when = "Reads are served by replicas (their scans are not counted on the 
 references = ["https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-INDEXES-VIEW", "https://www.postgresql.org/docs/current/sql-dropindex.html"]
 ok = "Every non-unique index was scanned in the statistics window"
 impact = "Write amplification, vacuum work and storage for an index no query uses."
-message = "{index} on {object} has not been scanned in {stats_age_days} days ({index_size})"
+message = "{_index} on {object} ({_index_size}) has not been scanned {_unused_for}"
 remediation = "Confirm on every replica (pg_stat_user_indexes there) and across a full business cycle, then drop the index with DROP INDEX CONCURRENTLY; keep its definition (evidence) to re-create it. A partitioned index cannot be dropped concurrently: plain DROP INDEX briefly takes an ACCESS EXCLUSIVE lock on the parent and every partition."
 replica_note = "counters are per server: scans served by this standby are not seen on the primary and vice versa; an index unused here may be used on another node"
+
+[labels]
+idx_scan = "Index scans since the statistics reset"
+last_idx_scan = "Last index scan"
+index_bytes = "Index size"
+table_writes = "Table writes since the statistics reset"
+definition = "Definition"
+partitioned = "Partitioned index"
+
 [params]
-min_stats_age_s = 604800
 min_index_bytes = 1048576
 idle_s = 2592000
 */
@@ -25,21 +37,14 @@ with cand as (
   select i.indexrelid, i.indrelid, ic.relkind as idx_kind
   from pg_catalog.pg_index i
   join pg_catalog.pg_class ic on ic.oid = i.indexrelid
-  join pg_catalog.pg_class tc on tc.oid = i.indrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = tc.relnamespace
-  where nsp.nspname = any(%(schemas)s::name[])
-    and tc.relkind in ('r', 'p', 'm')
+  join scope_relations tc on tc.oid = i.indrelid
+  where tc.relkind in ('r', 'p', 'm')
     and not ic.relispartition
     and i.indisvalid and not i.indisunique
     and not exists (select 1 from pg_catalog.pg_constraint con
                     where con.conindid = i.indexrelid and con.conrelid = i.indrelid
                       and con.contype in ('p', 'u', 'x'))
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = tc.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
     and tc.oid <> all(%(locked)s::oid[])
-    and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
 ), usage as (
   -- an index and, for a partitioned index, every partition's index
   select c.indexrelid,
@@ -73,40 +78,28 @@ with cand as (
 select u.indrelid::regclass::text as object,
        'index' as object_type,
        u.indexrelid::regclass::text as index,
+       u.indexrelid::regclass::text as _index,   -- the message's name: index is not a fact
        array(select a.attname::text
              from pg_catalog.pg_index i
              cross join lateral unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
              join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
              where i.indexrelid = u.indexrelid and k.ord <= i.indnkeyatts
              order by k.ord) as columns,
-       jsonb_build_object(
-         'idx_scan', u.idx_scan,
-         'last_idx_scan', u.last_idx_scan,
-         'index_bytes', u.bytes,
-         'index_size', pg_catalog.pg_size_pretty(u.bytes),
-         'stats_age_days', round((%(stats_age_s)s::float8 / 86400)::numeric, 1),
-         'stats_window_s', round(%(stats_age_s)s::numeric),
-         'table_writes', (select sum(coalesce(st.n_tup_ins, 0) + coalesce(st.n_tup_upd, 0)
-                                     + coalesce(st.n_tup_del, 0))
-                          from pg_catalog.pg_stat_all_tables st
-                          where st.relid in (select i.indrelid from pg_catalog.pg_index i
-                                             where i.indexrelid = any(u.leaves)))::bigint,
-         'definition', pg_catalog.pg_get_indexdef(u.indexrelid),
-         'partitioned', u.idx_kind = 'I') as evidence,
-       case when u.idx_scan > 0 then format(
-         '%%s on %%s has not been scanned since %%s (%%s scans before that; %%s)',
-         u.indexrelid::regclass, u.indrelid::regclass, u.last_idx_scan::timestamptz(0), u.idx_scan,
-         pg_catalog.pg_size_pretty(u.bytes)) end as detail,
+       case when u.idx_scan = 0 and u.idx_tup_read = 0 then 'since the statistics reset'
+            else format('in the last %%s days', round(%(idle_s)s::numeric / 86400)) end as _unused_for,
+       u.idx_scan,
+       u.last_idx_scan,
+       u.bytes as index_bytes,
+       pg_catalog.pg_size_pretty(u.bytes) as _index_size,
+       (select sum(coalesce(st.n_tup_ins, 0) + coalesce(st.n_tup_upd, 0) + coalesce(st.n_tup_del, 0))
+        from pg_catalog.pg_stat_all_tables st
+        where st.relid in (select i.indrelid from pg_catalog.pg_index i
+                           where i.indexrelid = any(u.leaves)))::bigint as table_writes,
+       pg_catalog.pg_get_indexdef(u.indexrelid) as definition,
+       u.idx_kind = 'I' as partitioned,
        case when u.idx_kind = 'I' then format('drop index %%s;', u.indexrelid::regclass)
             else format('drop index concurrently %%s;', u.indexrelid::regclass)
-       end as remediation,
-       null::text as no_verdict
+       end as remediation
 from unused u
 where u.bytes >= %(min_index_bytes)s::bigint
-union all
-select null, null, null, null, null, null, null,
-       format('the statistics window is %%s; unused-index verdicts need at least %%s (stats_reset in pg_stat_database, or the server start)',
-              coalesce(justify_hours(make_interval(secs => round(%(stats_age_s)s::float8)))::text, 'unknown'),
-              justify_hours(make_interval(secs => %(min_stats_age_s)s::float8))::text)
-where %(stats_age_s)s::float8 is null or %(stats_age_s)s::float8 < %(min_stats_age_s)s::float8
 order by 1, 3
