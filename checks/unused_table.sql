@@ -2,11 +2,15 @@
 id = "unused_table"
 title = "Tables never read since the statistics reset"
 section = "7.3"
+format = 2
+uses = ["scope_tables"]
 severity = "info"
+# "never read" means something only over a long enough window: no verdict before it
+min_stats_age_s = 604800
 raise_when = { cost_optimized = "warning" }  # storage paid for and never read weighs more
 needs = ["stats"]
 locks = true
-detects = "Tables with no index scan and no sequential scan beyond the ones index builds make (idx_scan = 0 and seq_scan no more than the number of indexes in pg_stat_user_tables: CREATE INDEX, a PRIMARY KEY or pg_restore each scan the heap once) over a statistics window of at least min_stats_age_s (default 7 days; no verdict before). A partitioned table is judged once, at its parent, with the scans, writes and size summed over all its partitions; partitions are never reported individually. Reads made by foreign-key checks count as index scans, so a referenced lookup table is not reported. Filed under 7.3 (cost): the finding is storage, backup and vacuum work spent on data nobody reads."
+detects = "Tables with no index scan and no sequential scan beyond the ones index builds make (idx_scan = 0 and seq_scan no more than the number of indexes in pg_stat_user_tables: CREATE INDEX, a PRIMARY KEY or pg_restore each scan the heap once) over a statistics window of at least min_stats_age_s (7 days; no verdict before). A partitioned table is judged once, at its parent, with the scans, writes and size summed over all its partitions; partitions are never reported individually. Reads made by foreign-key checks count as index scans, so a referenced lookup table is not reported. Filed under 7.3 (cost): the finding is storage, backup and vacuum work spent on data nobody reads."
 why = "A table nobody reads still costs storage (and its indexes), backup and restore time, autovacuum work and, when it is still written, WAL and replication traffic. Tables left behind by a retired feature or a finished migration also mislead the next person who reads the schema."
 example = "create table legacy_import_2019 (...);  -- loaded once, never queried since"
 fix = "-- after confirming with its owners (and on every replica): pg_dump --table=legacy_import_2019 > legacy_import_2019.sql; then drop table legacy_import_2019;"
@@ -14,27 +18,27 @@ ignore_when = "Reads happen only on replicas (their counters are separate), in r
 references = ["https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-TABLES-VIEW", "https://www.postgresql.org/docs/current/sql-droptable.html"]
 ok = "Every table was read during the statistics window"
 impact = "Storage, backup and vacuum cost for data nobody reads; schema clutter."
-message = "{object} was not read in {stats_age_days} days ({total_size}, {rows} rows, {writes} writes)"
+message = "{object} was not read since the statistics reset: no index scan, {seq_scan} sequential scan(s) for its {indexes} index build(s); written in the window: {written}"
 remediation = "Confirm on every replica and across a full business cycle that the table is really unused (on PostgreSQL 16+ last_seq_scan/last_idx_scan say when it was last read). Then archive it (pg_dump --table) and DROP it, or REVOKE the application's privileges first and wait for complaints. No SQL is given: dropping data needs a human decision."
 replica_note = "Counters are per server: a table read only on a standby looks unused on the primary, and vice versa."
 
+[labels]
+total_bytes = "Total size (indexes and TOAST included)"
+rows = "Live rows"
+written = "Written since the statistics reset"
+seq_scan = "Sequential scans"
+idx_scan = "Index scans"
+last_seq_scan = "Last sequential scan"
+last_idx_scan = "Last index scan"
+
 [params]
-min_stats_age_s = 604800
 min_bytes = 0
 */
 with recursive tables as (
   select c.oid, c.relkind
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
-  where c.relkind in ('r', 'p')
-    and not c.relispartition
-    and nsp.nspname = any(%(schemas)s::name[])
+  from scope_tables c
+  where not c.relispartition
     and c.oid <> all(%(locked)s::oid[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
-    and %(stats_age_s)s::float8 >= %(min_stats_age_s)s::float8
 ), members as (
   -- a plain table is its own only member; a partitioned table, every relation in its tree,
   -- walked through pg_inherits: pg_partition_tree() locks every partition until the check ends
@@ -67,39 +71,19 @@ with recursive tables as (
 ), sized as (
   -- size functions only on the unread candidates
   select a.*,
-         coalesce((select sum(pg_catalog.pg_total_relation_size(r)) from unnest(a.storage) r), 0) as bytes
+         coalesce((select sum(pg_catalog.pg_total_relation_size(r)) from unnest(a.storage) r), 0)::bigint as bytes
   from agg a
 )
 select z.top::regclass::text as object,
        'table' as object_type,
-       format('%%s has not been read (%%s sequential scans, no more than its %%s index build(s), and 0 index scans) in %%s days of statistics: %%s%%s, %%s live rows, %%s rows written in the window%%s',
-              z.top::regclass, z.seq_scan, z.indexes, round((%(stats_age_s)s::float8 / 86400)::numeric, 1),
-              pg_catalog.pg_size_pretty(z.bytes),
-              case when c.relkind = 'p' then format(' over %%s partitions', z.partitions) else '' end,
-              z.live_rows, z.ins + z.upd + z.del,
-              case when z.ins + z.upd + z.del > 0
-                   then ' (written but never read: expected only for an audit trail, outbox or archive)' else '' end)
-         as detail,
-       jsonb_build_object(
-         'total_bytes', z.bytes, 'total_size', pg_catalog.pg_size_pretty(z.bytes),
-         'rows', z.live_rows, 'writes', z.ins + z.upd + z.del,
-         'inserts', z.ins, 'updates', z.upd, 'deletes', z.del,
-         'seq_scan', z.seq_scan, 'idx_scan', z.idx_scan, 'indexes', z.indexes,
-         'partitioned', c.relkind = 'p', 'partitions', z.partitions,
-         'last_seq_scan', z.last_seq_scan, 'last_idx_scan', z.last_idx_scan,
-         'stats_age_days', round((%(stats_age_s)s::float8 / 86400)::numeric, 1),
-         'stats_window_s', round(%(stats_age_s)s::numeric),
-         'min_stats_age_s', %(min_stats_age_s)s::float8) as evidence,
-       null::text as remediation,
-       null::text as no_verdict
+       z.bytes as total_bytes, z.live_rows::bigint as rows,
+       -- written but never read: expected only for an audit trail, outbox or archive
+       z.ins + z.upd + z.del > 0 as written,
+       z.ins::bigint as inserts, z.upd::bigint as updates, z.del::bigint as deletes,
+       z.seq_scan::bigint as seq_scan, z.idx_scan::bigint as idx_scan, z.indexes,
+       c.relkind = 'p' as partitioned, case when c.relkind = 'p' then z.partitions end as partitions,
+       z.last_seq_scan, z.last_idx_scan
 from sized z
 join pg_catalog.pg_class c on c.oid = z.top
 where z.bytes >= %(min_bytes)s::bigint
-union all
-select null, null,
-       null, null, null,
-       format('the statistics window (%%s since stats_reset) is shorter than min_stats_age_s (%%s): too short to call a table unused',
-              coalesce(justify_hours(make_interval(secs => round(%(stats_age_s)s::float8)))::text, 'unknown'),
-              justify_hours(make_interval(secs => %(min_stats_age_s)s::float8))::text)
-where %(stats_age_s)s::float8 is null or %(stats_age_s)s::float8 < %(min_stats_age_s)s::float8
 order by 1
