@@ -21,10 +21,6 @@ impact = "Privacy compliance: personal data (IP, browser fingerprint) kept witho
 message = "{object} stores {_stored} ({_column_list}) with no sign of anonymisation"
 remediation = "Decide the purpose and the retention period; truncate IPs (set_masklen(ip, 24) for IPv4, /48 for IPv6) or store a keyed hash when only equality is needed; reduce user agents to browser family or drop them; and schedule a job that anonymises or deletes rows older than the retention period."
 
-[labels]
-kinds = "Kinds"
-column_types = "Column types"
-
 [params]
 # normalized text column names (camelCase -> snake_case); the keyword must end the name
 name_pattern = '(^|_)(ip|ips|ip_?addr(ess)?|ipaddress|ip_v[46]|ipv[46](_address)?|remote_addr(ess)?|client_addr(ess)?|remote_ip|client_ip|user_?agent|useragent|ua_string|browser_user_agent)$'

@@ -23,17 +23,13 @@ info = ["tool = 'alembic'"]
 
 [labels]
 tool = "Migration tool"
-failed_migrations = "Failed migrations"
 failed = "Failed (first 5)"
-version = "Version"
-dirty = "Dirty"
 locked = "Lock held"
 lockedby = "Locked by"
 lockgranted = "Lock granted at"
 lock_age_s = "Lock held for"
 is_locked = "Lock flag"
 unfinished = "Unfinished (first 5)"
-heads = "Heads"
 
 [params]
 stale_lock_s = 900

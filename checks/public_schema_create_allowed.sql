@@ -20,9 +20,9 @@ ok = "No schema in scope lets PUBLIC create objects"
 impact = "Any connecting role can plant objects that other roles' queries (and SECURITY DEFINER functions) pick up."
 message = "PUBLIC may CREATE in schema {object} (owner {owner}){_origin}: every role that can connect can create objects there"
 remediation = "REVOKE CREATE ON SCHEMA … FROM PUBLIC, then GRANT CREATE ON SCHEMA … TO the migration/owner role only. Check first that the application role does not create objects at runtime (temporary tables are unaffected: they live in pg_temp)."
+
 [labels]
 acl = "Schema ACL"
-owner = "Owner"
 pre_15_default = "PostgreSQL 14 or older default"
 */
 select quote_ident(n.nspname) as object,

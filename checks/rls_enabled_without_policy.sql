@@ -20,10 +20,8 @@ ok = "Every table with row-level security has a permissive policy, and is forced
 impact = "Either every row is hidden from the application roles, or the owning application role bypasses the policies."
 message = "{object} has row-level security enabled ({policies} polic(ies), {permissive_policies} permissive; owner {owner}): {_consequence}"
 remediation = "(a) Write the permissive policy the table needs (CREATE POLICY … USING (…) WITH CHECK (…)); restrictive policies only narrow what permissive ones allow. If RLS was switched on by mistake, ALTER TABLE … DISABLE ROW LEVEL SECURITY. (b) ALTER TABLE … FORCE ROW LEVEL SECURITY, or better, have the application connect as a role that does not own the tables."
+
 [labels]
-problem = "Problem"
-policies = "Policies"
-permissive_policies = "Permissive policies"
 forced = "FORCE ROW LEVEL SECURITY"
 owner = "Table owner"
 owner_can_login = "Owner can log in"

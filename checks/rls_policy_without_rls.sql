@@ -19,10 +19,8 @@ ok = "Every table with policies has row-level security enabled"
 impact = "The policies are silently not applied: every role with a table privilege sees every tenant's rows."
 message = "{object} has {policies} polic(ies) ({policy_names}) but row-level security is disabled: the policies are not applied and every role with a table privilege sees every row"
 remediation = "Enable row-level security on the table (check first that the application sets whatever the policies read, e.g. app.current_tenant_id, or its queries will suddenly return nothing); add FORCE ROW LEVEL SECURITY if the application connects as the table owner."
+
 [labels]
-policies = "Policies"
-policy_names = "Policy names"
-permissive_policies = "Permissive policies"
 forced = "FORCE ROW LEVEL SECURITY"
 */
 select c.oid::regclass::text as object,

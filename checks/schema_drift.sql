@@ -15,8 +15,8 @@ ok = "Schema unchanged since the previous run"
 impact = "Schema changes outside the migration history: environments diverge and the next migration may fail."
 message = "{identity} {change} since the previous run"
 remediation = "Check that every change listed comes from a migration deployed since the previous run; capture the others in a migration (or revert them)."
+
 [labels]
-change = "Change"
 identity = "Object"
 previous_md5 = "Previous definition (md5)"
 current_md5 = "Current definition (md5)"

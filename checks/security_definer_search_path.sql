@@ -20,11 +20,10 @@ ok = "Every SECURITY DEFINER function pins a search_path without PUBLIC-writable
 impact = "A caller can hijack names the function resolves and run code with the owner's privileges."
 message = "{object} is SECURITY DEFINER and {_problem}: a caller can plant a same-named object and run it with the privileges of {owner}"
 remediation = "Pin the search_path in the function definition: ALTER FUNCTION … SET search_path = pg_catalog, <schemas it uses>, pg_temp (pg_temp last, or it is searched first for relations), and make sure none of those schemas allows CREATE to PUBLIC or to untrusted roles. Also REVOKE EXECUTE … FROM PUBLIC where only some roles should call it."
+
 [labels]
 search_path = "search_path"
 public_writable_schemas = "Schemas where PUBLIC may CREATE"
-owner = "Owner"
-owner_is_superuser = "Owner is superuser"
 */
 with funcs as (
   select p.oid, p.nspname, p.proowner, p.prokind,
