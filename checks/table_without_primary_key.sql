@@ -2,6 +2,8 @@
 id = "table_without_primary_key"
 title = "Tables without a primary key"
 section = "1.1"
+format = 2
+uses = ["scope_tables"]
 severity = "critical"
 needs = ["catalog"]
 detects = "Ordinary and partitioned tables (each partitioned table once, at its parent) with no PRIMARY KEY constraint."
@@ -14,22 +16,19 @@ ok = "Every table has a primary key"
 impact = "Rows cannot be updated or deleted reliably; logical replication of UPDATE/DELETE fails."
 message = "{object} has no primary key ({unique_indexes} unique index(es) could serve as one)"
 remediation = "Add a primary key: an identity column (rewrites the table: plan a maintenance window on large tables), or promote a unique NOT NULL index with ADD PRIMARY KEY USING INDEX. A partitioned table's key must include its partition key."
+
+[labels]
+unique_indexes = "Unique indexes"
+estimated_rows = "Estimated rows"
 */
 with tables as (
-  select pc.oid, pc.relkind
-  from pg_catalog.pg_class pc
-  join pg_catalog.pg_namespace nsp on nsp.oid = pc.relnamespace
-  where pc.relkind in ('r', 'p')
-    and not pc.relispartition                    -- a partitioned table is reported once
-    and nsp.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = pc.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+  select pc.oid, pc.relkind, pc.relname, pc.nspname, pc.reltuples
+  from scope_tables pc
+  where not pc.relispartition                    -- a partitioned table is reported once
     and not exists (
       select 1 from pg_catalog.pg_constraint c where c.conrelid = pc.oid and c.contype = 'p')
 ), shaped as (
-  select t.oid, t.relkind,
+  select t.*,
          -- the new key column must not collide with an existing one
          -- (offset 0: one index lookup per table, never a hashed scan of all of pg_attribute)
          case when exists (select 1 from pg_catalog.pg_attribute a
@@ -47,11 +46,10 @@ with tables as (
 )
 select s.oid::regclass::text as object,
        'table' as object_type,
-       jsonb_build_object(
-         'unique_indexes', (select count(*) from pg_catalog.pg_index i
-                            where i.indrelid = s.oid and i.indisunique),
-         'estimated_rows', greatest(c.reltuples, 0)::bigint,
-         'partitioned', s.relkind = 'p') as evidence,
+       (select count(*) from pg_catalog.pg_index i
+        where i.indrelid = s.oid and i.indisunique) as unique_indexes,
+       greatest(s.reltuples, 0)::bigint as estimated_rows,
+       s.relkind = 'p' as partitioned,
        case
          when s.relkind = 'p' and s.part_expr then null   -- an expression key cannot join a PK
          -- identity columns cannot be added to a partitioned table that has partitions
@@ -59,15 +57,13 @@ select s.oid::regclass::text as object,
            'create sequence %%I.%%I;
 alter table %%s add column %%I bigint not null default nextval(%%L);
 alter table %%s add primary key (%%I, %%s);',
-           n.nspname, c.relname || '_' || s.new_col || '_seq',
+           s.nspname, s.relname || '_' || s.new_col || '_seq',
            s.oid::regclass, s.new_col,
-           format('%%I.%%I', n.nspname, c.relname || '_' || s.new_col || '_seq'),
+           format('%%I.%%I', s.nspname, s.relname || '_' || s.new_col || '_seq'),
            s.oid::regclass, s.new_col, s.part_cols)
          else format(
            'alter table %%s add column %%I bigint generated always as identity primary key;',
            s.oid::regclass, s.new_col)
        end as remediation
 from shaped s
-join pg_catalog.pg_class c on c.oid = s.oid
-join pg_catalog.pg_namespace n on n.oid = c.relnamespace
 order by 1
