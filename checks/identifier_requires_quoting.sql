@@ -2,7 +2,8 @@
 id = "identifier_requires_quoting"
 title = "Identifiers that need quoting"
 section = "1.1"
-severity = "warning"
+format = 2
+uses = ["scope_relations"]
 needs = ["catalog"]
 detects = "Schema, table, view, column and index names that only work double-quoted: upper-case letters, spaces or other characters outside [a-z0-9_$], a leading digit, reserved words (pg_get_keywords() categories R and T), and names exactly 63 bytes long (NAMEDATALEN - 1: most likely truncated silently when created). One finding per table (its name, its columns and its indexes) and per schema."
 why = "Unquoted identifiers fold to lower case, so \"UserId\" must be quoted in every query, by every tool and every hand-written psql session forever; forgetting the quotes gives 'column does not exist' errors or, worse, hits a different lower-case object. Reserved words break generated SQL. A 63-byte name was cut by the server, and two long names with the same prefix collide."
@@ -15,25 +16,30 @@ impact = "Every query must quote these names exactly; unquoted use fails or sile
 message = "{object}: {names}"
 remediation = "Rename to lower-case snake_case in the same deploy as the application change (or keep a view with the old names during the transition). The SQL renames names that only differ by case or characters; reserved words and truncated names need a name chosen by you (remediation left out). Renames take a brief ACCESS EXCLUSIVE lock, no rewrite."
 
+[severity]
+default = "warning"
+# a name of exactly 63 bytes and nothing else: perhaps truncated, usable unquoted
+info = ["only_truncated"]
+
+[labels]
+names = "Names"
+reasons = "Why each name needs quoting"
+only_truncated = "Only 63-byte names"
+suggested_renames = "Suggested renames (the others need a name chosen by you)"
+
 [params]
 ignore_names = []   # regexes of names to leave alone (e.g. a schema kept quoted on purpose)
 */
 with kw as (
   select word from pg_catalog.pg_get_keywords() where catcode in ('R', 'T')
 ), rels as (
-  select c.oid, c.relname, c.relkind, c.relispartition, nsp.nspname
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
+  select c.oid, c.relname, c.relkind, c.relispartition, c.nspname
+  from scope_relations c
   where c.relkind in ('r', 'p', 'v', 'm', 'f', 'i', 'I')
-    and nsp.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), names as (
   -- (kind, relation oid, column number, name)
   select 'schema' as kind, n.oid as relid, n.oid as objid, 0::int2 as attnum, n.nspname::text as name
-  from pg_catalog.pg_namespace n where n.nspname = any(%(schemas)s::name[])
+  from scope_schemas n
   union all
   -- an index is reported with its table: its table is looked up in bad, for flagged names only
   select case when r.relkind in ('i', 'I') then 'index' else 'relation' end,
@@ -117,13 +123,9 @@ select case when g.is_schema then quote_ident(n.nspname)
               then 'column' else 'table' end as object_type,
        coalesce(g.cols, '{}') as columns,
        case when g.is_index then g.relid::regclass::text end as index,
-       case when g.only_truncated then 'info' end as severity,
-       jsonb_build_object('names', g.names, 'reasons', g.reasons) as evidence,
-       case when g.all_fixable then g.sql end as remediation,
-       case when not g.all_fixable then
-         format('%%s: %%s. Choose new names for the reserved or truncated ones%%s; renames must ship with the application change.',
-                case when g.is_schema then quote_ident(n.nspname) else g.relid::regclass::text end, g.names,
-                case when g.sql is not null then ' (suggested: ' || g.sql || ')' else '' end) end as detail
+       g.names, g.reasons, g.only_truncated,
+       case when not g.all_fixable then g.sql end as suggested_renames,
+       case when g.all_fixable then g.sql end as remediation
 from grouped g
 left join pg_catalog.pg_namespace n on g.is_schema and n.oid = g.relid
 order by 1, 4 nulls first
