@@ -2,7 +2,8 @@
 id = "enum_usage"
 title = "Enum types that grew or are large"
 section = "1.3"
-severity = "info"
+format = 2
+uses = ["scope_types"]
 needs = ["catalog"]
 detects = "Enum types in scope: their label count, the columns that use them, and signs that labels were added later with ALTER TYPE … ADD VALUE (a fractional enumsortorder from BEFORE/AFTER, label OIDs out of sort order, or a label OID allocated far later than the others). Enums that grew, are large or are unused are reported; small stable enums in use make the 🟢 line."
 why = "Enums are ideal for small fixed sets (statuses, roles): 4 bytes, ordered, self-validating. Sets that keep growing pay for it: ADD VALUE cannot run in a transaction block before PostgreSQL 12 and new labels cannot be used in the transaction that added them, labels can never be removed or reordered without recreating the type and rewriting every column, and the set cannot carry attributes (display names, active flags)."
@@ -11,24 +12,37 @@ fix = "create table payment_methods (code text primary key, label text not null,
 ignore_when = "The set is fixed by definition (days of the week, ISO states of a workflow) and growth is rare and planned."
 references = ["https://www.postgresql.org/docs/current/datatype-enum.html", "https://www.postgresql.org/docs/current/sql-altertype.html"]
 ok = "Enum types are used for small, stable value sets"
+ok_message = "Appropriate enum usage: {enum_types} enum type(s) for small stable sets ({min_labels}–{max_labels} labels, none added later) used by {columns_using} column(s): {enum_list}"
 impact = "Each new value is a migration with its own transaction constraints; values can never be removed or renamed safely without rewriting every using table."
-message = "{object}: {labels} labels, used by {columns_using} column(s){reasons_text}"
+message = "{object}: {labels} labels, used by {columns_using} column(s): {reasons}"
 remediation = "Keep the enum if changes are rare and planned. For a set that grows with the business, move to a lookup table (code primary key plus attributes) referenced by a foreign key; migrating a column off an enum rewrites its table. Drop unused enum types."
+
+[severity]
+default = "info"
+ok = ["_summary"]
+
+[labels]
+label_list = "Labels"
+columns_using = "Columns using it"
+using_columns = "Columns"
+inserted_between = "Labels inserted between others"
+out_of_oid_order = "Labels out of creation order"
+appended_later = "Labels appended later"
+other_dependents = "Other dependent objects"
+enum_types = "Enum types"
+min_labels = "Fewest labels"
+max_labels = "Most labels"
+enum_list = "Enum types"
 
 [params]
 max_labels = 20       # more labels than this: suggest a lookup table
 label_oid_gap = 50    # a label OID more than this above its predecessor's was allocated later (ADD VALUE)
 */
 with enums as (
-  select t.oid, t.typarray
-  from pg_catalog.pg_type t
-  join pg_catalog.pg_namespace nsp on nsp.oid = t.typnamespace
+  select t.oid, x.typarray
+  from scope_types t
+  join pg_catalog.pg_type x on x.oid = t.oid
   where t.typtype = 'e'
-    and nsp.nspname = any(%(schemas)s::name[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_type'::regclass and d.objid = t.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), labels as (
   select e.oid as typid, l.oid as lid, l.enumlabel, l.enumsortorder,
          row_number() over (partition by e.oid order by l.enumsortorder) as pos,
@@ -84,29 +98,20 @@ with enums as (
 )
 select a.oid::regtype::text as object,
        'type' as object_type,
-       null::text as severity,
-       jsonb_build_object('labels', a.n, 'label_list', a.label_list, 'columns_using', a.columns_using,
-                          'columns', to_jsonb(a.cols), 'inserted_between', a.inserted_between,
-                          'out_of_oid_order', a.out_of_oid_order, 'appended_later', a.appended_later, 'other_dependents', a.other_dependents,
-                          'reasons', to_jsonb(a.reasons),
-                          'reasons_text', ': ' || array_to_string(a.reasons, '; ')) as evidence,
-       case when a.columns_using = 0 and a.other_dependents = 0 then format('drop type %%s;', a.oid::regtype) end as remediation,
-       null::text as detail
+       a.n as labels, a.label_list, a.columns_using, a.cols as using_columns,
+       a.inserted_between, a.out_of_oid_order, a.appended_later, a.other_dependents, a.reasons,
+       null::bigint as enum_types, null::bigint as min_labels, null::bigint as max_labels,
+       null::text[] as enum_list, false as _summary,
+       case when a.columns_using = 0 and a.other_dependents = 0 then format('drop type %%s;', a.oid::regtype) end as remediation
 from assessed a
 where cardinality(a.reasons) > 0
 union all
-select quote_ident(current_database()), 'database', 'ok',
-       jsonb_build_object('enum_types', count(*), 'min_labels', min(a.n), 'max_labels', max(a.n),
-                          'columns_using', sum(a.columns_using)),
-       null,
-       case when count(*) = 0
-              and not exists (select 1 from assessed x where cardinality(x.reasons) > 0)
-            then 'No enum types: value sets are free text, lookup tables or CHECK constraints'
-            when count(*) > 0
-            then format('Appropriate enum usage: %%s enum type(s) for small stable sets (%%s–%%s labels, none added later) used by %%s column(s): %%s',
-                        count(*), min(a.n), max(a.n), sum(a.columns_using),
-                        string_agg(a.oid::regtype::text, ', ' order by a.oid::regtype::text)) end
+-- 🟢 the enums in good use (none at all: the engine's ok line)
+select quote_ident(current_database()), 'database',
+       null, null, sum(a.columns_using)::bigint, null, null, null, null, null, null,
+       count(*), min(a.n), max(a.n), array_agg(a.oid::regtype::text order by a.oid::regtype::text), true,
+       null
 from assessed a
 where cardinality(a.reasons) = 0
-having count(*) > 0 or not exists (select 1 from assessed x where cardinality(x.reasons) > 0)
+having count(*) > 0
 order by 1

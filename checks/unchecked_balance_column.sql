@@ -2,7 +2,8 @@
 id = "unchecked_balance_column"
 title = "Balance or credit columns without a non-negative CHECK"
 section = "4.1"
-severity = "warning"
+format = 2
+uses = ["scope_tables"]
 needs = ["catalog"]
 detects = "Numeric columns named like a balance (balance, *_balance, balance_after, balance_cents, credits, *_credits, available_*) with no CHECK constraint (on the table or on the column's domain) bounding them at zero or above. Running or projected figures (ongoing_balance, net_credits: signed_column_pattern) and configuration tables (*_rules, *_settings) are not judged. In a ledger with balance_before and balance_after columns, the delta columns (credits, amount) are signed by design and not judged; such ledgers get a 🟢 line for their audit trail. Section 4.1: the C of ACID, an invariant the database itself enforces."
 why = "Application checks like 'if balance >= cost then deduct' race under concurrency: two requests read the same balance and both deduct. A CHECK (balance >= 0) makes the second UPDATE fail inside its transaction instead of silently overdrawing the account."
@@ -12,8 +13,20 @@ ignore_when = "Negative balances are a product feature (overdraft, credit lines,
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-CHECK-CONSTRAINTS", "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT"]
 ok = "Balance and credit columns are kept non-negative by CHECK constraints"
 impact = "A race or a bug drives a balance below zero and nothing stops it: free credits, overdrawn accounts."
-message = "{object}.{column}: no CHECK keeping it non-negative"
-remediation = "Add the CHECK as NOT VALID (a brief lock, no scan), then VALIDATE CONSTRAINT in a separate transaction (scans the table under SHARE UPDATE EXCLUSIVE: reads and writes go on). Run the two statements separately in production. VALIDATE fails if a negative row already exists: find them first (select ... where col < 0)."
+ok_message = "{object}: audit trail with {before}/{after} on every entry"
+message = "{object}.{column} ({type}) has no CHECK keeping it non-negative"
+remediation = "Add the CHECK as NOT VALID (a brief lock, no scan), then VALIDATE CONSTRAINT in a separate transaction (scans the table under SHARE UPDATE EXCLUSIVE: reads and writes go on). Run the two statements separately in production. VALIDATE fails if a negative row already exists: find them first (select ... where col < 0). On a partitioned table the constraint is added at the parent and applies to every partition."
+
+[severity]
+default = "warning"
+# 🟢 the review's 6.3 observation: a ledger that records the balance before and after
+ok = ["ledger"]
+
+[labels]
+type = "Column type"
+check_constraints_on_table = "CHECK constraints on the table"
+before = "Balance before"
+after = "Balance after"
 
 [params]
 column_pattern = "^((.*[^a-z0-9])?balance([^a-z0-9](after|cents|amount|amount_cents))?|(.*[^a-z0-9])?credits([^a-z0-9]balance)?|credit[^a-z0-9]balance|available[^a-z0-9].*)$"
@@ -26,16 +39,10 @@ ledger_after_pattern = "^balance_?after$"
 */
 with tbl as materialized (
   select c.oid, c.relname, c.relkind
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'p') and not c.relispartition
-    and n.nspname = any(%(schemas)s::name[])
+  from scope_tables c
+  where not c.relispartition
     -- pg_get_* functions open the table: skip tables locked by DDL (never queue behind it)
     and c.oid <> all(%(locked)s::oid[])
-    and not exists (select 1 from pg_catalog.pg_depend d
-                    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
-                      and d.deptype = 'e'
-                      and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), attrs as materialized (
   select a.attrelid as oid, a.attnum, a.attname, a.atttypid
   from pg_catalog.pg_attribute a
@@ -93,41 +100,28 @@ with tbl as materialized (
            where k.contypid = c.domain_oid and k.contype = 'c'
              and pg_catalog.pg_get_constraintdef(k.oid) ~* '(VALUE\s*>=?\s*\(?\s*[0-9.]+|[0-9.]+\)?\s*<=?\s*VALUE)') as bounded
   from cand c
-), findings as (
-  select j.oid::regclass::text as object, 'column' as object_type, null::text as severity,
-         array[j.attname::text] as columns,
-         format('%%s.%%I (%%s) has no CHECK keeping it non-negative%%s', j.oid::regclass, j.attname,
-                pg_catalog.format_type(j.atttypid, null),
-                case when j.relkind = 'p' then ' (partitioned: the constraint is added at the parent and applies to every partition)' else '' end) as detail,
-         jsonb_build_object('column', j.attname, 'type', pg_catalog.format_type(j.atttypid, null),
-                            'pattern', %(column_pattern)s::text,
-                            'check_constraints_on_table', (select count(*) from pg_catalog.pg_constraint k
-                                                           where k.conrelid = j.oid and k.contype = 'c')) as evidence,
-         format('alter table %%s add constraint %%I check (%%I >= 0) not valid;
-alter table %%s validate constraint %%I;',
-                j.oid::regclass, cn.con_name, j.attname, j.oid::regclass, cn.con_name) as remediation
-  from judged j
-  -- byte-bounded stems (whole characters): PostgreSQL truncates names at 63 bytes, and two
-  -- balance columns of one long-named table would get the same constraint name
-  cross join lateral (
-    select (select left(j.relname, max(k)) from generate_series(0, length(j.relname)) k
-            where octet_length(left(j.relname, k)) <= 30) || '_'
-           || (select left(j.attname, max(k)) from generate_series(0, length(j.attname)) k
-               where octet_length(left(j.attname, k)) <= 20) || '_nonnegative' as con_name) cn
-  where not j.bounded
 )
-select f.object, f.object_type, f.severity, f.columns, f.detail, f.evidence, f.remediation
-from findings f
+select j.oid::regclass::text as object, 'column' as object_type,
+       array[j.attname::text] as columns,
+       j.attname::text as column, pg_catalog.format_type(j.atttypid, null) as type,
+       j.relkind = 'p' as partitioned,
+       (select count(*) from pg_catalog.pg_constraint k
+        where k.conrelid = j.oid and k.contype = 'c') as check_constraints_on_table,
+       false as ledger, null::text as before, null::text as after,
+       format('alter table %%s add constraint %%I check (%%I >= 0) not valid;
+alter table %%s validate constraint %%I;',
+              j.oid::regclass, cn.con_name, j.attname, j.oid::regclass, cn.con_name) as remediation
+from judged j
+-- byte-bounded stems (whole characters): PostgreSQL truncates names at 63 bytes, and two
+-- balance columns of one long-named table would get the same constraint name
+cross join lateral (
+  select (select left(j.relname, max(k)) from generate_series(0, length(j.relname)) k
+          where octet_length(left(j.relname, k)) <= 30) || '_'
+         || (select left(j.attname, max(k)) from generate_series(0, length(j.attname)) k
+             where octet_length(left(j.attname, k)) <= 20) || '_nonnegative' as con_name) cn
+where not j.bounded
 union all
--- 🟢 the review's 6.3 observation: a ledger that records balance before and after
-select l.oid::regclass::text, 'table', 'ok', array[l.before_col::text, l.after_col::text],
-       format('%%s: audit trail with %%I/%%I on every entry', l.oid::regclass, l.before_col, l.after_col),
-       jsonb_build_object('before', l.before_col, 'after', l.after_col), null
+select l.oid::regclass::text, 'table', array[l.before_col::text, l.after_col::text],
+       null, null, null, null, true, l.before_col, l.after_col, null
 from ledgers l
-union all
-select quote_ident(current_database()), 'database', 'ok', null,
-       format('All %%s balance/credit column(s) are kept non-negative by CHECK constraints',
-              (select count(*) from judged)),
-       jsonb_build_object('columns_checked', (select count(*) from judged)), null
-where not exists (select 1 from findings) and exists (select 1 from judged)
-order by 1, 4
+order by 1, 3

@@ -2,7 +2,8 @@
 id = "varchar_length_mismatch"
 title = "Declared string lengths that do not describe the data"
 section = "1.1"
-severity = "info"
+format = 2
+uses = ["scope_tables"]
 needs = ["catalog", "column_stats"]
 detects = "From the planner statistics (pg_stats: average width, most common values and histogram bounds): `varchar(n)` columns whose longest sampled value is a small fraction of n (the `varchar(255)` default of ORMs), and unbounded text/varchar columns whose name says the domain is bounded (codes, currencies, emails, hashes, slugs …) and whose sampled values are short. Columns that already carry a single-column CHECK constraint are skipped; tables under `min_rows` rows are skipped."
 why = "In PostgreSQL a length limit costs nothing and saves nothing in storage; its only value is as a constraint. A limit 10× above the real data constrains nothing (a 250-character country code is accepted), and an unbounded column for a bounded domain lets garbage in. The seed review's 1.1.3: keep VARCHAR where the bound is real, TEXT where content is free, and a bound where the domain has one."
@@ -11,10 +12,30 @@ fix = "alter table customers add constraint customers_country_code_length check 
 ignore_when = "The limit is dictated by an external system (a provider field of 255 characters) or the column is free text that merely happens to be short so far."
 references = ["https://www.postgresql.org/docs/current/datatype-character.html", "https://www.postgresql.org/docs/current/view-pg-stats.html", "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES"]
 ok = "Declared string lengths match the data"
+ok_message = "Declared string lengths match the data: {with_stats} of {candidates} candidate column(s) checked against pg_stats"
 impact = "Low: the declared limit does not protect the data; invalid oversized values are accepted. No storage or speed effect."
 message = "{object}.{column} is {declared}: longest sampled value {sampled_max} characters, average {avg_width} bytes over ~{estimated_rows} rows"
 remediation = "Express the real bound as a CHECK constraint: added NOT VALID and then validated it takes no long lock and does not rewrite. The suggested bound is twice the longest sampled value rounded up to a power of two: replace it with the domain's real limit (2 for ISO country codes, 3 for currencies, 254 for e-mail). `ALTER COLUMN … TYPE varchar(m)` would enforce the same but rewrites the table when shrinking."
 replica_note = "pg_stats is replicated from the primary; the verdict holds on a standby."
+# no_verdict: not a statistics window (the engine words those) but pg_stats holding no row for
+# any candidate column; format 2 has no other way to give no verdict, so the column stays
+
+[severity]
+default = "info"
+ok = ["_summary"]
+
+[labels]
+declared = "Declared type"
+sampled_max = "Longest sampled value (pg_stats most common values and histogram: a sample, the true maximum may be larger)"
+avg_width = "Average width (bytes)"
+null_frac = "Null share"
+n_distinct = "Distinct values (pg_stats)"
+estimated_rows = "Estimated rows"
+suggested_bound = "Suggested bound"
+bounded_name = "Unbounded, named like a bounded domain"
+candidates = "Candidate columns"
+with_stats = "Candidate columns with statistics"
+no_verdict = "No verdict"
 
 [params]
 min_declared = 100       # varchar(n) with n below this is assumed deliberate
@@ -24,26 +45,20 @@ bounded_name_pattern = "(^|_)(code|iso|iso_code|currency|country|country_code|lo
 text_max_known = 64      # unbounded column with a bounded-looking name: longest sampled value at most this
 */
 with cand as (
-  select c.oid as relid, c.relkind, nsp.nspname, c.relname, a.attnum, a.attname,
+  select c.oid as relid, c.relkind, c.nspname, c.relname, a.attnum, a.attname,
          format_type(a.atttypid, a.atttypmod) as declared,
          case when a.atttypmod > 4 then a.atttypmod - 4 end as declared_len,
          c.reltuples
   from pg_catalog.pg_attribute a
-  join pg_catalog.pg_class c on c.oid = a.attrelid
-  join pg_catalog.pg_namespace nsp on nsp.oid = c.relnamespace
-  where c.relkind in ('r', 'p') and not c.relispartition
+  join scope_tables c on c.oid = a.attrelid
+  where not c.relispartition
     and a.attnum > 0 and not a.attisdropped
-    and nsp.nspname = any(%(schemas)s::name[])
     and ((a.atttypid = 'pg_catalog.varchar'::regtype and a.atttypmod - 4 >= %(min_declared)s)
          or (a.atttypid in ('pg_catalog.text'::regtype, 'pg_catalog.varchar'::regtype) and a.atttypmod < 0
              and a.attname ~* %(bounded_name_pattern)s))
     and not exists (   -- a single-column CHECK already bounds it
       select 1 from pg_catalog.pg_constraint con
       where con.conrelid = c.oid and con.contype = 'c' and con.conkey = array[a.attnum])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-        and d.refclassid = 'pg_catalog.pg_extension'::regclass)
 ), rows as (
   -- a partitioned table's rows are its partitions'
   select k.relid, sum(pc.reltuples) filter (where pc.reltuples >= 0) as est_rows,
@@ -73,34 +88,30 @@ with cand as (
 ), verdict as (
   select count(*) as candidates, count(*) filter (where has_stats) as with_stats from judged
 )
-select null::text as object, null::text as object_type, null::text[] as columns, null::jsonb as evidence,
-       null::text as remediation, null::text as severity, null::text as detail,
+select null::text as object, null::text as object_type, null::text[] as columns,
+       null::text as column, null::text as declared, null::int as sampled_max, null::int as avg_width,
+       null::real as null_frac, null::real as n_distinct, null::bigint as estimated_rows,
+       null::int as suggested_bound, null::boolean as bounded_name,
+       null::bigint as candidates, null::bigint as with_stats, false as _summary,
+       null::text as remediation,
        format('pg_stats has no rows for the %%s candidate column(s) (tables never analyzed, or statistics hidden from this role): run ANALYZE or grant pg_read_all_data', v.candidates) as no_verdict
 from verdict v
 where v.candidates > 0 and v.with_stats = 0
 union all
 select f.relid::regclass::text, 'column', array[f.attname::text],
-       jsonb_build_object('column', quote_ident(f.attname), 'declared', f.declared,
-                          'sampled_max', f.sampled_max, 'avg_width', f.avg_width,
-                          'null_frac', f.null_frac, 'n_distinct', f.n_distinct,
-                          'estimated_rows', f.est_rows::bigint, 'suggested_bound', f.suggested,
-                          'name_pattern', case when f.declared_len is null then %(bounded_name_pattern)s end,
-                          'source', 'pg_stats most_common_vals and histogram_bounds (a sample: the true maximum may be larger)'),
+       quote_ident(f.attname), f.declared, f.sampled_max, f.avg_width, f.null_frac, f.n_distinct,
+       f.est_rows::bigint, f.suggested, f.declared_len is null, null, null, false,
        format('alter table %%1$s add constraint %%2$I check (char_length(%%3$I) <= %%4$s) not valid;
 alter table %%1$s validate constraint %%2$I;',
               -- byte-bounded stems (whole characters): PostgreSQL truncates names at 63 bytes
               f.relid::regclass,
               (select left(f.relname, max(k)) from generate_series(0, length(f.relname)) k where octet_length(left(f.relname, k)) <= 24) || '_'
               || (select left(f.attname, max(k)) from generate_series(0, length(f.attname)) k where octet_length(left(f.attname, k)) <= 24) || '_length', f.attname, f.suggested),
-       null, null, null
+       null
 from found f
 union all
-select quote_ident(current_database()), 'database', null,
-       jsonb_build_object('candidates', v.candidates, 'with_stats', v.with_stats, 'min_rows', %(min_rows)s), null, 'ok',
-       case when v.candidates = 0
-            then format('No varchar(n >= %%s) or bounded-name text columns on tables with %%s+ rows to judge', %(min_declared)s, %(min_rows)s)
-            else format('Declared string lengths match the data: %%s candidate column(s) checked against pg_stats', v.with_stats) end,
-       null
+select quote_ident(current_database()), 'database', null, null, null, null, null, null, null, null,
+       null, null, v.candidates, v.with_stats, true, null, null
 from verdict v
 where not exists (select 1 from found) and not (v.candidates > 0 and v.with_stats = 0)
 order by 1, 3
