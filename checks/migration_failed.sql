@@ -68,6 +68,7 @@ with cand as (
 )
 select k.t as object, 'table' as object_type,
        k.tool,
+       null::text as _summary,  -- the probe's sentence replaces it
        case k.tool
          when 'golang-migrate' then format(
 '-- only after the schema has been checked to match the recorded version by hand
