@@ -136,24 +136,21 @@ def scope_problems(spec: CheckSpec) -> list[str]:
 # --- over every discovered check --------------------------------------------------------------
 
 
+# (a) message and ok_message placeholders, (b) severity and priority rule names, (c) labels
+HEADER = {
+    "placeholders": lambda spec, s: placeholder_problems(spec, s.columns(spec)),
+    "rules": lambda spec, s: rule_problems(spec, s.columns(spec), s.params(spec)),
+    "labels": lambda spec, s: label_problems(spec, s.columns(spec)),
+}
+
+
+@pytest.mark.parametrize("aspect", sorted(HEADER))
 @pytest.mark.parametrize("check_id", sorted(CHECKS))
-def test_message_placeholders_are_columns(check_id: str, session: Session) -> None:
+def test_header_names_only_what_the_query_returns(
+    check_id: str, aspect: str, session: Session
+) -> None:
     spec = _format_2(check_id, session)
-    problems = placeholder_problems(spec, session.columns(spec))
-    assert not problems, f"{check_id}: {problems}"
-
-
-@pytest.mark.parametrize("check_id", sorted(CHECKS))
-def test_rule_names_are_columns_or_params(check_id: str, session: Session) -> None:
-    spec = _format_2(check_id, session)
-    problems = rule_problems(spec, session.columns(spec), session.params(spec))
-    assert not problems, f"{check_id}: {problems}"
-
-
-@pytest.mark.parametrize("check_id", sorted(CHECKS))
-def test_labels_are_columns(check_id: str, session: Session) -> None:
-    spec = _format_2(check_id, session)
-    problems = label_problems(spec, session.columns(spec))
+    problems = HEADER[aspect](spec, session)
     assert not problems, f"{check_id}: {problems}"
 
 
