@@ -11,7 +11,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -19,7 +19,25 @@ from pgaudit.errors import PgauditError
 
 # Sessions an audit may spread its checks over (``[audit] connections``, ``--connections``).
 MAX_CONNECTIONS = 8
-Connections = Annotated[int, Field(ge=1, le=MAX_CONNECTIONS, strict=True)] | Literal["auto"]
+Connections = int | Literal["auto"]
+
+
+def connections_value(value: object) -> Connections:
+    """The one rule for the number of sessions: "auto", or a whole number 1 to 8."""
+    if value == "auto":
+        return "auto"
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_CONNECTIONS:
+        return value
+    raise ValueError(f"use auto or 1 to {MAX_CONNECTIONS}")
+
+
+def require_connections(value: object, label: str) -> Connections:
+    """``connections_value``, or a PgauditError naming ``label`` and the value."""
+    try:
+        return connections_value(value)
+    except ValueError as exc:
+        raise PgauditError(f"{label} {value}: {exc}") from None
+
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|h)?\s*$")
 
@@ -56,6 +74,11 @@ class AuditSection(_Strict):
     def _duration(cls, value: str | int) -> str | int:
         duration_ms(value)
         return value
+
+    @field_validator("connections", mode="before")
+    @classmethod
+    def _connections(cls, value: object) -> Connections:
+        return connections_value(value)
 
 
 class Assumptions(_Strict):
