@@ -1,17 +1,36 @@
-"""The library API the CLI is a thin layer over: load checks, select them, audit, render."""
+"""The library API the CLI is a thin layer over: settings, checks, the audit, its exit status.
+
+``setup`` merges the config file with what the command line gave (``Overrides``) and resolves
+the history store once. ``run_audit`` is the audit in two phases: open the store and read the
+target's previous run, then run the checks with that history passed in as plain data; then the
+waivers are applied and the run is recorded. ``exit_code`` reads the run's summary.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from pgaudit.capabilities import missing_need, privilege_report
 from pgaudit.checkfile import CheckSpec, discover
-from pgaudit.config import Config, duration_ms
+from pgaudit.config import Config, Connections, Waiver, duration_ms, require_connections
+from pgaudit.config import load as load_config_file
 from pgaudit.connection import SessionOptions
-from pgaudit.engine import AuditOptions, Progress, audit
+from pgaudit.engine import AuditOptions, Engine, Progress, open_audit
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun, default_target_name
 from pgaudit.resources import checks_dir
+from pgaudit.sessions import Sessions
+from pgaudit.waivers import apply as apply_waivers
+
+if TYPE_CHECKING:
+    from pgaudit.store import Store
+
+FAIL_ON = ("critical", "warning", "info", "never")
 
 
 def load_checks(extra_dirs: Iterable[Path] = ()) -> dict[str, CheckSpec]:
@@ -39,6 +58,98 @@ def _in_section(spec: CheckSpec, name: str) -> bool:
     return spec.section == name or spec.section.split(".")[0] == name
 
 
+# --- settings ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Overrides:
+    """What a command line gave; empty or None leaves the config's value."""
+
+    config: Path | None = None
+    checks_dir: list[Path] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    skip: list[str] = field(default_factory=list)
+    no_data: bool = False
+    schemas: list[str] = field(default_factory=list)
+    exclude_schemas: list[str] = field(default_factory=list)
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
+    connections: str | None = None
+    store: str | None = None
+
+
+@dataclass
+class Setup:
+    """The checks, the config with the command line merged in, and the store's URL."""
+
+    specs: dict[str, CheckSpec]
+    config: Config
+    store_url: str | None
+    chosen: list[CheckSpec]  # the checks [audit] checks and skip select
+
+
+def load_config(path: Path | None, specs: dict[str, CheckSpec] | None = None) -> Config:
+    """The config file, its check ids and parameters validated against ``specs``."""
+    if specs is None:
+        return load_config_file(path)
+    return load_config_file(
+        path, known_checks=set(specs), known_params={i: s.param_names() for i, s in specs.items()}
+    )
+
+
+def store_url(given: str | None, config: Config) -> str | None:
+    """The history store: ``--store``, else ``[store] url``, else ``$PGAUDIT_STORE``."""
+    return given or config.store.url or os.environ.get("PGAUDIT_STORE") or None
+
+
+def open_store(url: str | None) -> Store:
+    if not url:
+        raise PgauditError("no history store: give --store URL (or [store] url in the config)")
+    from pgaudit.store import Store
+
+    return Store(url)
+
+
+def connections_option(text: str) -> Connections:
+    """``--connections``: auto or a number, validated by the config's one rule."""
+    value: object = text.strip().lower()
+    if value != "auto":
+        try:
+            value = int(text)
+        except ValueError:
+            value = text
+    return require_connections(value, "--connections")
+
+
+def setup(given: Overrides) -> Setup:
+    """Load the checks and the config, and merge the command line into it."""
+    specs = load_checks(given.checks_dir)
+    cfg = load_config(given.config, specs)
+    a = cfg.audit
+    if given.checks:
+        a.checks = list(given.checks)
+    if given.skip:
+        a.skip = list(given.skip)
+    if given.no_data:
+        a.no_data = True
+    if given.schemas:
+        a.schemas = list(given.schemas)
+    if given.exclude_schemas:
+        a.exclude_schemas = list(given.exclude_schemas)
+    for name in ("lock_timeout", "statement_timeout"):
+        value = getattr(given, name)
+        if value is not None:
+            try:
+                duration_ms(value)
+            except ValueError as exc:
+                raise PgauditError(f"--{name.replace('_', '-')}: {exc}") from None
+            setattr(a, name, value)
+    if given.connections is not None:
+        a.connections = connections_option(given.connections)
+    chosen = select_checks(specs, a.checks, a.skip)
+    return Setup(specs, cfg, store_url(given.store, cfg), chosen)
+
+
 def options_from_config(
     config: Config, *, allow_data: bool | None = None, has_store: bool = False
 ) -> AuditOptions:
@@ -59,10 +170,44 @@ def options_from_config(
     )
 
 
+# --- the audit --------------------------------------------------------------------------------
+
+
 def run_audit(
-    dsn: str, checks: list[CheckSpec], options: AuditOptions, progress: Progress | None = None
+    dsn: str,
+    checks: list[CheckSpec],
+    options: AuditOptions,
+    progress: Progress | None = None,
+    *,
+    store_url: str | None = None,
+    name: str | None = None,
+    waivers: Iterable[Waiver] = (),
 ) -> AuditRun:
-    return audit(dsn, checks, options, progress)
+    """Audit one database; with ``store_url``, in two phases and recorded.
+
+    1. Open the store, connect (which names the target) and read the target's previous run.
+    2. Run the checks with that history as plain data, apply the waivers, record the run: it
+       then carries ``diff`` (new, resolved, persisting) and ``history``.
+    """
+    store = open_store(store_url) if store_url else None
+    if store is not None:
+        options = dataclasses.replace(options, collect_snapshot=True)
+    with open_audit(dsn, options) as opened:
+        history: dict[str, Any] | None = None
+        if store is not None:
+            name = name or default_target_name(opened.target)
+            history = store.previous(opened.target, name)
+        run = opened.run(checks, progress, history)
+    apply_waivers(run, waivers)
+    if store is not None and name is not None:
+        run.diff = store.record(run, name)
+        run.history = {
+            "store": store.display,
+            "target_name": name,
+            "runs": store.history(name)[-30:],
+            "growth": store.growth(run.target, name),
+        }
+    return run
 
 
 def run_audit_with_store(
@@ -72,32 +217,86 @@ def run_audit_with_store(
     store_url: str,
     name: str | None = None,
     progress: Progress | None = None,
+    waivers: Iterable[Waiver] = (),
 ) -> AuditRun:
-    """Audit, reading the previous run for history-based checks, then record this run.
-
-    The returned run carries ``diff`` (new, resolved, persisting) against the previous run.
-    """
-    from pgaudit.store import Snapshot, Store
-
-    store = Store(store_url)
-    chosen: dict[str, str] = {}
-
-    def load(target: dict[str, object]) -> dict[str, object]:
-        chosen["name"] = name or default_target_name(target)
-        return store.previous(target, chosen["name"])
-
-    options.has_store = True
-    options.collect_snapshot = True
-    options.history_loader = load
-    run = audit(dsn, checks, options, progress)
-    snapshot = run.snapshot or Snapshot(tables={}, schema={})
-    run.extra["diff"] = store.record(
-        run, snapshot, chosen.get("name") or default_target_name(run.target)
+    """``run_audit`` with a history store."""
+    return run_audit(
+        dsn, checks, options, progress, store_url=store_url, name=name, waivers=waivers
     )
-    run.extra["history"] = {
-        "store": store.display,
-        "target_name": chosen.get("name"),
-        "runs": store.history(chosen.get("name"))[-30:],
-        "growth": store.growth(run.target, chosen.get("name") or ""),
-    }
-    return run
+
+
+def audit(
+    settings: Setup, dsn: str, name: str | None = None, progress: Progress | None = None
+) -> AuditRun:
+    """The audit a command asks for: the settings' checks, options, store and waivers."""
+    cfg = settings.config
+    return run_audit(
+        dsn,
+        settings.chosen,
+        options_from_config(cfg),
+        progress,
+        store_url=settings.store_url,
+        name=name,
+        waivers=cfg.waivers,
+    )
+
+
+def check_fail_on_new(fail_on_new: str | None, has_store: object) -> None:
+    """``--fail-on-new`` compares with the stored previous run: it needs a store."""
+    if fail_on_new and not has_store:
+        raise PgauditError("--fail-on-new needs a history store (--store)")
+
+
+def exit_code(run: AuditRun, fail_on: str, fail_on_new: str | None = None) -> int:
+    """1 when a counted finding reaches ``fail_on`` (or, with ``fail_on_new``, a new one
+    reaches it), else 0; read from the run's summary."""
+    summary = run.summary
+    if fail_on_new:
+        check_fail_on_new(fail_on_new, run.diff is not None)
+        return int(fail_on_new != "never" and summary.new_at_or_above(fail_on_new) > 0)
+    return int(fail_on != "never" and summary.at_or_above(fail_on) > 0)
+
+
+# --- preflight --------------------------------------------------------------------------------
+
+
+@dataclass
+class Preflight:
+    """What the role can see and which checks can run with it."""
+
+    database: str
+    role: str
+    server_version: str
+    privileges: list[tuple[str, bool, str]]  # privilege, held, what it unlocks
+    schemas: list[str]
+    verdicts: list[tuple[CheckSpec, str | None]]  # check, why it cannot run (None: it can)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "database": self.database,
+            "role": self.role,
+            "server_version": self.server_version,
+            "privileges": [
+                {"privilege": p, "held": h, "unlocks": u} for p, h, u in self.privileges
+            ],
+            "schemas": self.schemas,
+            "checks": [
+                {"id": s.id, "can_run": r is None, "reason": r} for s, r in self.verdicts
+            ],
+        }
+
+
+def preflight(settings: Setup, dsn: str) -> Preflight:
+    """Connect as the audit would and judge every check against the role's privileges."""
+    options = options_from_config(settings.config)
+    with Sessions(dsn, options.session) as sessions:
+        facts = sessions.facts
+        engine = Engine(sessions.first, facts, options)
+        return Preflight(
+            database=facts.database,
+            role=facts.role,
+            server_version=facts.server_version,
+            privileges=privilege_report(facts),
+            schemas=engine.schemas,
+            verdicts=[(s, missing_need(s, engine.ctx)) for s in settings.specs.values()],
+        )

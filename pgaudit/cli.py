@@ -1,8 +1,9 @@
-"""The ``pgaudit`` command: a thin layer over ``pgaudit.api``, the renderers and the waivers.
+"""The ``pgaudit`` command: argument parsing and printing over ``pgaudit.api``, the renderers
+and ``pgaudit.targets``.
 
 Exit status: 0 the audit ran and nothing reached ``--fail-on``; 1 a finding (not waived) at or
-above it; 2 pgaudit could not run — one ``pgaudit: error: …`` line on stderr, no traceback,
-no password.
+above it (``api.exit_code``); 2 pgaudit could not run — one ``pgaudit: error: …`` line on
+stderr, no traceback, no password.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ import psycopg
 import typer
 
 from pgaudit import __version__, api, render, waivers
-from pgaudit import config as config_mod
 from pgaudit.checkfile import CheckSpec
 from pgaudit.dsn import redact_text, resolve
 from pgaudit.errors import PgauditError
-from pgaudit.model import AuditRun, CheckResult, Severity
-from pgaudit.output import EXTENSIONS, destinations, ensure_writable, write_atomic
+from pgaudit.model import AuditRun, CheckResult
+from pgaudit.output import destinations, ensure_writable, write_atomic
 
 app = typer.Typer(
     name="pgaudit",
@@ -37,7 +37,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-FAIL_ON = ("critical", "warning", "info", "never")
+FAIL_ON = api.FAIL_ON
 
 
 def _error(message: str) -> typer.Exit:
@@ -82,31 +82,6 @@ def _load_specs(checks_dir: list[Path] | None) -> dict[str, CheckSpec]:
     return api.load_checks([Path(d) for d in checks_dir or []])
 
 
-def _severity_rank(name: str) -> int:
-    return 99 if name == "never" else Severity(name).rank
-
-
-def _exit_code(doc: dict[str, Any], fail_on: str) -> int:
-    if fail_on == "never":
-        return 0
-    threshold = _severity_rank(fail_on)
-    failing = [f for f in doc["findings"]
-               if not f.get("waived") and f["severity"] != "ok"
-               and Severity(f["severity"]).rank >= threshold]
-    return 1 if failing else 0
-
-
-def _new_exit_code(doc: dict[str, Any], fail_on_new: str | None) -> int:
-    """1 when the store's diff holds a new, unwaived finding at or above ``fail_on_new``."""
-    if not fail_on_new or fail_on_new == "never":
-        return 0
-    threshold = _severity_rank(fail_on_new)
-    waived = {f["fingerprint"] for f in doc["findings"] if f.get("waived")}
-    new = (doc.get("diff") or {}).get("new") or []
-    return 1 if any(Severity(f["severity"]).rank >= threshold and f["fingerprint"] not in waived
-                    for f in new) else 0
-
-
 def _parse_date(value: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -114,11 +89,11 @@ def _parse_date(value: str, option: str) -> dt.date:
         raise PgauditError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _write_outputs(doc: dict[str, Any], formats: list[str], where: dict[str, Path | None],
+def _write_outputs(run: AuditRun, formats: list[str], where: dict[str, Path | None],
                    specs: dict[str, CheckSpec]) -> list[Path]:
     written = []
     for fmt in formats:
-        data = render.render_bytes(doc, fmt, specs)
+        data = render.render_bytes(run, fmt, specs)
         path = where[fmt]
         if path is None:
             sys.stdout.flush()
@@ -164,27 +139,24 @@ class _Progress:
         self.advance(outcome.name)
 
 
-def _summary(doc: dict[str, Any], written: list[Path], code: int) -> None:
+def _summary(run: AuditRun, written: list[Path], code: int) -> None:
     if not _tty():
         return
     from rich.console import Console
 
     console = Console(stderr=True, highlight=False)
-    s, scope = doc["summary"], doc["scope"]
+    s, scope = run.summary, run.scope
     console.print(
-        f"[bold]{doc['target'].get('database', '')}[/]: "
-        f"[red]{s['critical']} critical[/], [yellow]{s['warning']} warning[/], "
-        f"{s['info']} info, [green]{s['ok']} ok[/]"
-        + (f", {s['waived']} waived" if s.get("waived") else "")
+        f"[bold]{run.target.get('database', '')}[/]: "
+        f"[red]{s.critical} critical[/], [yellow]{s.warning} warning[/], "
+        f"{s.info} info, [green]{s.ok} ok[/]"
+        + (f", {s.waived} waived" if s.waived else "")
+        + (f", {s.new} new, {s.resolved} resolved" if s.new is not None else "")
         + f" — {scope.get('checks_run', 0)} checks ran, "
         f"{scope.get('checks_skipped', 0)} skipped, {scope.get('checks_error', 0)} failed",
         markup=True,
     )
-    titles: dict[str, int] = {}
-    for f in doc["findings"]:
-        if f["severity"] == "critical" and not f.get("waived"):
-            titles[f["title"]] = titles.get(f["title"], 0) + 1
-    for title, n in titles.items():
+    for title, n in s.critical_titles.items():
         console.print(f"  [red]●[/] {title} ({n})", markup=True, highlight=False)
     for path in written:
         console.print(f"  report: {path}", markup=False)
@@ -192,58 +164,27 @@ def _summary(doc: dict[str, Any], written: list[Path], code: int) -> None:
         console.print("  exit status 1: findings at or above --fail-on", markup=False)
 
 
-def _audit_run(dsn: str | None, *, config: Path | None, checks: list[str] | None,
-               skip: list[str] | None, checks_dir: list[Path] | None, no_data: bool,
-               schema: list[str] | None, exclude_schema: list[str] | None,
-               lock_timeout: str | None, statement_timeout: str | None,
-               store: str | None = None, target_name: str | None = None,
-               connections: str | None = None,
-               ) -> tuple[AuditRun, dict[str, CheckSpec], config_mod.Config]:
-    specs = _load_specs(checks_dir)
-    cfg = config_mod.load(config, known_checks=set(specs),
-                           known_params={i: s.param_names() for i, s in specs.items()})
-    chosen = api.select_checks(specs, _split(checks) or cfg.audit.checks,
-                               _split(skip) or cfg.audit.skip)
-    if schema:
-        cfg.audit.schemas = _split(schema)
-    if exclude_schema:
-        cfg.audit.exclude_schemas = _split(exclude_schema)
-    for name, value in (("lock_timeout", lock_timeout), ("statement_timeout", statement_timeout)):
-        if value is not None:
-            try:
-                config_mod.duration_ms(value)
-            except ValueError as exc:
-                raise PgauditError(f"--{name.replace('_', '-')}: {exc}") from None
-            setattr(cfg.audit, name, value)
-    _set_connections(cfg, connections)
-    options = api.options_from_config(cfg, allow_data=False if no_data else None)
+def _overrides(*, config: Path | None, checks_dir: list[Path] | None,
+               checks: list[str] | None = None, skip: list[str] | None = None,
+               no_data: bool = False, schema: list[str] | None = None,
+               exclude_schema: list[str] | None = None, lock_timeout: str | None = None,
+               statement_timeout: str | None = None, connections: str | None = None,
+               store: str | None = None) -> api.Overrides:
+    return api.Overrides(
+        config=config, checks_dir=[Path(d) for d in checks_dir or []], checks=_split(checks),
+        skip=_split(skip), no_data=no_data, schemas=_split(schema),
+        exclude_schemas=_split(exclude_schema), lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout, connections=connections, store=store)
+
+
+def _audit_run(dsn: str | None, given: api.Overrides, target_name: str | None = None,
+               fail_on_new: str | None = None) -> tuple[AuditRun, api.Setup]:
+    settings = api.setup(given)
+    api.check_fail_on_new(fail_on_new, settings.store_url)
     target = resolve(dsn)
-    store_url = store or cfg.store.url or os.environ.get("PGAUDIT_STORE")
-    with _Progress(len(chosen)) as progress:
-        if store_url:
-            run = api.run_audit_with_store(target, chosen, options, store_url, target_name,
-                                           progress if _tty() else None)
-        else:
-            run = api.run_audit(target, chosen, options, progress if _tty() else None)
-    waivers.apply(run, cfg.waivers)
-    return run, specs, cfg
-
-
-def _set_connections(cfg: config_mod.Config, connections: str | None) -> None:
-    """--connections wins over [audit] connections."""
-    if connections is None:
-        return
-    if connections.strip().lower() == "auto":
-        cfg.audit.connections = "auto"
-        return
-    try:
-        number = int(connections)
-    except ValueError:
-        number = 0
-    if not 1 <= number <= config_mod.MAX_CONNECTIONS:
-        raise PgauditError(
-            f"--connections {connections}: use auto or 1 to {config_mod.MAX_CONNECTIONS}")
-    cfg.audit.connections = number
+    with _Progress(len(settings.chosen)) as progress:
+        run = api.audit(settings, target, target_name, progress if _tty() else None)
+    return run, settings
 
 
 DsnArg = Annotated[str | None, typer.Argument(
@@ -315,94 +256,48 @@ def audit(
         for name, value in (("--fail-on", fail_on), ("--fail-on-new", fail_on_new)):
             if value is not None and value not in FAIL_ON:
                 raise PgauditError(f"{name} {value!r}: use one of {', '.join(FAIL_ON)}")
+        given = _overrides(
+            config=config, checks_dir=checks_dir, checks=checks, skip=skip, no_data=no_data,
+            schema=schema, exclude_schema=exclude_schema, lock_timeout=lock_timeout,
+            statement_timeout=statement_timeout, connections=connections, store=store)
         if all_targets:
-            code = _audit_all(formats, Path(output) if output else None, config=config,
-                              checks_dir=checks_dir, no_data=no_data, store=store, jobs=jobs,
-                              fail_on=fail_on, fail_on_new=fail_on_new, connections=connections)
-            raise typer.Exit(code)
+            raise typer.Exit(_audit_all(formats, Path(output) if output else None, given,
+                                        jobs=jobs, fail_on=fail_on, fail_on_new=fail_on_new))
         where = destinations(output, formats)
         for path in where.values():
             if path is not None:
                 ensure_writable(path)
-        run, specs, cfg = _audit_run(
-            dsn, config=config, checks=checks, skip=skip, checks_dir=checks_dir,
-            no_data=no_data, schema=schema, exclude_schema=exclude_schema,
-            lock_timeout=lock_timeout, statement_timeout=statement_timeout,
-            store=store, target_name=target_name, connections=connections)
-        if fail_on_new and "diff" not in run.extra:
-            raise PgauditError("--fail-on-new needs a history store (--store)")
-        doc = run.to_dict()
-        written = _write_outputs(doc, formats, where, specs)
-        code = (_new_exit_code(doc, fail_on_new) if fail_on_new
-                else _exit_code(doc, fail_on or cfg.audit.fail_on))
-        _summary(doc, written, code)
+        run, settings = _audit_run(dsn, given, target_name, fail_on_new)
+        code = api.exit_code(run, fail_on or settings.config.audit.fail_on, fail_on_new)
+        written = _write_outputs(run, formats, where, settings.specs)
+        _summary(run, written, code)
     raise typer.Exit(code)
 
 
-def _safe_name(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._")
-    return cleaned or "target"
-
-
-def _audit_all(formats: list[str], output: Path | None, *, config: Path | None,
-               checks_dir: list[Path] | None, no_data: bool, store: str | None, jobs: int,
-               fail_on: str | None, fail_on_new: str | None,
-               connections: str | None = None) -> int:
+def _audit_all(formats: list[str], output: Path | None, given: api.Overrides, *, jobs: int,
+               fail_on: str | None, fail_on_new: str | None) -> int:
     """Every configured target concurrently: one report folder each, an index, one metrics file."""
-    from pgaudit.prometheus import metrics
-    from pgaudit.targets import audit_all
+    from pgaudit import targets
 
-    if output is None:
-        raise PgauditError("--all needs --output, a folder for the reports")
-    output.mkdir(parents=True, exist_ok=True)
-    ensure_writable(output / "index.md")
-    specs = _load_specs(checks_dir)
-    cfg = config_mod.load(config, known_checks=set(specs),
-                           known_params={i: s.param_names() for i, s in specs.items()})
-    _set_connections(cfg, connections)
-    store_url = store or cfg.store.url or os.environ.get("PGAUDIT_STORE")
-    if fail_on_new and not store_url:
-        raise PgauditError("--fail-on-new needs a history store (--store)")
-    bar = _Progress(len(cfg.targets), label="targets")
+    folder = targets.prepare_folder(output)
+    settings = api.setup(given)
+    api.check_fail_on_new(fail_on_new, settings.store_url)
+    bar = _Progress(len(settings.config.targets), label="targets")
     with bar:
-        outcomes = audit_all(cfg, specs, jobs=jobs, store_url=store_url,
-                             allow_data=False if no_data else None, on_done=bar.done)
-    rows: list[dict[str, Any]] = []
-    codes: list[int] = []
-    report_formats = [f for f in formats if f != "prom"]
+        outcomes = targets.audit_all(settings, jobs=jobs, on_done=bar.done)
     for outcome in outcomes:
-        row: dict[str, Any] = {"name": outcome.name, "error": outcome.error,
-                               "seconds": round(outcome.seconds, 1), "links": {}}
         if outcome.run is None:
             typer.echo(f"pgaudit: target {outcome.name}: {outcome.error}", err=True)
-        else:
-            waivers.apply(outcome.run, cfg.waivers)
-            doc = outcome.run.to_dict()
-            folder = output / _safe_name(outcome.name)
-            folder.mkdir(exist_ok=True)
-            for fmt in report_formats:
-                path = folder / f"report{EXTENSIONS[fmt]}"
-                write_atomic(path, render.render_bytes(doc, fmt, specs))
-                row["links"][fmt] = f"{folder.name}/{path.name}"
-            diff = doc.get("diff") or {}
-            row.update(summary=doc["summary"], new=len(diff.get("new") or []),
-                       resolved=len(diff.get("resolved") or []))
-            codes.append(_new_exit_code(doc, fail_on_new) if fail_on_new
-                         else _exit_code(doc, fail_on or cfg.audit.fail_on))
-            outcome.doc = doc  # type: ignore[attr-defined]
-        rows.append(row)
-    for fmt in ("md", "html"):
-        write_atomic(output / f"index.{fmt}", render.render_index(rows, fmt))
-    if "prom" in formats:
-        write_atomic(output / "pgaudit.prom", metrics(
-            [(o.name, getattr(o, "doc", None), o.seconds) for o in outcomes]))
+    targets.write_reports(outcomes, folder, formats, settings)
     if _tty():
         ok = sum(1 for o in outcomes if o.run is not None)
-        typer.echo(f"{ok} of {len(outcomes)} targets audited; index: {output / 'index.html'}",
+        typer.echo(f"{ok} of {len(outcomes)} targets audited; index: {folder / 'index.html'}",
                    err=True)
-    if not any(o.run is not None for o in outcomes):
+    runs = [o.run for o in outcomes if o.run is not None]
+    if not runs:
         raise PgauditError("no target could be audited")
-    return max(codes, default=0)
+    fail = fail_on or settings.config.audit.fail_on
+    return max(api.exit_code(run, fail, fail_on_new) for run in runs)
 
 
 history_app = typer.Typer(help="Runs recorded in the history store.", no_args_is_help=False)
@@ -410,12 +305,7 @@ app.add_typer(history_app, name="history")
 
 
 def _store(store: str | None, config: Path | None) -> Any:
-    from pgaudit.store import Store
-
-    url = store or config_mod.load(config).store.url or os.environ.get("PGAUDIT_STORE")
-    if not url:
-        raise PgauditError("no history store: give --store URL (or [store] url in the config)")
-    return Store(url)
+    return api.open_store(api.store_url(store, api.load_config(config)))
 
 
 def _keep(value: str) -> dt.timedelta:
@@ -533,9 +423,11 @@ def render_cmd(
             raise PgauditError(f"{run_json} does not exist") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise PgauditError(f"{run_json} is not a JSON document: {exc}") from None
-        if not isinstance(doc, dict) or "findings" not in doc:
-            raise PgauditError(f"{run_json} is not a pgaudit run document")
-        _write_outputs(doc, formats, where, _load_specs(checks_dir))
+        try:
+            run = render.as_run(doc)
+        except PgauditError:
+            raise PgauditError(f"{run_json} is not a pgaudit run document") from None
+        _write_outputs(run, formats, where, _load_specs(checks_dir))
 
 
 @app.command()
@@ -566,10 +458,9 @@ def baseline(
         ensure_writable(output)
         if config is None and output.exists():
             config = output
-        run, _specs, _cfg = _audit_run(
-            dsn, config=config, checks=checks, skip=skip, checks_dir=checks_dir,
-            no_data=no_data, schema=schema, exclude_schema=exclude_schema,
-            lock_timeout=None, statement_timeout=None)
+        run, _settings = _audit_run(dsn, _overrides(
+            config=config, checks_dir=checks_dir, checks=checks, skip=skip, no_data=no_data,
+            schema=schema, exclude_schema=exclude_schema))
         count = waivers.write_baseline(output, run.findings, reason=reason,
                                        approved_by=approved_by, expires=until)
         typer.echo(f"{count} waiver(s) written to {output}", err=True)
@@ -584,42 +475,23 @@ def preflight(
     format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
     """Show the role's privileges and which checks can run with them."""
-    from pgaudit.capabilities import missing_need, privilege_report
-    from pgaudit.connection import connect, prepare_session, read_facts
-    from pgaudit.engine import Engine
-
     with _guard():
         if format not in ("table", "json"):
             raise PgauditError(f"unknown format {format!r}; use table or json")
-        specs = _load_specs(checks_dir)
-        cfg = config_mod.load(config, known_checks=set(specs),
-                           known_params={i: s.param_names() for i, s in specs.items()})
-        options = api.options_from_config(cfg, allow_data=False if no_data else None)
-        conn = connect(resolve(dsn), options.session)
-        try:
-            facts = read_facts(conn)
-            prepare_session(conn, options.session)
-            engine = Engine(conn, facts, options)
-            privs = privilege_report(facts)
-            verdicts = [(s, missing_need(s, engine.ctx)) for s in specs.values()]
-        finally:
-            conn.close()
+        report = api.preflight(
+            api.setup(_overrides(config=config, checks_dir=checks_dir, no_data=no_data)),
+            resolve(dsn))
         if format == "json":
-            typer.echo(json.dumps({
-                "database": facts.database, "role": facts.role,
-                "server_version": facts.server_version,
-                "privileges": [{"privilege": p, "held": h, "unlocks": u} for p, h, u in privs],
-                "schemas": engine.schemas,
-                "checks": [{"id": s.id, "can_run": r is None, "reason": r} for s, r in verdicts],
-            }, indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
             return
-        lines = [f"{facts.role} on {facts.database} (PostgreSQL {facts.server_version})", ""]
-        lines += [f"  [{'x' if held else ' '}] {p:22} {what}" for p, held, what in privs]
-        runnable = sum(1 for _, r in verdicts if r is None)
-        lines += ["", f"{runnable} of {len(verdicts)} checks can run; schemas in scope: "
-                  + (", ".join(engine.schemas) or "(none)"), ""]
+        lines = [f"{report.role} on {report.database} (PostgreSQL {report.server_version})", ""]
+        lines += [f"  [{'x' if held else ' '}] {p:22} {what}"
+                  for p, held, what in report.privileges]
+        runnable = sum(1 for _, r in report.verdicts if r is None)
+        lines += ["", f"{runnable} of {len(report.verdicts)} checks can run; schemas in scope: "
+                  + (", ".join(report.schemas) or "(none)"), ""]
         lines += [f"  {'ok  ' if r is None else 'SKIP'} {s.id}" + (f": {r}" if r else "")
-                  for s, r in verdicts]
+                  for s, r in report.verdicts]
         typer.echo("\n".join(lines))
 
 

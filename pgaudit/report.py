@@ -1,8 +1,10 @@
-"""The report model: an AuditRun document turned into what the templates print.
+"""The report model: an AuditRun turned into what the templates print.
 
-Everything that needs a decision (grouping, numbering, ordering, priorities, counts, the
-assessment paragraph) happens here, so the templates only loop and escape. The input is the
-JSON document (``AuditRun.to_dict()``), so ``pgaudit render run.json`` needs no database.
+Everything that needs a decision (grouping, numbering, ordering, priorities, the assessment
+paragraph) happens here, so the templates only loop and escape. Finding counts are the run's
+``summary`` (``pgaudit.model.summarise``), the same numbers every other output prints; the
+report adds only its own grouping (numbered items). ``pgaudit render run.json`` builds the run
+from its JSON document first, so it needs no database.
 
 Priority buckets of "Priority Action Items": ``immediate`` → 🔴 IMMEDIATE, ``high`` → 🟡 HIGH,
 ``low`` → 🟢 LOW; ``medium`` goes to HIGH when the finding is critical or warning (a defect that
@@ -20,8 +22,7 @@ from typing import Any
 
 from pgaudit.charts import trend_charts
 from pgaudit.checkfile import CheckSpec
-from pgaudit.errors import PgauditError
-from pgaudit.model import CHAPTERS, SECTIONS, AuditRun, Finding, Severity
+from pgaudit.model import CHAPTERS, SECTIONS, AuditRun, Diff, Finding, Severity, Summary
 
 SQL_CAP = 30  # remediation statements shown per finding group
 SPLIT_MAX = 5  # up to this many objects with one defect get a numbered finding each
@@ -220,18 +221,15 @@ class ReportContext:
     history_runs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def build(doc: Mapping[str, Any], specs: Mapping[str, CheckSpec] | None = None,
+def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
           today: dt.date | None = None) -> ReportContext:
-    """The report model of one run document. ``specs`` adds check docs when available."""
-    try:
-        run = AuditRun.from_dict(dict(doc))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise PgauditError(f"not a pgaudit run document: {exc}") from None
+    """The report model of one run. ``specs`` adds check docs when available."""
     specs = specs or {}
     today = today or _date_of(run.generated_at) or dt.date.today()
     facts, target, scope = run.facts or {}, run.target or {}, run.scope or {}
+    summary = run.summary
 
-    live = [f for f in run.findings if not f.waived]
+    live = [f for f in run.findings if f.counted]
     chapters = _chapters(live, run, specs)
     groups = [g for ch in chapters for s in ch.subsections for g in (*s.critical, *s.optimization)]
     items = [_action(g) for g in groups]
@@ -244,15 +242,15 @@ def build(doc: Mapping[str, Any], specs: Mapping[str, CheckSpec] | None = None,
     critical = [g for g in groups if g.severity == "critical"]
     optimization = [g for g in groups if g.severity != "critical"]
     ok_items = [o for ch in chapters for s in ch.subsections for o in s.ok]
-    counts = {
+    counts = {  # items are the report's numbered groups; objects are the run's findings
         "critical": len(critical),
-        "critical_objects": sum(g.count for g in critical),
+        "critical_objects": summary.critical,
         "optimization": len(optimization),
-        "optimization_objects": sum(g.count for g in optimization),
+        "optimization_objects": summary.warning + summary.info,
         "warning": sum(1 for g in optimization if g.severity == "warning"),
         "info": sum(1 for g in optimization if g.severity == "info"),
-        "ok": len(ok_items),
-        "waived": sum(1 for f in run.findings if f.waived),
+        "ok": summary.ok,
+        "waived": summary.waived,
     }
     privileges = [(p, bool((facts.get("privileges") or {}).get(p))) for p in PRIVILEGES]
     held = [p for p, ok in privileges if ok]
@@ -268,7 +266,7 @@ def build(doc: Mapping[str, Any], specs: Mapping[str, CheckSpec] | None = None,
                for c in run.checks if c.status != "ran"]
     notes = [(c.id, c.reason) for c in run.checks if c.status == "ran" and c.reason]
     skipped_objects = [(c.id, o) for c in run.checks for o in c.skipped_objects]
-    waivers = run.extra.get("waivers") or {}
+    waivers = run.waivers or {}
     generated = _datetime_text(run.generated_at)
     ctx = ReportContext(
         title=f"Production Database Review — {target.get('database', '?')}",
@@ -308,11 +306,11 @@ def build(doc: Mapping[str, Any], specs: Mapping[str, CheckSpec] | None = None,
         not_run=not_run,
         notes=notes,
         skipped_objects=skipped_objects,
-        diff=_diff(run.extra.get("diff")),
+        diff=_diff(run.diff, summary),
         duration_s=round(run.duration_ms / 1000, 1),
     )
     ctx.assessment = _assessment(ctx, critical, optimization, ok_items, results)
-    history = run.extra.get("history") or {}
+    history = run.history or {}
     ctx.trends = trend_charts(history)
     ctx.history_runs = list(history.get("runs") or [])[-10:]
     return ctx
@@ -446,7 +444,7 @@ def _accepted(findings: list[Finding], specs: Mapping[str, CheckSpec], today: dt
               ) -> list[Accepted]:
     out = []
     for f in findings:
-        if not f.waived:
+        if f.counted or f.waived is None:
             continue
         expires = str(f.waived.get("expires", ""))
         soon = False
@@ -614,34 +612,21 @@ def _datetime_text(stamp: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M")
 
 
-def _diff(raw: Any) -> dict[str, Any] | None:
-    """Normalise the history store's ``diff`` block: lists of short finding descriptions."""
-    if not raw or not isinstance(raw, Mapping) or raw.get("previous_run") is None:
+def _diff(diff: Diff | None, summary: Summary) -> dict[str, Any] | None:
+    """The history store's comparison as the report lists it; counts from the summary."""
+    if diff is None or diff.previous_run is None:
         return None  # the first recorded run has nothing to compare with
-    prev = raw.get("previous_run")
-    if isinstance(prev, Mapping):
-        prev_text = str(prev.get("generated_at") or prev.get("id") or json.dumps(prev, default=str))
-    else:
-        prev_text = str(prev or "unknown")
+    prev = diff.previous_run
+    prev_text = str(prev.get("generated_at") or prev.get("id") or json.dumps(prev, default=str))
 
-    def items(value: Any) -> tuple[int, list[dict[str, str]]]:
-        if isinstance(value, int):
-            return value, []
-        out = []
-        for v in value or []:
-            if isinstance(v, Mapping):
-                out.append({"severity": str(v.get("severity", "")),
-                            "title": str(v.get("title") or v.get("check") or ""),
-                            "object": str(v.get("object", ""))})
-            else:
-                out.append({"severity": "", "title": str(v), "object": ""})
-        return len(out), out
+    def items(values: list[dict[str, Any]]) -> list[dict[str, str]]:
+        return [{"severity": str(v.get("severity", "")),
+                 "title": str(v.get("title") or v.get("check") or ""),
+                 "object": str(v.get("object", ""))} for v in values]
 
-    new_n, new = items(raw.get("new"))
+    new = items(diff.new)
     rank = {"critical": 0, "warning": 1, "info": 2}
     new.sort(key=lambda item: rank.get(item["severity"], 3))  # new 🔴 first
-    res_n, res = items(raw.get("resolved"))
-    per_n, per = items(raw.get("persisting"))
-    return {"previous_run": prev_text, "new_count": new_n, "new": new[:TABLE_CAP],
-            "resolved_count": res_n, "resolved": res[:TABLE_CAP],
-            "persisting_count": per_n, "persisting": per[:TABLE_CAP]}
+    return {"previous_run": prev_text, "new_count": summary.new, "new": new[:TABLE_CAP],
+            "resolved_count": summary.resolved, "resolved": items(diff.resolved)[:TABLE_CAP],
+            "persisting_count": diff.persisting}

@@ -10,15 +10,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from pgaudit.checkfile import CheckSpec
-from pgaudit.model import Finding
+from pgaudit.model import AuditRun, Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "warning": "warning", "info": "note"}
 _KINDS = {"function": "function", "schema": "namespace", "type": "type", "column": "member"}
 
 
-def _rule(check: str, spec: CheckSpec | None, sample: Finding) -> dict[str, Any]:
+def _rule(check: str, spec: CheckSpec | None, sample: Finding | None) -> dict[str, Any]:
     if spec is None:
+        assert sample is not None  # a rule without a spec is made for a check that found
         return {"id": check, "name": check, "shortDescription": {"text": sample.title},
                 "properties": {"section": sample.section}}
     docs = "\n\n".join(f"{head}: {text}" for head, text in spec.docs().items())
@@ -43,18 +44,18 @@ def _rule(check: str, spec: CheckSpec | None, sample: Finding) -> dict[str, Any]
     return rule
 
 
-def build(doc: Mapping[str, Any], specs: Mapping[str, CheckSpec] | None = None) -> dict[str, Any]:
+def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None) -> dict[str, Any]:
     specs = specs or {}
-    findings = [Finding(**f) for f in doc.get("findings", []) if f.get("severity") != "ok"]
+    findings = [f for f in run.findings if f.severity != "ok"]
     order: list[str] = []
     samples: dict[str, Finding] = {}
     for f in findings:
         if f.check not in samples:
             order.append(f.check)
             samples[f.check] = f
-    for c in doc.get("checks", []):  # rules also for checks that ran clean
-        if c["id"] in specs and c["id"] not in samples:
-            order.append(c["id"])
+    for c in run.checks:  # rules also for checks that ran clean
+        if c.id in specs and c.id not in samples:
+            order.append(c.id)
     rules = [_rule(c, specs.get(c), samples.get(c)) for c in order if c in specs or c in samples]
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
@@ -80,7 +81,7 @@ def build(doc: Mapping[str, Any], specs: Mapping[str, CheckSpec] | None = None) 
                 "evidence": f.evidence, "remediation": f.remediation,
             },
         }
-        if f.waived:
+        if not f.counted and f.waived is not None:
             result["suppressions"] = [{
                 "kind": "external", "status": "accepted",
                 "justification": f"{f.waived.get('reason', '')} (approved by "
@@ -89,24 +90,24 @@ def build(doc: Mapping[str, Any], specs: Mapping[str, CheckSpec] | None = None) 
             }]
         results.append(result)
     notifications = [
-        {"level": "error" if c["status"] == "error" else "note",
-         "message": {"text": f"{c['id']}: {c['status']}: {c.get('reason') or ''}"},
-         "descriptor": {"id": c["id"]}}
-        for c in doc.get("checks", []) if c.get("status") != "ran"
+        {"level": "error" if c.status == "error" else "note",
+         "message": {"text": f"{c.id}: {c.status}: {c.reason or ''}"},
+         "descriptor": {"id": c.id}}
+        for c in run.checks if c.status != "ran"
     ]
-    target = doc.get("target", {})
+    target = run.target
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {
                 "name": "pgaudit",
-                "version": str(doc.get("pgaudit_version", "")),
+                "version": str(run.pgaudit_version),
                 "rules": rules,
             }},
             "invocations": [{
                 "executionSuccessful": True,
-                "endTimeUtc": doc.get("generated_at"),
+                "endTimeUtc": run.generated_at,
                 "toolExecutionNotifications": notifications,
             }],
             "properties": {"database": target.get("database"),

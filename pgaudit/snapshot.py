@@ -1,17 +1,38 @@
 """What a stored run keeps besides findings: table sizes and the schema's object definitions.
 
-Both are single set-based queries. Sizes are the planner's estimates (``relpages``), not size
-functions: they take no locks, and growth over days does not need byte precision.
+``Snapshot`` is defined here, not in the store: an audit collects one without importing the
+store (SQLAlchemy, Alembic). Both are single set-based queries. Sizes are the planner's
+estimates (``relpages``), not size functions: they take no locks, and growth over days does not
+need byte precision.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import psycopg
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from pgaudit.resources import checks_dir
-from pgaudit.store import Snapshot
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+@dataclass
+class Snapshot:
+    """What a run measured besides findings: sizes per table and the schema's objects."""
+
+    # relation -> {"bytes": int, "rows": int | None}
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # identity -> (kind, definition md5)
+    schema: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for identity in sorted(self.schema):
+            digest.update(f"{identity}\x1f{self.schema[identity][1]}\n".encode())
+        return digest.hexdigest()
 
 TABLE_SIZES_SQL = """
 with rel as (

@@ -9,9 +9,7 @@ half-written, and overlapping runs serialise on the database's own locks.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import threading
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,8 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLA
 
 from pgaudit.dsn import redact_text
 from pgaudit.errors import PgauditError
-from pgaudit.model import AuditRun
+from pgaudit.model import AuditRun, Diff, summarise
+from pgaudit.snapshot import Snapshot
 from pgaudit.store_schema import findings, runs, schema_objects, table_sizes, targets
 
 _UPGRADE_LOCK = threading.Lock()
@@ -34,21 +33,6 @@ def normalise_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
-
-
-@dataclass
-class Snapshot:
-    """What a run measured besides findings: sizes per table and the schema's objects."""
-
-    tables: dict[str, dict[str, Any]]  # relation -> {"bytes": int, "rows": int | None}
-    schema: dict[str, tuple[str, str]]  # identity -> (kind, definition md5)
-
-    @property
-    def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        for identity in sorted(self.schema):
-            digest.update(f"{identity}\x1f{self.schema[identity][1]}\n".encode())
-        return digest.hexdigest()
 
 
 class Store:
@@ -103,7 +87,9 @@ class Store:
             return found
         try:
             with conn.begin_nested():
-                return int(conn.execute(insert(targets).values(**ident)).inserted_primary_key[0])
+                key = conn.execute(insert(targets).values(**ident)).inserted_primary_key
+                assert key is not None
+                return int(key[0])
         except IntegrityError:  # another run created it a moment ago
             return int(conn.execute(select(targets.c.id).filter_by(**ident)).scalar_one())
 
@@ -139,10 +125,12 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def record(self, run: AuditRun, snapshot: Snapshot, name: str) -> dict[str, Any]:
-        """Store the run atomically and return its ``diff`` against the target's previous run."""
+    def record(self, run: AuditRun, name: str) -> Diff:
+        """Store the run atomically and return its ``Diff`` against the target's previous run.
+
+        Record a run with its waivers applied: the counts stored are the run's summary."""
+        snapshot = run.snapshot or Snapshot()
         now = dt.datetime.now(dt.UTC)
-        current = [f for f in run.findings if f.severity != "ok"]
         try:
             with self.engine.begin() as conn:
                 tid = self._target_id(conn, run.target, name, create=True)
@@ -160,11 +148,12 @@ class Store:
                                 "title": r.title,
                                 "fingerprint": r.fingerprint,
                             }
-                now_fps = {f.fingerprint for f in current}
-                new = [f for f in current if f.fingerprint not in before] if prev else []
-                resolved = [v for k, v in before.items() if k not in now_fps]
-                summary = run.summary
-                run_id = conn.execute(
+                previous = (
+                    {"id": prev.id, "generated_at": _iso(prev.generated_at)} if prev else None
+                )
+                diff = Diff.compare(run.findings, before, previous)
+                summary = summarise(run.findings, diff)
+                inserted = conn.execute(
                     insert(runs).values(
                         target_id=tid,
                         generated_at=dt.datetime.fromisoformat(run.generated_at),
@@ -172,22 +161,24 @@ class Store:
                         pgaudit_version=run.pgaudit_version,
                         server_version=str(run.target.get("server_version", "")),
                         duration_ms=run.duration_ms,
-                        critical=summary["critical"],
-                        warning=summary["warning"],
-                        info=summary["info"],
-                        ok=summary["ok"],
-                        new=len(new),
-                        resolved=len(resolved),
+                        critical=summary.critical,
+                        warning=summary.warning,
+                        info=summary.info,
+                        ok=summary.ok,
+                        new=summary.new,
+                        resolved=summary.resolved,
                         schema_fingerprint=snapshot.fingerprint,
                         settings=run.facts.get("settings", {}),
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert inserted is not None
+                diff.run_id = int(inserted[0])
                 if run.findings:
                     conn.execute(
                         insert(findings),
                         [
                             {
-                                "run_id": run_id,
+                                "run_id": diff.run_id,
                                 "check_id": f.check,
                                 "section": f.section,
                                 "severity": f.severity,
@@ -207,7 +198,7 @@ class Store:
                         insert(table_sizes),
                         [
                             {
-                                "run_id": run_id,
+                                "run_id": diff.run_id,
                                 "relation": rel,
                                 "bytes": int(v.get("bytes") or 0),
                                 "row_estimate": v.get("rows"),
@@ -220,7 +211,7 @@ class Store:
                         insert(schema_objects),
                         [
                             {
-                                "run_id": run_id,
+                                "run_id": diff.run_id,
                                 "identity": ident,
                                 "kind": kind,
                                 "definition_md5": md5,
@@ -232,15 +223,7 @@ class Store:
             raise PgauditError(
                 f"cannot record the run in {self.display}: {redact_text(str(exc).splitlines()[0])}"
             ) from None
-        return {
-            "run_id": run_id,
-            "previous_run": {"id": prev.id, "generated_at": _iso(prev.generated_at)}
-            if prev
-            else None,
-            "new": [_brief(f.to_dict()) for f in new],
-            "resolved": resolved,
-            "persisting": len(now_fps & set(before)),
-        }
+        return diff
 
     def history(self, target: str | None = None) -> list[dict[str, Any]]:
         query = (
@@ -346,16 +329,10 @@ def _identity(target: dict[str, Any], name: str) -> dict[str, str]:
     }
 
 
-def _brief(f: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: f[k] for k in ("check", "object", "columns", "index", "severity", "title", "fingerprint")
-    }
-
-
 def _iso(value: dt.datetime) -> str:
     if value.tzinfo is None:  # SQLite drops the zone; everything stored is UTC
         value = value.replace(tzinfo=dt.UTC)
     return value.isoformat()
 
 
-__all__ = ["OperationalError", "Snapshot", "Store", "normalise_url"]
+__all__ = ["OperationalError", "Store", "normalise_url"]

@@ -40,7 +40,9 @@ def _describe(waiver: Waiver) -> dict[str, Any]:
 
 
 def apply(run: AuditRun, waivers: Iterable[Waiver], today: dt.date | None = None) -> dict[str, Any]:
-    """Mark waived findings in place; record applied/expired/stale waivers in ``run.extra``."""
+    """Mark waived findings in place; record applied/expired/stale waivers in ``run.waivers``.
+
+    Apply them before the run is recorded in a history store: what it stores is counted."""
     today = today or dt.date.today()
     applied: list[dict[str, Any]] = []
     expired: list[dict[str, Any]] = []
@@ -55,12 +57,12 @@ def apply(run: AuditRun, waivers: Iterable[Waiver], today: dt.date | None = None
             stale.append(entry)
             continue
         for f in hits:
-            if not f.waived:
+            if f.counted:
                 f.waived = {"reason": waiver.reason, "approved_by": waiver.approved_by,
                             "expires": waiver.expires.isoformat()}
         applied.append(entry)
     summary = {"applied": applied, "expired": expired, "stale": stale}
-    run.extra["waivers"] = summary
+    run.waivers = summary
     return summary
 
 
@@ -86,7 +88,7 @@ def baseline_text(findings: Iterable[Finding], *, reason: str, approved_by: str,
     blocks: list[str] = []
     seen: set[str] = set()
     for f in findings:
-        if f.severity == "ok" or f.waived or f.fingerprint in seen:
+        if f.severity == "ok" or not f.counted or f.fingerprint in seen:
             continue
         seen.add(f.fingerprint)
         lines = [

@@ -31,7 +31,7 @@ def main() -> int:
     for name in NAMES:
         started = time.perf_counter()
         run = audit(template.format(name=name), list(specs.values()), AuditOptions())
-        totals[name] = (time.perf_counter() - started, run.to_dict()["scope"]["statements"])
+        totals[name] = (time.perf_counter() - started, run.scope["statements"])
         for c in run.checks:
             found = Counter(f.severity for f in run.findings if f.check == c.id)
             if c.status == "error":

@@ -216,7 +216,7 @@ def _doc(findings: list[dict]) -> dict:
 
 def test_many_objects_become_one_numbered_finding_with_caps():
     doc = _doc([_finding(i) for i in range(60)])
-    ctx = report.build(doc)
+    ctx = report.build(AuditRun.from_dict(doc))
     sub = next(s for ch in ctx.chapters for s in ch.subsections if s.key == "3.1")
     assert len(sub.optimization) == 1
     g = sub.optimization[0]
@@ -234,7 +234,7 @@ def test_criticals_are_numbered_first_and_medium_priority_buckets():
         _finding(2, check="a_warn", severity="warning", priority="medium"),
         _finding(3, check="c_crit", severity="critical", priority="immediate"),
     ])
-    ctx = report.build(doc)
+    ctx = report.build(AuditRun.from_dict(doc))
     sub = next(s for ch in ctx.chapters for s in ch.subsections if s.key == "3.1")
     assert [g.number for g in sub.critical] == ["3.1.1"]
     assert sub.critical[0].check == "c_crit"
@@ -253,7 +253,7 @@ def test_report_never_shows_a_password():
 
 def test_bad_document_is_a_clean_error():
     with pytest.raises(PgauditError):
-        report.build({"findings": []})
+        AuditRun.from_dict({"findings": []})
     with pytest.raises(PgauditError):
         render.render(_doc([]), "pdf")
 
@@ -287,7 +287,7 @@ def test_waivers_match_expire_and_go_stale():
     doc = run.to_dict()
     assert doc["summary"]["warning"] == 1 and doc["summary"]["waived"] == 2
     assert doc["waivers"]["stale"]
-    s = sarif.build(doc)
+    s = sarif.build(run)
     suppressed = [r for r in s["runs"][0]["results"] if r.get("suppressions")]
     assert len(suppressed) == 2
 

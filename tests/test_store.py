@@ -52,21 +52,25 @@ def test_fix_is_resolved_and_new_defect_is_new(
 ) -> None:
     execute_script(target, "create table public.a (x int); create table public.b (y int);")
     first = _run(target, specs, store_url)
-    assert first.extra["diff"]["previous_run"] is None
-    assert first.extra["diff"]["new"] == []  # the first run has nothing to compare with
+    assert first.diff is not None and first.diff.previous_run is None
+    assert first.diff.new == []  # the first run has nothing to compare with
+    assert (first.summary.new, first.summary.resolved) == (0, 0)
 
     execute_script(target, "alter table public.a add primary key (x);")
     second = _run(target, specs, store_url)
-    diff = second.extra["diff"]
-    assert diff["previous_run"]["id"] == first.extra["diff"]["run_id"]
-    assert [f["object"] for f in diff["resolved"]] == ["public.a"]
-    assert diff["new"] == []
-    assert diff["persisting"] == 1
+    diff = second.diff
+    assert diff is not None and diff.previous_run is not None
+    assert diff.previous_run["id"] == first.diff.run_id
+    assert [f["object"] for f in diff.resolved] == ["public.a"]
+    assert diff.new == []
+    assert diff.persisting == 1
 
     execute_script(target, "create table public.c (z int);")
     third = _run(target, specs, store_url)
-    assert [f["object"] for f in third.extra["diff"]["new"]] == ["public.c"]
-    assert third.extra["diff"]["resolved"] == []
+    assert third.diff is not None
+    assert [f["object"] for f in third.diff.new] == ["public.c"]
+    assert third.diff.resolved == []
+    assert (third.summary.new, third.summary.resolved) == (1, 0)
 
     history = Store(store_url).history("staging")
     assert [h["new"] for h in history] == [0, 0, 1]
@@ -92,13 +96,13 @@ def _crash_mid_record(dsn: str, url: str, check_path: str) -> None:
 
     original = Store.record
 
-    def dying_record(self: Store, run, snapshot, name):  # type: ignore[no-untyped-def]
+    def dying_record(self: Store, run, name):  # type: ignore[no-untyped-def]
         @sa.event.listens_for(self.engine, "before_execute")
         def _die(conn, clauseelement, *args, **kwargs):  # type: ignore[no-untyped-def]
             if getattr(clauseelement, "table", None) is findings:
                 os._exit(9)
 
-        return original(self, run, snapshot, name)
+        return original(self, run, name)
 
     Store.record = dying_record  # type: ignore[method-assign]
     run_audit_with_store(dsn, [parse_check(Path(check_path))], AuditOptions(), url, "crash")
