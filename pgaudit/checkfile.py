@@ -52,7 +52,7 @@ class CheckSpec(BaseModel):
     stats_window: Literal["required", "rates"] = "required"
     # format 2: how the report labels a fact ("est_rows" -> "Estimated rows")
     labels: dict[str, str] = Field(default_factory=dict)
-    needs: list[Need] = Field(default_factory=lambda: ["catalog"])
+    needs: list[Need] = Field(default_factory=lambda: list[Need](["catalog"]))
     min_server_version: int = 13
     detects: str
     why: str

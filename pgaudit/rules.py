@@ -142,7 +142,7 @@ class Rule:
         if isinstance(raw, str):
             raw = {"default": raw}
         default = raw.get("default")
-        if default not in levels:
+        if not isinstance(default, str) or default not in levels:
             raise ValueError(f"default must be one of {', '.join(levels)}")
         when: list[tuple[str, tuple[Condition, ...]]] = []
         for key, conds in raw.items():
