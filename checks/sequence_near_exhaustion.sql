@@ -2,10 +2,11 @@
 id = "sequence_near_exhaustion"
 title = "Sequences or sequence-fed integer columns close to their maximum"
 section = "7.1"
-severity = "critical"
+format = 2
+uses = ["scope_relations"]
 needs = ["catalog"]
 locks = true
-detects = "Sequences whose last value has used more than a share of their range, measured against the tighter of the sequence's own MAXVALUE and the type of every column it feeds (serial, identity and nextval() defaults): an integer column fed by a bigint sequence overflows at 2,147,483,647 whatever the sequence says. Critical over 75 %, warning over 50 % (params). Cycling sequences are skipped (they wrap instead of failing). Sequences the audit role may not read (no SELECT/USAGE: pg_sequences.last_value is NULL) get no verdict and are listed in the evidence. Reading a sequence locks it until the check's transaction ends, so the check reads only sequences within max_steps_read increments of their limit (int2/int4 ranges, and any bigint sequence feeding an integer column or with a small MAXVALUE; a plain bigint range needs 17 years at a million values a second to reach half), shortest ranges first and at most max_sequences_read of them (never more than a quarter of the server's lock table); the sequences left unread are counted in the result."
+detects = "Sequences whose last value has used more than a share of their range, measured against the tighter of the sequence's own MAXVALUE and the type of every column it feeds (serial, identity and nextval() defaults): an integer column fed by a bigint sequence overflows at 2,147,483,647 whatever the sequence says. Critical over 75 %, warning over 50 % (params). Cycling sequences are skipped (they wrap instead of failing). Sequences the audit role may not read (no SELECT/USAGE: pg_sequences.last_value is NULL) get no verdict and are listed in the facts. Reading a sequence locks it until the check's transaction ends, so the check reads only sequences within max_steps_read increments of their limit (int2/int4 ranges, and any bigint sequence feeding an integer column or with a small MAXVALUE; a plain bigint range needs 17 years at a million values a second to reach half), shortest ranges first and at most max_sequences_read of them (never more than a quarter of the server's lock table); the sequences left unread are counted in the result."
 why = "When a sequence reaches its maximum, nextval() raises 'reached maximum value of sequence' and every INSERT into the table fails: a full write outage. When the column is narrower than the sequence, the INSERT fails with 'integer out of range' instead. Widening an integer column rewrites the whole table under an ACCESS EXCLUSIVE lock, which takes hours on a table that has used two billion ids: it must be planned long before the limit."
 example = "create table events (id serial primary key, payload jsonb);  -- int4 column, int4 sequence: stops at 2,147,483,647"
 fix = "alter table events alter column id type bigint;  -- rewrites the table\nalter sequence events_id_seq as bigint no maxvalue;"
@@ -13,8 +14,22 @@ ignore_when = "The sequence deliberately has a small MAXVALUE (a bounded counter
 references = ["https://www.postgresql.org/docs/current/sql-altersequence.html", "https://www.postgresql.org/docs/current/view-pg-sequences.html", "https://www.postgresql.org/docs/current/sql-altertable.html", "https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT"]
 ok = "Every sequence and sequence-fed column is below the warning share of its maximum"
 impact = "When the limit is hit every INSERT fails: a write outage that needs a table rewrite to fix."
-message = "{object}: {share_pct} % of the range used ({last_value} of {limit})"
+# the last value moves with every insert: it and the share used are facts, not words
+message = "{object}: sequence {sequence} is close to the end of its range, {range_limit} ({_bound})"
+ok_message = "{sequences} sequence(s) read, all below the warning share of their limit{_unread}"
 remediation = "Widen before the limit: ALTER TABLE ... ALTER COLUMN ... TYPE bigint rewrites the table (and its indexes) under an ACCESS EXCLUSIVE lock, so on a large table plan a maintenance window or migrate online (add a bigint column, backfill in batches, swap in a short transaction). Widen the referencing foreign-key columns too. ALTER SEQUENCE ... AS bigint is instant. Identity columns follow their column's type."
+
+[severity]
+default = "critical"
+critical = ["_share > critical_share"]
+warning = ["_share > warning_share"]
+ok = ["_summary"]
+
+[labels]
+range_limit = "Limit (the tighter of the sequence and its column)"
+referencing_columns = "Referencing columns to widen too"
+not_read_far_from_limit = "Not read: further than max_steps_read from the limit"
+not_read_over_lock_budget = "Not read: over the read budget"
 
 [params]
 critical_share = 0.75
@@ -28,26 +43,14 @@ max_steps_read = 1125899906842624
 */
 with seqs as (
   select s.seqrelid, s.seqtypid, s.seqmin::numeric as seqmin, s.seqmax::numeric as seqmax,
-         s.seqincrement, c.relname, n.nspname,
-         has_sequence_privilege(s.seqrelid, 'SELECT,USAGE') as readable
+         s.seqincrement, has_sequence_privilege(s.seqrelid, 'SELECT,USAGE') as readable
   from pg_catalog.pg_sequence s
-  join pg_catalog.pg_class c on c.oid = s.seqrelid
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  where n.nspname = any(%(schemas)s::name[])
-    and not s.seqcycle
-    and s.seqrelid <> all(%(locked)s::oid[])
-    and not exists (
-      select 1 from pg_catalog.pg_depend d
-      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = s.seqrelid and d.deptype = 'e'
-            and d.refclassid = 'pg_catalog.pg_extension'::regclass)
-), cfg as (
-  -- each pg_sequence_last_value locks its sequence until the check's transaction ends: read at
-  -- most max_sequences_read, and never more than a quarter of the server's lock table
-  select least(%(max_sequences_read)s::int, %(lock_budget)s::int) as budget
+  join scope_relations c on c.oid = s.seqrelid
+  where not s.seqcycle and s.seqrelid <> all(%(locked)s::oid[])
 ), unreadable as (
   select count(*) as n,
-         coalesce(jsonb_agg(v.seqrelid::regclass::text order by v.seqrelid::regclass::text)
-                    filter (where v.ord <= 20), '[]') as names
+         array_agg(v.seqrelid::regclass::text order by v.seqrelid::regclass::text)
+           filter (where v.ord <= 20) as names
   from (select seqrelid, row_number() over (order by seqrelid::regclass::text) as ord
         from seqs where not readable) v
 ), fed as (
@@ -86,53 +89,39 @@ with seqs as (
   where v.readable
 ), ranked as (
   -- increments left from the start to the tightest limit: the shortest ranges are read first
-  select r.*, row_number() over (order by r.steps, r.seqrelid) as rn
+  select r.*, row_number() over (order by r.steps, r.seqrelid) as rn,
+         -- each pg_sequence_last_value locks its sequence until the check's transaction ends:
+         -- read at most max_sequences_read, and never more than a quarter of the lock table
+         least(%(max_sequences_read)s::int, %(lock_budget)s::int) as budget
   from (select seqrelid,
                min(case when seqincrement > 0 then lim - seqmin else seqmax - lim end
                    / abs(seqincrement)) as steps
         from fed group by seqrelid) r
-), chosen as materialized (
-  select k.seqrelid
-  from ranked k
-  where k.steps <= %(max_steps_read)s::numeric and k.rn <= (select budget from cfg)
 ), vals as materialized (
   -- pg_sequence_last_value is what pg_sequences.last_value shows: NULL when never called
-  select c.seqrelid, pg_catalog.pg_sequence_last_value(c.seqrelid::regclass)::numeric as last_value
-  from chosen c
-), not_read as (
-  select count(*) filter (where k.steps > %(max_steps_read)s::numeric) as far,
-         count(*) filter (where k.steps <= %(max_steps_read)s::numeric
-                            and k.seqrelid not in (select seqrelid from chosen)) as over_budget,
-         (select budget from cfg) as budget
-  from ranked k
-), pairs as (
-  select f.*, v.last_value
-  from fed f
-  join vals v on v.seqrelid = f.seqrelid
+  select k.seqrelid, pg_catalog.pg_sequence_last_value(k.seqrelid::regclass)::numeric as last_value
+  from (select * from ranked offset 0) k
+  where k.steps <= %(max_steps_read)s::numeric and k.rn <= k.budget
 ), measured as (
-  select p.*,
-         case when p.last_value is null then 0
-              when p.seqincrement > 0 then (p.last_value - p.seqmin) / nullif(p.lim - p.seqmin, 0)
-              else (p.seqmax - p.last_value) / nullif(p.seqmax - p.lim, 0) end as share,
-         case when p.colmax is not null and
-                   ((p.seqincrement > 0 and p.colmax < p.seqmax) or
-                    (p.seqincrement < 0 and -p.colmax - 1 > p.seqmin))
-              then 'column' else 'sequence' end as limited_by
-  from pairs p
+  select f.*, v.last_value,
+         case when v.last_value is null then 0
+              when f.seqincrement > 0 then (v.last_value - f.seqmin) / nullif(f.lim - f.seqmin, 0)
+              else (f.seqmax - v.last_value) / nullif(f.seqmax - f.lim, 0) end as share,
+         f.colmax is not null and ((f.seqincrement > 0 and f.colmax < f.seqmax)
+                                   or (f.seqincrement < 0 and -f.colmax - 1 > f.seqmin)) as by_column
+  from fed f join vals v on v.seqrelid = f.seqrelid
 ), flagged as (
-  select m.*,
-         case when m.share > %(critical_share)s::numeric then 'critical'
-              when m.share > %(warning_share)s::numeric then 'warning' end as sev
-  from measured m
+  select m.* from measured m
+  where m.share > least(%(warning_share)s::numeric, %(critical_share)s::numeric)
 ), fk_cols as (
   -- referencing columns that must be widened with the key (FKs once, at the parent)
   select f.tbl, f.attnum,
          string_agg(format('alter table %%s alter column %%I type bigint;  -- rewrites the table',
                            con.conrelid::regclass, ra.attname),
                     E'\n' order by con.conrelid::regclass::text, ra.attname) as sql,
-         jsonb_agg(con.conrelid::regclass::text || '.' || quote_ident(ra.attname)
+         array_agg(con.conrelid::regclass::text || '.' || quote_ident(ra.attname)
                    order by con.conrelid::regclass::text, ra.attname) as names
-  from (select distinct tbl, attnum from flagged where sev is not null and tbl is not null) f
+  from (select distinct tbl, attnum from flagged where tbl is not null) f
   join pg_catalog.pg_constraint con
     on con.contype = 'f' and con.confrelid = f.tbl and con.conparentid = 0
   cross join lateral unnest(con.confkey, con.conkey) k(refnum, colnum)
@@ -141,8 +130,22 @@ with seqs as (
     and ra.atttypid in ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype)
   group by f.tbl, f.attnum
 ), findings as (
-  select fl.*, fk.sql as fk_sql, fk.names as fk_names,
-         concat_ws(E'\n',
+  select coalesce(fl.tbl::regclass::text, fl.seqrelid::regclass::text) as object,
+         case when fl.tbl is null then 'sequence' else 'column' end as object_type,
+         case when fl.tbl is null then null else array[fl.attname::text] end as columns,
+         fl.seqrelid::regclass::text as sequence, fl.seqtypid::regtype::text as sequence_type,
+         fl.last_value::bigint as last_value, fl.lim::bigint as range_limit,
+         (case when fl.seqincrement > 0 then fl.seqmax else fl.seqmin end)::bigint as sequence_max,
+         fl.atttypid::regtype::text as column_type, fl.is_identity as identity,
+         case when fl.by_column then 'column' else 'sequence' end as limited_by,
+         round(100 * fl.share, 2)::float8 as share_pct,
+         abs(fl.lim - coalesce(fl.last_value, fl.seqmin))::bigint as remaining,
+         coalesce(fk.names, '{}') as referencing_columns,
+         fl.share::float8 as _share,
+         case when fl.by_column then format('the column type %%s; the sequence goes to %%s', fl.atttypid::regtype, fl.seqmax)
+              when fl.seqincrement > 0 then format('the sequence''s MAXVALUE, %%s', fl.seqtypid::regtype)
+              else format('the sequence''s MINVALUE, %%s', fl.seqtypid::regtype) end as _bound,
+         nullif(concat_ws(E'\n',
            case when fl.atttypid in ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype)
                 then format('alter table %%s alter column %%I type bigint;  -- rewrites the table under an ACCESS EXCLUSIVE lock',
                             fl.tbl::regclass, fl.attname) end,
@@ -161,76 +164,40 @@ with seqs as (
                 when fl.seqincrement < 0
                      and (fl.seqtypid <> 'pg_catalog.int8'::regtype or fl.seqmin > -9223372036854775808::numeric)
                 then format('alter sequence %%s as bigint no minvalue;', fl.seqrelid::regclass)
-           end) as fix_sql
+           end), '') as remediation
   from flagged fl
   left join fk_cols fk on fk.tbl = fl.tbl and fk.attnum = fl.attnum
-  where fl.sev is not null
+), not_read as (
+  select count(*) filter (where k.steps > %(max_steps_read)s::numeric) as far,
+         count(*) filter (where k.steps <= %(max_steps_read)s::numeric and k.rn > k.budget) as over_budget,
+         least(%(max_sequences_read)s::int, %(lock_budget)s::int) as budget
+  from ranked k
 )
-select coalesce(f.tbl::regclass::text, f.seqrelid::regclass::text) as object,
-       case when f.tbl is null then 'sequence' else 'column' end as object_type,
-       case when f.tbl is null then null else array[f.attname::text] end as columns,
-       f.sev as severity,
-       format('%%s: %%s %%%% of the range used (last value %%s of %%s, limited by the %%s%%s); %%s values left',
-              coalesce(f.tbl::regclass::text || '.' || quote_ident(f.attname), f.seqrelid::regclass::text),
-              round(100 * f.share, 1), f.last_value, f.lim,
-              case f.limited_by when 'column' then format('column type %%s', f.atttypid::regtype)
-                                else format('sequence %%s (%%s)', f.seqrelid::regclass, f.seqtypid::regtype) end,
-              case when f.limited_by = 'column'
-                   then format(', while the sequence %%s goes up to %%s', f.seqrelid::regclass, f.seqmax) else '' end,
-              abs(f.lim - coalesce(f.last_value, f.seqmin))) as detail,
-       jsonb_build_object(
-         'sequence', f.seqrelid::regclass::text,
-         'sequence_type', f.seqtypid::regtype::text,
-         'last_value', f.last_value,
-         'limit', f.lim,
-         'sequence_max', case when f.seqincrement > 0 then f.seqmax else f.seqmin end,
-         'column_type', f.atttypid::regtype::text,
-         'identity', f.is_identity,
-         'limited_by', f.limited_by,
-         'share_pct', round(100 * f.share, 2),
-         'remaining', abs(f.lim - coalesce(f.last_value, f.seqmin)),
-         'thresholds', jsonb_build_object('warning', %(warning_share)s::numeric,
-                                          'critical', %(critical_share)s::numeric),
-         'referencing_columns', coalesce(f.fk_names, '[]'),
-         'unreadable_sequences', (select names from unreadable),
-         'unreadable_count', (select n from unreadable)) as evidence,
-       nullif(f.fix_sql, '') as remediation,
-       null::text as no_verdict
-from findings f
+select f.*, u.names as unreadable_sequences, u.n as unreadable_count, false as _summary,
+       null::bigint as sequences, null::text as highest, null::float8 as highest_share_pct,
+       null::bigint as not_read_far_from_limit, null::bigint as not_read_over_lock_budget,
+       null::int as read_budget, null::text as _unread, null::text as no_verdict
+from findings f cross join unreadable u
 union all
--- no sequence could be read at all: no verdict rather than a vacuous pass
-select null, 'sequence', null, null, null, null, null,
-       format('the audit role has no SELECT/USAGE on any of the %%s sequences in scope (pg_sequences.last_value is NULL)',
-              (select n from unreadable))
-where (select n from unreadable) > 0 and not exists (select 1 from seqs where readable)
-union all
-select quote_ident(current_database()), 'database', null, 'ok',
-       case when exists (select 1 from measured)
-            then format('All %%s readable sequence(s) are below %%s %%%% of their limit (highest: %%s at %%s %%%%)',
-                        (select count(distinct seqrelid) from measured),
-                        round(100 * %(warning_share)s::numeric),
-                        (select coalesce(tbl::regclass::text || '.' || quote_ident(attname), seqrelid::regclass::text)
-                         from measured order by share desc, seqrelid limit 1),
-                        (select round(100 * max(share), 2) from measured))
-            else 'No sequence is within reach of its limit' end
-       || case when nr.far > 0
-               then format('; %%s sequence(s) more than %%s increments from their limit not read (17 years at a million values a second to reach half)',
-                           nr.far, %(max_steps_read)s::numeric) else '' end
-       || case when nr.over_budget > 0
-               then format('; %%s sequence(s) NOT READ: over the budget of %%s reads (each read locks its sequence until the check ends)',
-                           nr.over_budget, nr.budget) else '' end
-       || case when (select n from unreadable) > 0
-               then format('; %%s sequence(s) not readable by the audit role: %%s',
-                           (select n from unreadable), (select names from unreadable)) else '' end,
-       jsonb_build_object('sequences', (select count(distinct seqrelid) from measured),
-                          'unreadable_sequences', (select names from unreadable),
-                          'unreadable_count', (select n from unreadable))
-       || case when nr.far + nr.over_budget > 0
-               then jsonb_build_object('not_read_far_from_limit', nr.far,
-                                       'not_read_over_lock_budget', nr.over_budget,
-                                       'read_budget', nr.budget)
-               else '{}' end,
-       null, null
-from not_read nr
-where not exists (select 1 from findings) and exists (select 1 from ranked)
+-- the 🟢 row, saying what was left unread
+select quote_ident(current_database()), 'database', null, null, null, null, null, null, null,
+       null, null, null, null, null, null, null, null, u.names, u.n, true,
+       (select count(distinct seqrelid) from measured),
+       (select coalesce(tbl::regclass::text || '.' || quote_ident(attname), seqrelid::regclass::text)
+        from measured order by share desc, seqrelid limit 1),
+       (select round(100 * max(share), 2)::float8 from measured),
+       nr.far, nr.over_budget, nr.budget,
+       concat(case when nr.far > 0
+                   then format('; %%s sequence(s) more than %%s increments from their limit not read (17 years at a million values a second to reach half)',
+                               nr.far, %(max_steps_read)s::numeric) end,
+              case when nr.over_budget > 0
+                   then format('; %%s sequence(s) NOT READ: over the budget of %%s reads (each read locks its sequence until the check ends)',
+                               nr.over_budget, nr.budget) end,
+              case when u.n > 0
+                   then format('; %%s sequence(s) not readable by the audit role', u.n) end),
+       -- no sequence could be read at all: no verdict rather than a vacuous pass
+       case when u.n > 0 and not exists (select 1 from seqs where readable)
+            then format('the audit role has no SELECT/USAGE on any of the %%s sequences in scope (pg_sequences.last_value is NULL)', u.n) end
+from not_read nr cross join unreadable u
+where not exists (select 1 from findings) and (exists (select 1 from ranked) or u.n > 0)
 order by 1, 3
