@@ -2,7 +2,8 @@
 id = "missing_idempotency_key"
 title = "Ledger or request tables without a unique idempotency key"
 section = "4.3"
-severity = "warning"
+format = 2
+uses = ["scope_tables"]
 needs = ["catalog"]
 detects = "Money ledgers (a name like *transaction*, *payment*, *ledger*, *charge*, *refund* together with an amount/balance/credits/total/price column, or a balance_before/balance_after pair) and request tables (a name ending in order(s), job(s), request(s) with a status/state column) with no UNIQUE constraint or unique index on a column named like an idempotency key (idempotency_key, request_id, external_*, provider_*_id, txn_id, *_reference, dedup*) and no natural unique key made only of foreign-key columns, polymorphic id/type pairs and code/name columns (one row per parent, or a definition row such as a price keyed by (plan_id, code)). Critical for money ledgers, warning for request tables. A money name alone (payment_providers) or an amount alone (price lists, wallets) does not qualify; line-item and lookup tables (order_items, payment_methods) are not candidates. Patterns are params."
 why = "Clients, queues and payment providers retry: a timeout after the commit makes the client send the same request again. Without a unique key carrying the request's identity the retry inserts a second charge, credit or job, and nothing in the database can tell the two apart."
@@ -12,7 +13,7 @@ ignore_when = "Rows are only ever written by one idempotent process keyed elsewh
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-UNIQUE-CONSTRAINTS", "https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT", "https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY"]
 ok = "Ledger and request tables carry a unique idempotency or request key"
 impact = "Retried requests create duplicate transactions, charges or jobs."
-message = "{object}: no unique idempotency key"
+message = "{object} looks like a {_kind} table ({matched_by}) but no unique constraint or index covers an idempotency column"
 remediation = "Add a nullable key column (no table rewrite: a brief ACCESS EXCLUSIVE lock only) and a unique partial index built CONCURRENTLY (run it on its own, outside a transaction block); then have writers send the request's key and use INSERT ... ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING. When a key-like column already exists, only the unique index is needed. A partitioned table's unique index must include the partition key and cannot be built concurrently at the parent."
 
 [params]
@@ -25,17 +26,18 @@ key_column_pattern = "^(idempotency_.*|.*_idempotency_key|request_id|.*_request_
 exclude_table_pattern = "(_items?|_lines?|_details?|_types?|_statuses|_status|_methods?|_categories|_settings|_config|_templates?|_rules?|_policies|_policy|_plans?|_providers?)$"
 # a non-PK unique key over these (with foreign-key columns) marks a definition row, not a ledger entry
 natural_key_column_pattern = "^(code|slug|name|key)$"
+
+[severity]
+default = "warning"
+critical = ["money"]     # a money ledger: a retry duplicates a charge or a credit
+
+[labels]
+money = "Money ledger"
+key_like_columns = "Key-like columns (not unique)"
+partition_key = "Partition key (a unique index must include it)"
 */
 with base as materialized (
-  select c.oid, c.relname, c.relkind, n.nspname
-  from pg_catalog.pg_class c
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'p') and not c.relispartition
-    and n.nspname = any(%(schemas)s::name[])
-    and not exists (select 1 from pg_catalog.pg_depend d
-                    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
-                      and d.deptype = 'e'
-                      and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+  select c.oid, c.relname, c.relkind, c.reltuples from scope_tables c where not c.relispartition
 ), attrs as materialized (
   select a.attrelid as oid, a.attnum, a.attname
   from pg_catalog.pg_attribute a
@@ -51,13 +53,10 @@ with base as materialized (
 ), cols as (
   -- one pass over the columns of the tables in scope
   select a.oid,
-         coalesce(array_agg(a.attname::text order by a.attnum)
-                  filter (where nm.ledger), '{}') as money_cols,
-         coalesce(array_agg(a.attname::text order by a.attnum)
-                  filter (where nm.amount), '{}') as amount_cols,
+         coalesce(array_agg(a.attname::text order by a.attnum) filter (where nm.ledger), '{}') as money_cols,
+         coalesce(array_agg(a.attname::text order by a.attnum) filter (where nm.amount), '{}') as amount_cols,
          coalesce(bool_or(nm.status), false) as has_status,
-         coalesce(array_agg(a.attname::text order by a.attnum)
-                  filter (where nm.key), '{}') as key_cols
+         coalesce(array_agg(a.attname::text order by a.attnum) filter (where nm.key), '{}') as key_cols
   from attrs a
   join names nm on nm.attname = a.attname
   -- tables without such a column cannot qualify below
@@ -65,7 +64,7 @@ with base as materialized (
   group by a.oid
 ), tbl as materialized (
   -- the table name patterns only where they can matter: with amount or status columns
-  select b.oid, b.relname, b.relkind, b.nspname,
+  select b.oid, b.relname, b.relkind, b.reltuples,
          case when cardinality(k.amount_cols) > 0
               then lower(b.relname) ~ %(money_table_pattern)s else false end as money_name,
          case when k.has_status
@@ -118,15 +117,13 @@ with base as materialized (
              and not (col ~ '_id$' and regexp_replace(col, '_id$', '_type') = any(u.cols))) as natural_index
   from uniq u
 ), per_table as (
-  select indrelid,
-         bool_or(key_index) as has_key,
-         jsonb_agg(array_to_string(cols, ', ') order by indexrelid) filter (where natural_index) as natural_keys,
-         jsonb_agg(array_to_string(cols, ', ') order by indexrelid) as other_unique_keys
+  select indrelid, bool_or(key_index) as has_key, bool_or(natural_index) as has_natural_key,
+         array_agg(array_to_string(cols, ', ') order by indexrelid) as other_unique_keys
   from uniq_judged
   group by indrelid
 ), judged as (
-  select c.*, coalesce(p.has_key, false) as has_key, p.natural_keys,
-         coalesce(p.other_unique_keys, '[]') as other_unique_keys,
+  select c.*, coalesce(p.has_key, false) as has_key, coalesce(p.has_natural_key, false) as has_natural_key,
+         coalesce(p.other_unique_keys, '{}') as other_unique_keys,
          (select string_agg(quote_ident(a.attname), ', ' order by k.ord)
           from pg_catalog.pg_partitioned_table pt
           cross join lateral unnest(pt.partattrs::int2[]) with ordinality k(attnum, ord)
@@ -136,39 +133,26 @@ with base as materialized (
   left join per_table p on p.indrelid = c.oid
 )
 select j.oid::regclass::text as object, 'table' as object_type,
-       case when j.money then 'critical' end as severity,
        case when cardinality(j.key_cols) > 0 then array[j.key_cols[1]] end as columns,
-       format('%%s looks like a %%s table (%%s%%s) but no unique constraint or index covers an idempotency column%%s',
-              j.oid::regclass, case when j.money then 'money' else 'request' end, j.matched_by,
-              case when cardinality(j.money_cols) > 0 then ': ' || array_to_string(j.money_cols, ', ')
-                   when cardinality(j.amount_cols) > 0 then ': ' || array_to_string(j.amount_cols, ', ')
-                   else '' end,
-              case when cardinality(j.key_cols) > 0
-                   then format(' (%%s exists but is not unique)', array_to_string(j.key_cols, ', '))
-                   else ' (no column named like one: idempotency_key, request_id, external_id, *_reference)' end)
-         || case when j.relkind = 'p'
-                 then format('; partitioned: a unique index must include the partition key (%%s) and is built per partition', j.part_cols)
-                 else '' end as detail,
-       jsonb_build_object('money', j.money, 'matched_by', j.matched_by,
-                          'money_columns', to_jsonb(j.money_cols), 'amount_columns', to_jsonb(j.amount_cols),
-                          'has_status_column', j.has_status, 'key_like_columns', to_jsonb(j.key_cols),
-                          'other_unique_keys', j.other_unique_keys,
-                          'estimated_rows', case when c.reltuples >= 0 then c.reltuples::bigint end) as evidence,
+       j.money, case when j.money then 'money' else 'request' end as _kind, j.matched_by,
+       j.money_cols as money_columns, j.amount_cols as amount_columns, j.has_status as has_status_column,
+       j.key_cols as key_like_columns, j.other_unique_keys, j.part_cols as partition_key,
+       case when j.reltuples >= 0 then j.reltuples::bigint end as estimated_rows,
        case
          when j.relkind = 'p' then null
          when cardinality(j.key_cols) > 0 then format(
            'create unique index concurrently %%I on %%s (%%I) where %%I is not null;',
-           -- byte-bounded stems (whole characters): PostgreSQL truncates names to 63 bytes
-           (select left(j.relname, max(k)) from generate_series(0, length(j.relname)) k where octet_length(left(j.relname, k)) <= 40)
-           || '_' || (select left(j.key_cols[1], max(k)) from generate_series(0, length(j.key_cols[1])) k where octet_length(left(j.key_cols[1], k)) <= 18) || '_key', j.oid::regclass,
-           j.key_cols[1], j.key_cols[1])
+           stem.rel || '_' || (select left(j.key_cols[1], max(k)) from generate_series(0, length(j.key_cols[1])) k
+                               where octet_length(left(j.key_cols[1], k)) <= 18) || '_key',
+           j.oid::regclass, j.key_cols[1], j.key_cols[1])
          else format(
            'alter table %%s add column idempotency_key text;
 create unique index concurrently %%I on %%s (idempotency_key) where idempotency_key is not null;',
-           j.oid::regclass, (select left(j.relname, max(k)) from generate_series(0, length(j.relname)) k where octet_length(left(j.relname, k)) <= 40) || '_idempotency_key_key',
-           j.oid::regclass)
+           j.oid::regclass, stem.rel || '_idempotency_key_key', j.oid::regclass)
        end as remediation
 from judged j
-join pg_catalog.pg_class c on c.oid = j.oid
-where not j.has_key and j.natural_keys is null
+-- byte-bounded stems (whole characters): PostgreSQL truncates names to 63 bytes
+cross join lateral (select left(j.relname, max(k)) as rel from generate_series(0, length(j.relname)) k
+                    where octet_length(left(j.relname, k)) <= 40) stem
+where not j.has_key and not j.has_natural_key
 order by 1

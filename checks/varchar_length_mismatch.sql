@@ -17,8 +17,8 @@ impact = "Low: the declared limit does not protect the data; invalid oversized v
 message = "{object}.{column} is {declared}: longest sampled value {sampled_max} characters, average {avg_width} bytes over ~{estimated_rows} rows"
 remediation = "Express the real bound as a CHECK constraint: added NOT VALID and then validated it takes no long lock and does not rewrite. The suggested bound is twice the longest sampled value rounded up to a power of two: replace it with the domain's real limit (2 for ISO country codes, 3 for currencies, 254 for e-mail). `ALTER COLUMN … TYPE varchar(m)` would enforce the same but rewrites the table when shrinking."
 replica_note = "pg_stats is replicated from the primary; the verdict holds on a standby."
-# no_verdict: not a statistics window (the engine words those) but pg_stats holding no row for
-# any candidate column; format 2 has no other way to give no verdict, so the column stays
+# no_verdict: no statistics window (the engine words those) but pg_stats without a row for any
+# candidate column
 
 [severity]
 default = "info"
@@ -35,7 +35,6 @@ suggested_bound = "Suggested bound"
 bounded_name = "Unbounded, named like a bounded domain"
 candidates = "Candidate columns"
 with_stats = "Candidate columns with statistics"
-no_verdict = "No verdict"
 
 [params]
 min_declared = 100       # varchar(n) with n below this is assumed deliberate
