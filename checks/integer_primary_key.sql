@@ -30,12 +30,6 @@ max_sequences_read = 2000
 default = "warning"
 critical = ["_share >= critical_share"]
 ok = ["_summary"]
-
-[labels]
-current_max_source = "Current maximum read from"
-used_pct = "Range used"
-largest_share_pct = "Largest range used"
-never_analyzed = "Small keys on tables never analyzed"
 */
 with pk1 as materialized (      -- single-column primary keys in scope, read once for keys and totals
   select c.oid as relid, c.reltuples, a.attnum, a.attname, a.atttypid, a.attidentity
@@ -113,7 +107,7 @@ with pk1 as materialized (      -- single-column primary keys in scope, read onc
                                                'pg_catalog.uuid'::regtype)) as bigint_or_uuid_keys,
          (select count(*) from found) as small_integer_keys,
          (select coalesce(round(max(share) * 100, 2), 0)::float8 from found) as largest_share_pct,
-         (select count(*) from found where not analyzed) as never_analyzed,
+         (select count(*) from found where not analyzed) as small_keys_never_analyzed,
          (select count(*) from found where seqid is not null and not read_seq) as sequences_not_read,
          least(%(max_sequences_read)s::int, %(lock_budget)s::int) as read_budget, %(min_rows)s as _min_rows, true as _summary
   from pk1 k

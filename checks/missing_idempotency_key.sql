@@ -14,7 +14,7 @@ references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-
 ok = "Ledger and request tables carry a unique idempotency or request key"
 impact = "Retried requests create duplicate transactions, charges or jobs."
 message = "{object} looks like a {_kind} table ({matched_by}) but no unique constraint or index covers an idempotency column"
-remediation = "Add a nullable key column (no table rewrite: a brief ACCESS EXCLUSIVE lock only) and a unique partial index built CONCURRENTLY (run it on its own, outside a transaction block); then have writers send the request's key and use INSERT ... ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING. When a key-like column already exists, only the unique index is needed. A partitioned table's unique index must include the partition key and cannot be built concurrently at the parent."
+remediation = "Add a nullable key column (no table rewrite: a brief ACCESS EXCLUSIVE lock only) and a unique partial index built CONCURRENTLY (run it on its own, outside a transaction block); then have writers send the request's key and use INSERT ... ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING. When a key-like column already exists, only the unique index is needed. A partitioned table's unique index must include the partition key and cannot be built concurrently at the parent (no SQL is given)."
 
 [params]
 money_table_pattern = "(^|[^a-z0-9])(transactions?|payments?|ledgers?|charges?|refunds?|payouts?|withdrawals?|deposits?)($|[^a-z0-9])"
@@ -29,12 +29,7 @@ natural_key_column_pattern = "^(code|slug|name|key)$"
 
 [severity]
 default = "warning"
-critical = ["money"]     # a money ledger: a retry duplicates a charge or a credit
-
-[labels]
-money = "Money ledger"
-key_like_columns = "Key-like columns (not unique)"
-partition_key = "Partition key (a unique index must include it)"
+critical = ["money_ledger"]     # a retry duplicates a charge or a credit
 */
 with base as materialized (
   select c.oid, c.relname, c.relkind, c.reltuples from scope_tables c where not c.relispartition
@@ -102,41 +97,33 @@ with base as materialized (
   from pg_catalog.pg_index i
   where i.indisunique and i.indisvalid and not i.indisprimary
     and i.indrelid in (select oid from cand)
-), uniq_judged as (
-  select u.indrelid, u.indexrelid, u.cols,
-         exists (select 1 from unnest(u.cols) col where lower(col) ~ %(key_column_pattern)s)
-           or exists (select 1 from regexp_split_to_table(lower(u.exprs), '[^a-z0-9_]+') w
-                      where w ~ %(key_column_pattern)s) as key_index,
+), per_table as (
+  select u.indrelid,
+         bool_or(exists (select 1 from unnest(u.cols) col where lower(col) ~ %(key_column_pattern)s)
+                 or exists (select 1 from regexp_split_to_table(lower(u.exprs), '[^a-z0-9_]+') w
+                            where w ~ %(key_column_pattern)s)) as has_key,
          -- one row per parent, or a definition row: only foreign-key columns, polymorphic
          -- x_id/x_type pairs and code/name columns (partial indexes count: soft deletes)
-         u.exprs = '' and cardinality(u.cols) > 0 and not exists (
+         bool_or(u.exprs = '' and cardinality(u.cols) > 0 and not exists (
            select 1 from unnest(u.cols) col
            where not exists (select 1 from fkcols f where f.conrelid = u.indrelid and f.col = col)
              and lower(col) !~ %(natural_key_column_pattern)s
              and not (col ~ '_type$' and regexp_replace(col, '_type$', '_id') = any(u.cols))
-             and not (col ~ '_id$' and regexp_replace(col, '_id$', '_type') = any(u.cols))) as natural_index
+             and not (col ~ '_id$' and regexp_replace(col, '_id$', '_type') = any(u.cols)))) as has_natural_key,
+         array_agg(array_to_string(u.cols, ', ') order by u.indexrelid) as other_unique_keys
   from uniq u
-), per_table as (
-  select indrelid, bool_or(key_index) as has_key, bool_or(natural_index) as has_natural_key,
-         array_agg(array_to_string(cols, ', ') order by indexrelid) as other_unique_keys
-  from uniq_judged
-  group by indrelid
-), judged as (
-  select c.*, coalesce(p.has_key, false) as has_key, coalesce(p.has_natural_key, false) as has_natural_key,
-         coalesce(p.other_unique_keys, '{}') as other_unique_keys,
-         (select string_agg(quote_ident(a.attname), ', ' order by k.ord)
-          from pg_catalog.pg_partitioned_table pt
-          cross join lateral unnest(pt.partattrs::int2[]) with ordinality k(attnum, ord)
-          join pg_catalog.pg_attribute a on a.attrelid = pt.partrelid and a.attnum = k.attnum
-          where pt.partrelid = c.oid) as part_cols
-  from cand c
-  left join per_table p on p.indrelid = c.oid
+  group by u.indrelid
 )
 select j.oid::regclass::text as object, 'table' as object_type,
        case when cardinality(j.key_cols) > 0 then array[j.key_cols[1]] end as columns,
-       j.money, case when j.money then 'money' else 'request' end as _kind, j.matched_by,
+       j.money as money_ledger, case when j.money then 'money' else 'request' end as _kind, j.matched_by,
        j.money_cols as money_columns, j.amount_cols as amount_columns, j.has_status as has_status_column,
-       j.key_cols as key_like_columns, j.other_unique_keys, j.part_cols as partition_key,
+       j.key_cols as key_like_columns, coalesce(p.other_unique_keys, '{}') as other_unique_keys,
+       (select string_agg(quote_ident(a.attname), ', ' order by k.ord)
+        from pg_catalog.pg_partitioned_table pt
+        cross join lateral unnest(pt.partattrs::int2[]) with ordinality k(attnum, ord)
+        join pg_catalog.pg_attribute a on a.attrelid = pt.partrelid and a.attnum = k.attnum
+        where pt.partrelid = j.oid) as partition_key,
        case when j.reltuples >= 0 then j.reltuples::bigint end as estimated_rows,
        case
          when j.relkind = 'p' then null
@@ -150,9 +137,10 @@ select j.oid::regclass::text as object, 'table' as object_type,
 create unique index concurrently %%I on %%s (idempotency_key) where idempotency_key is not null;',
            j.oid::regclass, stem.rel || '_idempotency_key_key', j.oid::regclass)
        end as remediation
-from judged j
+from cand j
+left join per_table p on p.indrelid = j.oid
 -- byte-bounded stems (whole characters): PostgreSQL truncates names to 63 bytes
 cross join lateral (select left(j.relname, max(k)) as rel from generate_series(0, length(j.relname)) k
                     where octet_length(left(j.relname, k)) <= 40) stem
-where not j.has_key and not j.has_natural_key
+where not coalesce(p.has_key or p.has_natural_key, false)
 order by 1

@@ -12,7 +12,7 @@ fix = "alter table \"order\" rename to orders; alter table orders rename column 
 ignore_when = "Legacy or third-party tables kept under their original names (add them to `ignore_tables`), or `*_by`/`*_to` style FKs chosen deliberately (the `fk_name_exceptions` pattern)."
 references = ["https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS", "https://www.postgresql.org/docs/current/sql-altertable.html"]
 ok = "Naming follows one convention"
-ok_message = "Consistent {column_style} naming across {table_count} tables and {column_count} columns; {table_number} table names: {number_fitting} of {number_total}; _id suffix on {fk_fitting} of {fk_total} foreign key columns"
+ok_message = "Consistent {column_style} naming across {table_count} tables and {column_count} columns; {table_names} table names: {table_names_fitting} of {table_names_judged}; _id suffix on {fk_columns_with_id_suffix} of {fk_columns_to_id_keys} foreign key columns"
 impact = "Low: developers must look names up, name-based tooling mis-infers relationships; no data at risk."
 message = "{object}: {outliers}"
 remediation = "Rename the outliers to the dominant convention (ALTER TABLE … RENAME [COLUMN] … TO …, brief lock, no rewrite) in the same deploy as the application change, or keep a compatibility view. No SQL is generated: the right new name (plural form, FK name) needs a human."
@@ -27,13 +27,6 @@ ignore_tables = []                  # regexes of table names to leave out
 [severity]
 default = "info"
 ok = ["_summary"]
-
-[labels]
-table_number = "Table names (plural or singular)"
-number_fitting = "Table names of that number"
-number_total = "Table names judged for number"
-fk_fitting = "Foreign key columns with an _id suffix"
-fk_total = "Foreign key columns to an id key"
 */
 with tbls as (
   select c.oid, c.relname::text as name
@@ -124,8 +117,9 @@ with tbls as (
   from outliers o group by o.oid
 ), summary as (     -- the conventions found: the 🟢 line's facts, and each finding's context
   select t.total as table_count, c.total as column_count, t.style as table_style, c.style as column_style,
-         t.fitting as tables_fitting, c.fitting as columns_fitting, ns.number as table_number,
-         ns.fitting as number_fitting, ns.total as number_total, fs.fitting as fk_fitting, fs.total as fk_total
+         t.fitting as tables_fitting, c.fitting as columns_fitting, ns.number as table_names,
+         ns.fitting as table_names_fitting, ns.total as table_names_judged,
+         fs.fitting as fk_columns_with_id_suffix, fs.total as fk_columns_to_id_keys
   from style_share t, style_share c, number_share ns, fk_share fs
   where t.kind = 'table' and c.kind = 'column'
 )
