@@ -33,6 +33,7 @@ FORMAT_1 = "format 1: migration to format 2 pending (checks/README.md)"
 # a probe's evidence is merged into the row's facts: its keys are the literal keys of the
 # jsonb the probe builds, written in the query as 'name', (doubled quotes inside format())
 _PROBE_KEY = re.compile(r"'{1,2}([a-z_][a-z0-9_]*)'{1,2}\s*,")
+WORDED_PLACES = frozenset({"object", "columns", "index"})
 _OWN_SCOPE = re.compile(r"nspname\s*=\s*any\s*\(", re.I)
 
 
@@ -99,8 +100,9 @@ def facts_of(spec: CheckSpec, columns: list[str]) -> set[str]:
 
 
 def placeholder_problems(spec: CheckSpec, columns: list[str]) -> list[str]:
-    """``{name}`` in message or ok_message that no row fills (the engine adds ``object``)."""
-    fillable = facts_of(spec, columns) | {"object"}
+    """``{name}`` in message or ok_message that no row fills: facts, and the place columns the
+    engine words too (``object``, ``columns``, ``index``: pgaudit/engine.py)."""
+    fillable = facts_of(spec, columns) | (WORDED_PLACES & set(columns)) | {"object"}
     problems = []
     for field in ("message", "ok_message"):
         template = getattr(spec, field) or ""
@@ -224,7 +226,8 @@ def test_teeth_a_placeholder_that_is_no_column(teeth: CheckSpec, session: Sessio
     columns = session.columns(teeth)
     for field, text in [("message", "{object} is {xid_age} old"),
                         ("ok_message", "{object}: {estimated_rows} rows"),
-                        ("message", "{object} in {remediation}")]:  # fmt: skip
+                        ("message", "{object} in {remediation}"),
+                        ("message", "{index} on {object}")]:  # fmt: skip
         problems = placeholder_problems(teeth.model_copy(update={field: text}), columns)
         assert problems and field in problems[0], (field, text, problems)
 
