@@ -15,6 +15,8 @@ references = ["https://www.postgresql.org/docs/current/routine-vacuuming.html", 
 ok = "No table accumulates dead tuples beyond what autovacuum clears"
 impact = "Table and index bloat, slower scans and index-only scans that hit the heap."
 message = "{object} holds {dead_tuples} dead tuples ({dead_pct}% of rows); last vacuum {last_vacuum_any}"
+remediation = "Vacuum the table now (VACUUM does not block reads or writes), then find why autovacuum did not: autovacuum disabled on the table, long-running or idle-in-transaction sessions and stale replication slots holding back the xmin horizon, or thresholds too high for a large table (lower autovacuum_vacuum_scale_factor on it)."
+replica_note = "a standby has no dead-tuple counters of its own: read this on the primary"
 # n_dead_tup is a current count, not a rate: it survives a clean restart and is judged at once
 [labels]
 dead_tuples = "Dead tuples"
@@ -26,8 +28,7 @@ autovacuum_count = "Autovacuums since the statistics reset"
 autovacuum_on = "Autovacuum on"
 oldest_xact_age_s = "Oldest open transaction (s)"
 partitions_flagged = "Partitions flagged"
-remediation = "Vacuum the table now (VACUUM does not block reads or writes), then find why autovacuum did not: autovacuum disabled on the table, long-running or idle-in-transaction sessions and stale replication slots holding back the xmin horizon, or thresholds too high for a large table (lower autovacuum_vacuum_scale_factor on it)."
-replica_note = "a standby has no dead-tuple counters of its own: read this on the primary"
+
 [params]
 min_dead_tuples = 10000
 dead_ratio = 0.2
