@@ -3,7 +3,7 @@ id = "orphaned_rows"
 title = "Child rows whose parent row is missing"
 section = "2.3"
 format = 2
-uses = ["scope_tables"]
+uses = ["scope_tables", "implied_references"]
 severity = "critical"
 needs = ["data"]
 locks = true
@@ -44,26 +44,6 @@ with tables as (
   from pg_catalog.pg_constraint c
   join tables t on t.oid = c.conrelid
   where c.contype = 'f' and c.conparentid = 0
-), fk_cols as materialized (
-  select fk.conrelid, k.att
-  from fk cross join lateral unnest(fk.conkey) k(att)
-), refs as materialized (  -- columns named like references, no foreign key on them, and the names they designate
-  select t.oid, t.nspname, a.attnum, a.atttypid, ct.typcategory, nm.name
-  from tables t
-  -- each table's columns by index range scan (a hash join would read all of pg_attribute)
-  cross join lateral (select a.attnum, a.attname, a.atttypid from pg_catalog.pg_attribute a
-                      where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
-                        and a.attname like '%%' || replace(%(implied_suffix)s, '_', '\_')
-                        and length(a.attname) > length(%(implied_suffix)s)
-                      offset 0) a
-  join pg_catalog.pg_type ct on ct.oid = a.atttypid
-  cross join lateral (select left(a.attname, length(a.attname) - length(%(implied_suffix)s)) as x) px
-  cross join lateral (
-        select distinct case when f like '%%{x}ies' then replace(f, '{x}ies', regexp_replace(px.x, 'y$', ''))
-                             else replace(f, '{x}', px.x) end as name
-        from unnest(%(implied_forms)s::text[]) f
-        where f not like '%%{x}ies' or px.x like '%%y') nm
-  where not exists (select 1 from fk_cols k where k.conrelid = t.oid and k.att = a.attnum)
 ), pk1 as materialized (   -- staged (materialized) so each step is one hash join, never a loop per pair
   -- only tables a reference names: the key lookups run for those alone
   select t.oid, t.relname::text as relname, t.nspname, c.conkey[1] as att, pa.atttypid, pt.typcategory
@@ -73,12 +53,12 @@ with tables as (
                       where pa.attrelid = t.oid and pa.attnum = c.conkey[1] offset 0) pa
   join pg_catalog.pg_type pt on pt.oid = pa.atttypid
   where cardinality(c.conkey) = 1
-    and t.relname::text in (select r.name from refs r)
+    and t.relname::text in (select r.name from implied_references r)
 ), implied_raw as (
   select r.oid as conrelid, r.attnum as child_att, p.oid as confrelid, p.att as parent_att,
          r.nspname = p.nspname as same_schema,
          count(*) over (partition by r.oid, r.attnum, r.nspname = p.nspname) as n_targets
-  from refs r
+  from implied_references r
   join pk1 p on p.relname = r.name
   where not (p.oid = r.oid and p.att = r.attnum)
     -- same type family, so the lookup can use the parent's key index
