@@ -111,11 +111,12 @@ select quote_ident(d.datname) as object, 'database' as object_type,
        d.freeze_max::bigint as autovacuum_freeze_max_age,
        d.mxid_freeze_max::bigint as autovacuum_multixact_freeze_max_age,
        d.xid_warn::float8 as _xid_warning_at, d.mxid_warn::float8 as _mxid_warning_at, d.crit::float8 as _critical_at,
-       case when d.n_over between 1 and 50 then format('vacuum (freeze, verbose) %%s;', d.over_list)
+       case when not d.over then null
+            when d.n_over between 1 and 50 then format('vacuum (freeze, verbose) %%s;', d.over_list)
             else 'vacuum (freeze, verbose);' end as remediation
-from db_over d
-where d.xid_age > least(d.xid_warn, d.crit) or d.mxid_age > least(d.mxid_warn, d.crit)
-   or not exists (select 1 from tables)
+from (select db_over.*, xid_age > least(xid_warn, crit) or mxid_age > least(mxid_warn, crit) as over
+      from db_over) d
+where d.over or not exists (select 1 from tables)
 union all
 -- the oldest tables in scope
 select t.top_oid::regclass::text, 'table', t.xid_age::bigint, t.mxid_age::bigint,
