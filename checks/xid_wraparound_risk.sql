@@ -61,12 +61,13 @@ with recursive cfg as (
 ), over as (
   select r.*, r.xid_age > least(r.xid_warn, r.crit) or r.mxid_age > least(r.mxid_warn, r.crit) as over
   from rels r
-), tree as (
+), tree (top_oid, relid) as (
   -- in-scope tables with a relation over a threshold (usually none), partitions folded into
   -- their root, then every relation of their partition tree through pg_inherits
-  select distinct case when b.relispartition then pg_catalog.pg_partition_root(b.oid) else b.oid end as top_oid,
-                  case when b.relispartition then pg_catalog.pg_partition_root(b.oid) else b.oid end as relid
+  select distinct r.top, r.top
   from over o join scope_relations b on b.oid = o.base_oid
+  cross join lateral (select case when b.relispartition then pg_catalog.pg_partition_root(b.oid)
+                                  else b.oid end as top) r
   where o.over
   union
   select t.top_oid, i.inhrelid from tree t
@@ -84,9 +85,8 @@ with recursive cfg as (
   group by t.top_oid
   having bool_or(o.over)
 ), db as (
-  select d.datname, age(d.datfrozenxid)::numeric as xid_age, mxid_age(d.datminmxid)::numeric as mxid_age,
-         cfg.freeze_max * cfg.f as xid_warn, cfg.mxid_freeze_max * cfg.f as mxid_warn,
-         cfg.crit, cfg.freeze_max, cfg.mxid_freeze_max,
+  select d.datname, a.*, n.*, cfg.freeze_max, cfg.mxid_freeze_max,
+         a.xid_age > least(a.xid_warn, a.crit) or a.mxid_age > least(a.mxid_warn, a.crit) as over,
          -- the relations holding the database's horizon back, system catalogs included
          (select jsonb_agg(jsonb_build_object('relation', x.base_oid::regclass::text,
                                               'xid_age', x.xid_age, 'mxid_age', x.mxid_age)
@@ -95,13 +95,13 @@ with recursive cfg as (
                 from over o group by o.base_oid
                 order by max(o.xid_age) desc, o.base_oid limit 5) x) as oldest
   from pg_catalog.pg_database d cross join cfg
-  where d.datname = current_database()
-), db_over as (
-  select db.*, x.*
-  from db cross join lateral (
-    select count(*) as n_over, string_agg(n.name, ', ' order by n.name) as over_list
+  cross join lateral (select age(d.datfrozenxid)::numeric as xid_age, mxid_age(d.datminmxid)::numeric as mxid_age,
+                             cfg.freeze_max * cfg.f as xid_warn, cfg.mxid_freeze_max * cfg.f as mxid_warn, cfg.crit) a
+  cross join lateral (
+    select count(*) as n_over, string_agg(r.name, ', ' order by r.name) as over_list
     from (select distinct o.base_oid::regclass::text as name from over o
-          where o.xid_age > least(db.xid_warn, db.crit) or o.mxid_age > least(db.mxid_warn, db.crit)) n) x
+          where o.xid_age > least(a.xid_warn, a.crit) or o.mxid_age > least(a.mxid_warn, a.crit)) r) n
+  where d.datname = current_database()
 )
 -- the database: over a threshold, or the 🟢 row when no table is
 select quote_ident(d.datname) as object, 'database' as object_type,
@@ -114,8 +114,7 @@ select quote_ident(d.datname) as object, 'database' as object_type,
        case when not d.over then null
             when d.n_over between 1 and 50 then format('vacuum (freeze, verbose) %%s;', d.over_list)
             else 'vacuum (freeze, verbose);' end as remediation
-from (select db_over.*, xid_age > least(xid_warn, crit) or mxid_age > least(mxid_warn, crit) as over
-      from db_over) d
+from db d
 where d.over or not exists (select 1 from tables)
 union all
 -- the oldest tables in scope
