@@ -19,6 +19,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 import psycopg
@@ -202,7 +203,8 @@ def _finding_v2(
         columns=list(row.get("columns") or []),
         index=row.get("index"),
         # facts named with a leading underscore serve the wording and the rules only
-        evidence={k: v for k, v in facts.items() if not k.startswith("_")},
+        # a null fact says nothing: rows of one query carry the facts of every kind of row
+        evidence={k: v for k, v in facts.items() if not k.startswith("_") and v is not None},
         remediation=row.get("remediation"),
         impact=(row.get("impact") or spec.impact) if sev != Severity.OK else None,
     )
@@ -255,6 +257,8 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # numeric facts stay numbers: rules compare them
+        return int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
     return str(value)
 
 
