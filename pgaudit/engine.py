@@ -258,7 +258,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):  # numeric facts stay numbers: rules compare them
-        return int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
+        whole = value.is_finite() and value == value.to_integral_value()
+        return int(value) if whole else float(value)
     return str(value)
 
 
