@@ -50,7 +50,7 @@ secret_pattern = '(^|_)(password|passwd|passphrase|pwd|secret|secrets|token|api_
 exclude_pattern = '(^|_)(hash|hashed|hashes|digest|crypt|crypted|bcrypt|scrypt|argon2|encrypted|enc|cipher|ciphertext|salt|iv|nonce|expires|expiry|expiration|type|kind|last4|last_four|prefix|hint|length|id|ids|uuid|url|uri|name|scope|status|version|algorithm|used|sent|count|pagination|page|cursor|continuation|sync|stream|csrf|fingerprint|public|publishable|device|push|fcm|apns|gcm|firebase|webpush)(_|$)'
 # names that say "this is a hash of a secret": judged by their values too (a password_hash may hold passwords)
 hashed_pattern = '(^|_)(hash|hashed|digest|crypt|crypted|bcrypt|scrypt|argon2|encrypted)(_|$)'
-hashed_subject_pattern = '(^|_)(password|passwd|passphrase|pass|pwd|token|secret|otp|api_?key|pin|code)(_|$)'
+hashed_subject_pattern = '(^|_)(password|passwd|passphrase|pass|pwd|token|secret|otp|api_?key|pin|(reset|recovery|verification|confirmation|activation|auth|backup|login|unlock|sms|mfa)_?codes?)(_|$)'
 # tables whose "token" is a lock/lease holder id, not a credential
 exclude_table_pattern = '(^|_)(locks?|leases?|mutex(es)?|semaphores?|advisory_locks?)$'
 # encryption columns beside a candidate: <column><suffix>, <prefix><column>, or a table-wide key/IV column
