@@ -24,10 +24,8 @@ critical = ["_server_wide"]
 [labels]
 reloptions = "Storage parameters"
 toast_reloptions = "TOAST storage parameters"
-estimated_rows = "Estimated rows"
 pages = "Heap pages"
 relfrozenxid_age = "Age of relfrozenxid (transactions)"
-setting_source = "Setting source"
 
 [params]
 server_setting = true

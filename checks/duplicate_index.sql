@@ -14,18 +14,12 @@ ignore_when = "Never for a true duplicate; when the two indexes back two differe
 references = ["https://www.postgresql.org/docs/current/sql-dropindex.html", "https://www.postgresql.org/docs/current/catalog-pg-index.html", "https://wiki.postgresql.org/wiki/Index_Maintenance#Duplicate_indexes"]
 ok = "No duplicate indexes"
 impact = "Write amplification and wasted storage and cache for no read benefit."
-message = "{_index} on {object} duplicates {kept_index}"
+message = "{index} on {object} duplicates {kept_index}"
 remediation = "Drop the duplicate with DROP INDEX CONCURRENTLY (no write lock); keep the index that backs a constraint, else the unique one, else the oldest. A partitioned index cannot be dropped concurrently: plain DROP INDEX takes a brief ACCESS EXCLUSIVE lock on the parent and every partition. Two constraints with the same index: drop the redundant constraint (ALTER TABLE … DROP CONSTRAINT, named in the evidence) once no foreign key depends on it; no SQL is given for it."
 
 [labels]
-kept_index = "Index kept"
-kept_backs_constraint = "Kept index backs a constraint"
-duplicate_backs_constraint = "Duplicate backs a constraint"
-duplicate_constraint = "Duplicate's constraint"
+duplicate_constraint = "Constraint of the duplicate"
 copies = "Identical indexes"
-definition = "Definition"
-kept_definition = "Kept index definition"
-index_pages = "Index pages"
 partitioned = "Partitioned index"
 */
 with base as materialized (
@@ -75,7 +69,6 @@ with base as materialized (
 select r.indrelid::regclass::text as object,
        'index' as object_type,
        r.indexrelid::regclass::text as index,
-       r.indexrelid::regclass::text as _index,   -- the message's name: index is not a fact
        array(select a.attname::text
              from unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
              join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum

@@ -22,13 +22,8 @@ remediation = "Shorten the lock-hold time (update the hot row last in the transa
 replica_note = "counters are per server: a standby receives no updates of its own; read this on the primary"
 
 [labels]
-rows = "Rows"
 updates = "Updates since the statistics reset"
-updates_per_row = "Updates per row"
-hot_updates = "HOT updates"
 hot_pct = "HOT share (%)"
-updates_per_second = "Updates per second"
-fillfactor = "Fillfactor"
 
 [params]
 max_rows = 10000

@@ -13,7 +13,7 @@ ignore_when = "The table will refill the freed space soon (a queue that cycles),
 references = ["https://github.com/ioguix/pgsql-bloat-estimation", "https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY", "https://www.postgresql.org/docs/current/btree-implementation.html#BTREE-DEDUPLICATION", "https://www.postgresql.org/docs/current/pgstattuple.html"]
 ok = "No B-tree index is estimated to be bloated"
 impact = "Scans read and cache more pages than the live entries need."
-message = "{_index} on {object}: about {_bloat_size} of {_index_size} ({bloat_pct:.1f}%) is estimated to be bloat"
+message = "{index} on {object}: about {_bloat_size} of {_index_size} ({bloat_pct:.1f}%) is estimated to be bloat"
 remediation = "Confirm with pgstatindex() when pgstattuple is installed, then rebuild with REINDEX INDEX CONCURRENTLY (needs free disk for a second copy of the index while it runs). If it comes back quickly, tune autovacuum on the table rather than reindexing on a schedule."
 replica_note = "a standby's indexes are physical copies of the primary's: the estimate holds there too, but the REINDEX must run on the primary"
 
@@ -23,16 +23,9 @@ default = "warning"
 info = ["confidence = 'low (partial index)'"]
 
 [labels]
-confidence = "Confidence of the estimate"
-index_bytes = "Index size"
-expected_bytes = "Expected size"
 bloat_bytes = "Estimated bloat"
 bloat_pct = "Estimated bloat (%)"
 index_rows = "Index entries"
-avg_entry_bytes = "Average entry size"
-fillfactor = "Fillfactor"
-deduplication_may_understate = "Deduplication may understate the bloat"
-table_last_analyzed = "Table last analyzed"
 
 [params]
 min_bloat_ratio = 0.5
@@ -89,7 +82,6 @@ with idx as (
 select c.indrelid::regclass::text as object,
        'index' as object_type,
        c.indexrelid::regclass::text as index,
-       c.indexrelid::regclass::text as _index,   -- the message's name: index is not a fact
        array(select a.attname::text
              from pg_catalog.pg_index i
              cross join lateral unnest(i.indkey::int2[]) with ordinality k(attnum, ord)

@@ -14,15 +14,12 @@ ignore_when = "A CREATE INDEX CONCURRENTLY is running at this moment from a role
 references = ["https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY", "https://www.postgresql.org/docs/current/sql-reindex.html#SQL-REINDEX-CONCURRENTLY", "https://www.postgresql.org/docs/current/progress-reporting.html#CREATE-INDEX-PROGRESS-REPORTING"]
 ok = "No invalid indexes"
 impact = "Queries that need the index run without it while every write still pays to maintain it; a failed unique index enforces nothing."
-message = "{_index} on {object} is invalid ({reason})"
+message = "{index} on {object} is invalid ({reason})"
 remediation = "Rebuild the index with REINDEX INDEX CONCURRENTLY (or DROP INDEX CONCURRENTLY, then CREATE INDEX CONCURRENTLY with the definition in the evidence). A unique index that failed on duplicates needs the duplicates removed first. A *_ccnew / *_ccold leftover of REINDEX CONCURRENTLY is simply dropped: the original index is intact. A partitioned index marked invalid although every partition has an attached index gets no SQL: rebuild its invalid partition indexes (REINDEX INDEX CONCURRENTLY on each), then ALTER INDEX … ATTACH PARTITION or re-create the parent index."
 
 [labels]
 reason = "Why it is invalid"
-definition = "Definition"
-unique = "Unique"
 maintained_on_writes = "Still maintained on writes"
-index_pages = "Index pages"
 */
 with inv as (
   select i.indexrelid, i.indrelid, ic.relname, ic.relkind as idx_kind, i.indisunique, i.indisready,
@@ -45,7 +42,6 @@ with inv as (
 select v.indrelid::regclass::text as object,
        'index' as object_type,
        v.indexrelid::regclass::text as index,
-       v.indexrelid::regclass::text as _index,   -- the message's name: index is not a fact
        array(select a.attname::text
              from pg_catalog.pg_index i
              cross join lateral unnest(i.indkey::int2[]) with ordinality k(attnum, ord)

@@ -21,10 +21,7 @@ default = "warning"
 info = ["_missing = 'read_all_stats'"]
 
 [labels]
-shared_preload_libraries = "shared_preload_libraries"
 preloaded = "Library preloaded"
-extension_version = "Extension version"
-extension_schema = "Extension schema"
 track = "pg_stat_statements.track"
 role_reads_all_stats = "Audit role has pg_read_all_stats"
 */

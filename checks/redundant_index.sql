@@ -14,18 +14,11 @@ ignore_when = "The narrow index is much smaller and serves a hot, latency-critic
 references = ["https://www.postgresql.org/docs/current/indexes-multicolumn.html", "https://www.postgresql.org/docs/current/sql-dropindex.html"]
 ok = "No index is made redundant by a wider one"
 impact = "Extra write cost and storage for an index the planner can replace with a wider one."
-message = "{_index} on {object} ({narrow_columns}) is a prefix of {covering_index} ({covering_columns})"
+message = "{index} on {object} ({narrow_columns}) is a prefix of {covering_index} ({covering_columns})"
 remediation = "Drop the narrow index with DROP INDEX CONCURRENTLY after checking in pg_stat_statements that its queries run well on the wider index. A partitioned index cannot be dropped concurrently: plain DROP INDEX briefly takes an ACCESS EXCLUSIVE lock on the parent and every partition."
 
 [labels]
-covering_index = "Covering index"
 narrow_columns = "Key columns"
-covering_columns = "Covering index columns"
-predicate = "Predicate"
-definition = "Definition"
-covering_definition = "Covering index definition"
-index_pages = "Index pages"
-covering_index_pages = "Covering index pages"
 clustered = "CLUSTER index"
 partitioned = "Partitioned index"
 */
@@ -91,7 +84,6 @@ with shared as materialized (
 select t.indrelid::regclass::text as object,
        'index' as object_type,
        t.indexrelid::regclass::text as index,
-       t.indexrelid::regclass::text as _index,   -- the message's name: index is not a fact
        t.cols[1:t.nkey] as columns,
        w.indexrelid::regclass::text as covering_index,
        array_to_string(t.cols[1:t.nkey], ', ') as narrow_columns,

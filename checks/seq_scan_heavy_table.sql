@@ -21,14 +21,9 @@ remediation = "Find the statements behind the scans (pg_stat_statements ordered 
 replica_note = "counters are per server: sequential scans run on replicas (reports, analytics) are not seen on the primary and vice versa"
 
 [labels]
-rows = "Rows"
 seq_scan = "Sequential scans"
 idx_scan = "Index scans"
 seq_tup_read = "Rows read by sequential scans"
-avg_rows_per_seq_scan = "Rows per sequential scan"
-seq_scan_share = "Sequential share of scans"
-seq_scans_per_day = "Sequential scans per day"
-partitions = "Partitions"
 
 [params]
 min_rows = 100000

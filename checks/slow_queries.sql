@@ -21,17 +21,8 @@ replica_note = "pg_stat_statements is per server: a standby records only the sta
 
 [labels]
 queryid = "Query id"
-calls = "Calls"
-mean_ms = "Mean time (ms)"
-total_s = "Total time"
 share_pct = "Share of statement time (%)"
-rows = "Rows"
-rows_per_call = "Rows per call"
-cache_hit_pct = "Cache hit ratio (%)"
-role = "Role"
-rank_by_total_time = "Rank by total time"
 stats_since = "Collected since"
-query = "Query"
 
 [params]
 # the same window, passed to the query too: on PG17+ pg_stat_statements' own window (its oldest

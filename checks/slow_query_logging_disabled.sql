@@ -22,14 +22,9 @@ info = ["_kind = 'all'"]
 
 [labels]
 setting = "log_min_duration_statement"
-source = "Source"
 level = "Set at"
-auto_explain_loaded = "auto_explain loaded"
-pg_stat_statements_loaded = "pg_stat_statements loaded"
 log_min_duration_sample = "log_min_duration_sample"
 log_statement_sample_rate = "log_statement_sample_rate"
-role_setting = "Role setting"
-role_level = "Role setting level"
 
 [params]
 recommended = "1s"

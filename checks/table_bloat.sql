@@ -25,9 +25,7 @@ ok = ["_all_good"]
 
 [labels]
 tuple_bytes = "Expected row size"
-low_confidence = "Low confidence (TOAST-heavy or very wide columns)"
 n_mod_since_analyze = "Rows modified since the last ANALYZE"
-tables_skipped = "Tables skipped (why)"
 
 [params]
 # fire when both the estimated bloat ratio (extra pages / heap pages) and bytes pass these

@@ -17,16 +17,13 @@ ignore_when = "Reads are served by replicas (their scans are not counted on the 
 references = ["https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-INDEXES-VIEW", "https://www.postgresql.org/docs/current/sql-dropindex.html"]
 ok = "Every non-unique index was scanned in the statistics window"
 impact = "Write amplification, vacuum work and storage for an index no query uses."
-message = "{_index} on {object} ({_index_size}) has not been scanned {_unused_for}"
+message = "{index} on {object} ({_index_size}) has not been scanned {_unused_for}"
 remediation = "Confirm on every replica (pg_stat_user_indexes there) and across a full business cycle, then drop the index with DROP INDEX CONCURRENTLY; keep its definition (evidence) to re-create it. A partitioned index cannot be dropped concurrently: plain DROP INDEX briefly takes an ACCESS EXCLUSIVE lock on the parent and every partition."
 replica_note = "counters are per server: scans served by this standby are not seen on the primary and vice versa; an index unused here may be used on another node"
 
 [labels]
 idx_scan = "Index scans since the statistics reset"
-last_idx_scan = "Last index scan"
-index_bytes = "Index size"
 table_writes = "Table writes since the statistics reset"
-definition = "Definition"
 partitioned = "Partitioned index"
 
 [params]
@@ -78,7 +75,6 @@ with cand as (
 select u.indrelid::regclass::text as object,
        'index' as object_type,
        u.indexrelid::regclass::text as index,
-       u.indexrelid::regclass::text as _index,   -- the message's name: index is not a fact
        array(select a.attname::text
              from pg_catalog.pg_index i
              cross join lateral unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
