@@ -3,13 +3,13 @@
 -- are left out (they follow the parent), and so are extension-owned objects. schema_drift includes
 -- this file (-- pgaudit:include), and the history store records its rows as
 -- {"schema": {identity: definition_md5}}.
--- It writes the audit's scope itself (nsp, ext) instead of using checks/_lib: pgaudit/snapshot.py
--- runs this file on its own, without the library CTEs, and the identities and hashes it
--- produces must stay those earlier runs stored.
+-- Its scope is checks/_lib/scope_schemas.sql: schema_drift lists it in `uses`, and
+-- pgaudit/snapshot.py, which runs this file on its own, puts it in front the same way. The
+-- identities and hashes it produces must stay those earlier runs stored.
 with ext as (
   select d.classid, d.objid from pg_catalog.pg_depend d where d.deptype = 'e'
 ), nsp as (
-  select n.oid from pg_catalog.pg_namespace n where n.nspname = any(%(schemas)s::name[])
+  select s.oid from scope_schemas s
 ), rel as (
   select c.oid, c.relkind, c.relname
   from pg_catalog.pg_class c

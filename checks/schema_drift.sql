@@ -3,6 +3,7 @@ id = "schema_drift"
 title = "Schema changed since the previous run"
 section = "5.3"
 format = 2
+uses = ["scope_schemas"]
 severity = "info"
 needs = ["catalog", "history"]
 detects = "Tables (columns, types, defaults, NOT NULL), indexes, constraints, views, sequences, triggers, functions and types of the audited schemas added, dropped or altered since the previous stored run: the current snapshot (checks/_schema_snapshot.sql, embedded verbatim) against the {identity: md5 of definition} map the previous run stored under history.schema. Partitions follow their parent and are not listed."

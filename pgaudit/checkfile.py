@@ -154,7 +154,8 @@ def _expand_includes(sql: str, path: Path) -> str:
 
 _LIB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _LIB_USES = re.compile(r"^--\s*uses:\s*(?P<names>.*)$", re.M)
-_WITH = re.compile(r"\A\s*with\s+(?P<recursive>recursive\s+)?", re.I)
+# a query's own WITH, after any leading line comments
+_WITH = re.compile(r"\A(?:\s*--[^\n]*\n|\s)*with\s+(?P<recursive>recursive\s+)?", re.I)
 
 
 def _lib_dirs(path: Path) -> list[Path]:
@@ -189,6 +190,12 @@ def _lib_ctes(names: list[str], path: Path) -> list[str]:
     for name in names:
         visit(name, ())
     return [texts[n] for n in ordered]
+
+
+def with_library(names: list[str], query: str, path: Path) -> str:
+    """A query (of the file at ``path``) with the library CTEs it names put in front: for SQL
+    the package runs outside a check, such as the schema snapshot."""
+    return compose(_lib_ctes(names, path), query)
 
 
 def compose(ctes: list[str], query: str) -> str:

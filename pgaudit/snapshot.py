@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pgaudit.checkfile import with_library
 from pgaudit.resources import checks_dir
 
 if TYPE_CHECKING:
@@ -68,7 +69,10 @@ def collect(conn: psycopg.Connection[dict[str, Any]], schemas: list[str]) -> Sna
         schema: dict[str, tuple[str, str]] = {}
         snapshot_sql = checks_dir() / "_schema_snapshot.sql"
         if snapshot_sql.exists():
-            cur.execute(snapshot_sql.read_text(encoding="utf-8"), {**params, "locked": []})
+            query = with_library(
+                ["scope_schemas"], snapshot_sql.read_text(encoding="utf-8"), snapshot_sql
+            )
+            cur.execute(query, {**params, "locked": []})  # type: ignore[arg-type]
             for r in cur.fetchall():
                 schema[r["identity"]] = (r["kind"], r["definition_md5"])
     return Snapshot(tables=tables, schema=schema)
