@@ -15,7 +15,9 @@ def test_a_query_without_with_gets_one() -> None:
 
 def test_the_library_joins_the_query_s_own_with_list() -> None:
     out = compose(LIB, "with recursive t as (select 1) select * from t, scope_x")
-    assert out == "with recursive scope_x as (select 1 as oid),\nt as (select 1) select * from t, scope_x"
+    assert out == (
+        "with recursive scope_x as (select 1 as oid),\nt as (select 1) select * from t, scope_x"
+    )
 
 
 def test_leading_comments_do_not_hide_the_query_s_with() -> None:
