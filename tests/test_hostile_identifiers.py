@@ -370,6 +370,15 @@ def check_remediation(remediation: str, names: list[str], where: str) -> None:
         overlapping = [(kind, text) for a, b, kind, text in spans if a < end and start < b]
         if all(kind in _COMMENTS for kind, _ in overlapping):
             return True
+        # A name starting with a quote, matched at a quoted identifier's closing quote and going
+        # on with a space and the start of a keyword: its quote is the delimiter (hypothesis
+        # found '" s' in `alter column """ s_id" set not null`). A bare name still fails.
+        closing = [text for a, b, kind, text in spans
+                   if b == start + 1 and kind == "IDENT" and text.startswith(('"', 'U&"'))]
+        if (closing and remediation[start + 1:start + 2].isspace()
+                and all(text.isalpha() and kind != "IDENT"
+                        for kind, text in overlapping if text not in closing)):
+            return True
         # A match straddling quoted identifiers and the dot between them is the quoting itself:
         # the name '".' matches the closing quote and dot of """."."t" (hypothesis found it);
         # no part of it is bare SQL. A bare keyword, operator or unquoted name still fails.
@@ -490,6 +499,8 @@ def check_run(run: AuditRun, names: Names) -> None:
 @given(names=hostile_names())
 # found by hypothesis: '".' matches the closing quote and dot of a qualified name
 @example(names=Names(schema='".', base="<script>", long="<script>" + "表" * 18 + "x"))
+# found by hypothesis: '" s' matches a closing quote, a space and the start of "set"
+@example(names=Names(schema="<script>", base='" ', long="<script>" + "表" * 18 + "x"))
 def test_generated_hostile_names_are_quoted_and_escaped(db: str, names: Names) -> None:
     with psycopg.connect(db, autocommit=True) as conn:
         drop(conn, names)
