@@ -110,6 +110,8 @@ select q.conrelid::regclass::text as object,
        q.pcols as referenced_columns,
        array_to_string(q.cols, ', ') as _columns_text,
        %(sample_rows)s::int as sample_limit,
+       -- measured by the probe, which replaces them
+       null::bigint as orphans_in_sample, null::jsonb as examples,
        format($p$select count(*) > 0 as fires,
        jsonb_build_object('orphans_in_sample', count(*),
                           'examples', coalesce(to_jsonb((array_agg(to_jsonb(s) order by %%3$s))[1:5]), '[]')) as evidence
