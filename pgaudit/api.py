@@ -20,6 +20,7 @@ from pgaudit.checkfile import CheckSpec, discover
 from pgaudit.config import Config, Connections, Waiver, duration_ms, require_connections
 from pgaudit.config import load as load_config_file
 from pgaudit.connection import SessionOptions
+from pgaudit.consolidate import consolidate
 from pgaudit.engine import AuditOptions, Engine, Progress, open_audit
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun, default_target_name
@@ -186,8 +187,9 @@ def run_audit(
     """Audit one database; with ``store_url``, in two phases and recorded.
 
     1. Open the store, connect (which names the target) and read the target's previous run.
-    2. Run the checks with that history as plain data, apply the waivers, record the run: it
-       then carries ``diff`` (new, resolved, persisting) and ``history``.
+    2. Run the checks with that history as plain data, apply the waivers, merge the findings
+       about one object and column, record the run: it then carries ``diff`` (new, resolved,
+       persisting) and ``history``.
     """
     store = open_store(store_url) if store_url else None
     if store is not None:
@@ -199,6 +201,8 @@ def run_audit(
             history = store.previous(opened.target, name)
         run = opened.run(checks, progress, history)
     apply_waivers(run, waivers)
+    # after the waivers (an accepted finding stays its own line), before anything is counted
+    run.findings = consolidate(run.findings)
     if store is not None and name is not None:
         run.diff = store.record(run, name)
         run.history = {

@@ -23,7 +23,14 @@ from pgaudit.model import SECTIONS
 from pgaudit.rules import LEVELS, PRIORITY_LEVELS, Rule, parse_rule
 
 Need = Literal[
-    "catalog", "stats", "column_stats", "activity", "data", "pg_stat_statements", "history"
+    "catalog",
+    "stats",
+    "column_stats",
+    "activity",
+    "data",
+    "pg_stat_statements",
+    "history",
+    "settings",
 ]
 
 _HEADER = re.compile(r"\A\s*/\*\s*pgaudit\s*\n(?P<toml>.*?)\*/\s*(?P<sql>.*)\Z", re.S)
@@ -62,6 +69,12 @@ class CheckSpec(BaseModel):
     references: list[str] = Field(default_factory=list)
     ok: str  # the 🟢 line when the check finds nothing
     ok_message: str | None = None  # format 2: the sentence of an ok row, filled from its facts
+    # format 2: a SQL boolean expression over the library CTEs of ``uses`` and the params,
+    # evaluated only when the query returns no row: false means nothing in scope to judge,
+    # and the check is ``not_applicable`` with the ``not_applicable`` reason (no 🟢 line)
+    applies: str | None = None
+    not_applicable: str | None = None
+    applies_sql: str = ""  # what the engine runs: ``select (applies)`` with the library CTEs
     impact: str
     message: str = "{object}"
     remediation: str = ""  # prose on how to fix, beside the per-finding SQL
@@ -105,6 +118,9 @@ class CheckSpec(BaseModel):
             raise ValueError(f"id {self.id!r} is not snake_case")
         if self.example.strip() == self.fix.strip():
             raise ValueError("example and fix are identical")
+        if (self.applies is None) != (self.not_applicable is None):
+            raise ValueError("applies and not_applicable go together (the expression and the "
+                             "reason given when it is false)")
         return self
 
     def param_names(self) -> set[str]:
@@ -219,14 +235,21 @@ def parse_check(path: Path) -> CheckSpec:
         meta = tomllib.loads(match.group("toml"))
     except tomllib.TOMLDecodeError as exc:
         raise PgauditError(f"{path}: header is not valid TOML: {exc}") from exc
+    for computed in ("sql", "query", "path", "applies_sql", "severity_rule", "priority_rule"):
+        if computed in meta:
+            raise PgauditError(f"{path}: {computed} is computed, not a header key")
     try:
         query = _expand_includes(match.group("sql"), path).strip()
         sql = query
         if meta.get("format") == 2:
             _rules(meta, path)
-            sql = compose(_lib_ctes(list(meta.get("uses", [])), path), query)
-        elif "uses" in meta:
-            raise PgauditError(f"{path}: uses needs format = 2")
+            ctes = _lib_ctes(list(meta.get("uses", [])), path)
+            sql = compose(ctes, query)
+            if isinstance(meta.get("applies"), str):
+                test = f"select ({meta['applies'].strip()}) as applies"
+                meta["applies_sql"] = compose(ctes, test)
+        elif "uses" in meta or "applies" in meta:
+            raise PgauditError(f"{path}: uses and applies need format = 2")
         return CheckSpec(**meta, sql=sql, query=query, path=str(path))
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -27,10 +27,12 @@ from psycopg import sql as pgsql
 from psycopg.types.json import Jsonb
 
 from pgaudit import __version__
-from pgaudit.capabilities import Context, missing_need
+from pgaudit.capabilities import Context, denied, missing_need
 from pgaudit.checkfile import CheckSpec
 from pgaudit.config import Assumptions, CheckOverride, duration_ms, require_connections
 from pgaudit.connection import ServerFacts, SessionOptions
+from pgaudit.consolidate import consolidate
+from pgaudit.inventory import collect as collect_inventory
 from pgaudit.model import (
     DEFAULT_PRIORITY,
     RANK,
@@ -191,6 +193,12 @@ def _finding_v2(
         priority = (
             spec.priority if spec.priority and sev != Severity.OK else DEFAULT_PRIORITY[sev].value
         )
+    if sev == Severity.OK:
+        # a partial positive: its own sentence ("3 soft-delete tables, all with partial
+        # indexes"), never the check-wide ok title, which says more than this row judged
+        title = detail = fill(spec.ok_message or spec.ok, words)
+    else:
+        title, detail = spec.title, fill(spec.message, words)
     return Finding(
         check=spec.id,
         section=spec.section,
@@ -198,8 +206,8 @@ def _finding_v2(
         priority=priority,
         object=str(row.get("object") or ""),
         object_type=str(row.get("object_type") or "table"),
-        title=spec.title if sev != Severity.OK else spec.ok,
-        detail=fill(spec.message if sev != Severity.OK else spec.ok_message or spec.ok, words),
+        title=title,
+        detail=detail,
         columns=list(row.get("columns") or []),
         index=row.get("index"),
         # facts named with a leading underscore serve the wording and the rules only
@@ -207,6 +215,21 @@ def _finding_v2(
         evidence={k: v for k, v in facts.items() if not k.startswith("_") and v is not None},
         remediation=row.get("remediation"),
         impact=(row.get("impact") or spec.impact) if sev != Severity.OK else None,
+    )
+
+
+def _check_wide_ok(spec: CheckSpec, database: str) -> Finding:
+    """The 🟢 of a check that returned no row: its ``ok`` line, about the whole database."""
+    return Finding(
+        check=spec.id,
+        section=spec.section,
+        severity=Severity.OK.value,
+        priority=DEFAULT_PRIORITY[Severity.OK].value,
+        object=database,
+        object_type="database",
+        title=spec.ok,
+        detail=spec.ok,
+        check_wide=True,
     )
 
 
@@ -236,7 +259,8 @@ def _finding(spec: CheckSpec, row: dict[str, Any], opts: AuditOptions) -> Findin
         priority=priority,
         object=str(row.get("object") or ""),
         object_type=str(row.get("object_type") or "table"),
-        title=spec.title if sev != Severity.OK else spec.ok,
+        # an ok row is about its own object: its sentence, not the check-wide ok line
+        title=spec.title if sev != Severity.OK else str(row.get("detail") or spec.ok),
         detail=_detail(spec, row) if sev != Severity.OK else str(row.get("detail") or spec.ok),
         columns=list(row.get("columns") or []),
         index=row.get("index"),
@@ -338,24 +362,24 @@ class Engine:
 
     def run_check(self, spec: CheckSpec) -> tuple[CheckResult, list[Finding]]:
         started = time.perf_counter()
-        reason = missing_need(spec, self.ctx)
+        override = self.opts.overrides.get(spec.id)
+        own = check_params(spec, override)
+        # the one decision preflight shares: privileges, options, the statistics window
+        reason = missing_need(spec, self.ctx, own)
         if reason:
             return CheckResult(spec.id, "skipped", reason), []
         before = self.counter.count
-        override = self.opts.overrides.get(spec.id)
-        own = check_params(spec, override)
         params = {**self.base_params(), **own}
         window_note: str | None = None
         needed = own.get("min_stats_age_s", spec.min_stats_age_s)
         if spec.format == 2 and needed is not None:
             age = self.facts.stats_age_s
             params["rates_ok"] = age is not None and age >= float(needed)
-            if not params["rates_ok"]:
+            if not params["rates_ok"]:  # stats_window = "rates": judged, rates left out
                 window_note = window_too_short(age, float(needed))
-                if spec.stats_window == "required":
-                    return CheckResult(spec.id, "skipped", f"no verdict: {window_note}"), []
         # A check that filters on %(locked)s leaves those relations out: say so in its result.
         skipped: list[str] = list(self.locked_names) if "%(locked)s" in spec.sql else []
+        applies = True
         try:
             with self.conn.transaction(), self.conn.cursor() as cur:
                 if override and override.statement_timeout is not None:
@@ -372,8 +396,25 @@ class Engine:
                 self.counter.execute(cur, spec.sql, params)
                 rows = cur.fetchall() if cur.description else []
                 rows = self._probe(spec, cur, rows, skipped)
+                if not rows and spec.applies_sql:
+                    # nothing found: was there anything to judge? One statement, in the
+                    # check's own transaction, whatever the number of tables
+                    self.counter.execute(cur, spec.applies_sql, params)
+                    got = cur.fetchone()
+                    applies = bool(got and got["applies"])
         except psycopg.errors.QueryCanceled as exc:
             return self._error(spec, started, before, f"timed out: {_first(exc)}"), []
+        except psycopg.errors.InsufficientPrivilege as exc:
+            if self.conn.broken or self.conn.closed:
+                raise
+            # a privilege the catalog could not predict: no verdict, the privilege named
+            return CheckResult(
+                spec.id,
+                "skipped",
+                denied(str(exc)),
+                _ms(started),
+                statements=self.counter.count - before,
+            ), []
         except psycopg.Error as exc:
             if self.conn.broken or self.conn.closed:
                 raise
@@ -388,23 +429,21 @@ class Engine:
                 skipped_objects=skipped,
                 statements=self.counter.count - before,
             ), []
+        if not applies:
+            return CheckResult(
+                spec.id,
+                "not_applicable",
+                spec.not_applicable,
+                _ms(started),
+                skipped_objects=skipped,
+                statements=self.counter.count - before,
+            ), []
         if spec.format == 2:
             findings = [_finding_v2(spec, row, params, self.opts) for row in rows]
         else:
             findings = [_finding(spec, row, self.opts) for row in rows]
-        if not any(f.severity != Severity.OK for f in findings) and not findings:
-            findings.append(
-                _finding(
-                    spec,
-                    {
-                        "severity": "ok",
-                        "object": self.facts.database,
-                        "object_type": "database",
-                        "detail": spec.ok,
-                    },
-                    self.opts,
-                )
-            )
+        if not findings:  # the check-wide 🟢: nothing found among what it judged
+            findings.append(_check_wide_ok(spec, self.facts.database))
         result = CheckResult(
             spec.id,
             "ran",
@@ -531,7 +570,11 @@ class Audit:
         progress: Progress | None = None,
         history: dict[str, Any] | None = None,
     ) -> AuditRun:
-        """Run the checks; ``history`` is the target's previous stored run, read beforehand."""
+        """Run the checks; ``history`` is the target's previous stored run, read beforehand.
+
+        The findings are as the checks gave them: the caller applies the waivers, then merges
+        those about one object and column (``pgaudit.consolidate``), as ``audit`` and
+        ``api.run_audit`` do."""
         opts = self.opts
         if history is not None:
             opts = dataclasses.replace(opts, history=history, has_store=True)
@@ -556,10 +599,14 @@ class Audit:
                 from pgaudit.snapshot import collect
 
                 snapshot = collect(sessions.first, engine.schemas)
+            # the report's appendix: one catalog statement, after the checks
+            inventory = collect_inventory(sessions.first, engine.schemas, counter=engine.counter)
         used = len(sessions.all)
         scope: dict[str, Any] = {
             "schemas": engine.schemas,
             "checks_run": sum(1 for r in results if r.status == "ran"),
+            # nothing in scope to judge: neither well-designed nor skipped
+            "checks_not_applicable": sum(1 for r in results if r.status == "not_applicable"),
             "checks_skipped": sum(1 for r in results if r.status == "skipped"),
             "checks_error": sum(1 for r in results if r.status == "error"),
             "statements": engine.counter.count,
@@ -585,6 +632,7 @@ class Audit:
             checks=results,
             duration_ms=_ms(self.started),
             snapshot=snapshot,
+            inventory=inventory,
         )
 
 
@@ -597,6 +645,9 @@ def open_audit(dsn: str, opts: AuditOptions) -> Audit:
 def audit(
     dsn: str, specs: list[CheckSpec], opts: AuditOptions, progress: Progress | None = None
 ) -> AuditRun:
-    """Connect, read facts, run the checks, close. Raises PgauditError when it cannot run."""
+    """Connect, read facts, run the checks, close; the findings about one object and column
+    merged (``pgaudit.consolidate``). Raises PgauditError when it cannot run."""
     with open_audit(dsn, opts) as opened:
-        return opened.run(specs, progress)
+        run = opened.run(specs, progress)
+    run.findings = consolidate(run.findings)
+    return run

@@ -8,6 +8,7 @@ its field names are part of the public interface.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -136,10 +137,29 @@ class Finding:
     impact: str | None = None
     fingerprint: str = ""
     waived: dict[str, Any] | None = None
+    # True only for the engine's 🟢 of a check that returned no row at all: its title is the
+    # check's ``ok`` line. An ``ok`` row a severity rule rated (a partial positive about one
+    # object) carries its own sentence and is not check-wide.
+    check_wide: bool = False
+    # Other checks' findings on the same object and column, merged into this one by
+    # ``pgaudit.consolidate`` (most severe first): each keeps its check, title, severity,
+    # detail and identity (object, columns, index, fingerprint), so waivers and the history
+    # store still see it; ``fix`` says what became of its remediation.
+    also: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
             self.fingerprint = fingerprint(self.check, self.object, self.columns, self.index)
+
+    @property
+    def fingerprints(self) -> list[str]:
+        """This finding's fingerprint and those of the findings merged into it."""
+        return [self.fingerprint, *(str(a.get("fingerprint") or "") for a in self.also)]
+
+    @property
+    def checks(self) -> list[str]:
+        """This finding's check and the checks of the findings merged into it."""
+        return [self.check, *(str(a.get("check") or "") for a in self.also)]
 
     @property
     def counted(self) -> bool:
@@ -154,7 +174,23 @@ class Finding:
         doc["evidence"] = dict(self.evidence)
         if self.waived is not None:
             doc["waived"] = dict(self.waived)
+        doc["also"] = [dict(a) for a in self.also]
         return doc
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Finding:
+        """A finding of a JSON run document. Documents written before ``check_wide`` existed
+        gave every ``ok`` finding the check's ``ok`` title: the engine's 🟢 of an empty result
+        is told apart by its shape (about the database, its detail the title itself), and a
+        partial positive gets its own sentence back as its title."""
+        fields = dict(doc)
+        if "check_wide" not in fields and fields.get("severity") == Severity.OK:
+            wide = fields.get("object_type") == "database" and (
+                not fields.get("detail") or fields.get("detail") == fields.get("title"))
+            fields["check_wide"] = wide
+            if not wide and fields.get("detail"):
+                fields["title"] = fields["detail"]
+        return cls(**fields)
 
     def brief(self) -> dict[str, Any]:
         """The short form the history store's comparison lists."""
@@ -168,11 +204,44 @@ class Finding:
             "fingerprint": self.fingerprint,
         }
 
+    def parts(self) -> list[Finding]:
+        """This finding as the checks gave it, and each finding merged into it, rebuilt from
+        its ``also`` entry (for waivers, the history store and tests that look for a check)."""
+        if not self.also:
+            return [self]
+        own = dataclasses.replace(self, also=[])
+        return [own, *(Finding.from_also(self, a) for a in self.also)]
+
+    @classmethod
+    def from_also(cls, primary: Finding, entry: Mapping[str, Any]) -> Finding:
+        return cls(
+            check=str(entry["check"]),
+            section=str(entry.get("section") or primary.section),
+            severity=str(entry["severity"]),
+            priority=str(entry.get("priority") or DEFAULT_PRIORITY[SEVERITIES[entry["severity"]]]),
+            object=str(entry.get("object") or primary.object),
+            object_type=str(entry.get("object_type") or primary.object_type),
+            title=str(entry.get("title") or ""),
+            detail=str(entry.get("detail") or ""),
+            columns=list(entry.get("columns") or []),
+            index=entry.get("index"),
+            evidence=dict(entry.get("evidence") or {}),
+            remediation=entry.get("original_remediation"),
+            impact=entry.get("impact"),
+            fingerprint=str(entry.get("fingerprint") or ""),
+            waived=primary.waived,
+        )
+
+
+CHECK_STATUSES = ("ran", "not_applicable", "skipped", "error")
+
 
 @dataclass
 class CheckResult:
     id: str
-    status: str  # ran | skipped | error
+    # ran | not_applicable (nothing in scope to judge: no 🟢, not well-designed) | skipped
+    # (no verdict: a privilege, a need or the statistics window; the reason says which) | error
+    status: str
     reason: str | None = None
     duration_ms: float = 0.0
     skipped_objects: list[str] = field(default_factory=list)
@@ -203,7 +272,8 @@ class Diff:
         run_id: int | None = None,
     ) -> Diff:
         """This run's findings against the previous run's (``before``: fingerprint -> brief)."""
-        current = [f for f in findings if f.severity != Severity.OK]
+        # the findings merged into another are still there: their fingerprints are current
+        current = [p for f in findings if f.severity != Severity.OK for p in f.parts()]
         now = {f.fingerprint for f in current}
         return cls(
             previous_run=previous_run,
@@ -258,6 +328,10 @@ class Summary:
     new_by_severity: dict[str, int] = field(default_factory=dict)
     by_check: dict[tuple[str, str], int] = field(default_factory=dict)  # (check, severity)
     critical_titles: dict[str, int] = field(default_factory=dict)
+    # checks that had nothing in scope to judge: neither well-designed (ok) nor skipped
+    not_applicable: int = 0
+    # findings merged into another on the same object and column (each counted once, there)
+    merged: int = 0
 
     def count(self, severity: str) -> int:
         return int(getattr(self, Severity(severity).value))
@@ -281,16 +355,24 @@ class Summary:
         }
         if self.new is not None and self.resolved is not None:
             doc.update(new=self.new, resolved=self.resolved)
+        if self.not_applicable:
+            doc["not_applicable"] = self.not_applicable
+        if self.merged:
+            doc["merged"] = self.merged
         return doc
 
 
-def summarise(findings: list[Finding], diff: Diff | None = None) -> Summary:
+def summarise(
+    findings: list[Finding], diff: Diff | None = None, checks: list[CheckResult] | None = None
+) -> Summary:
     """The counts of a run: the only place findings are counted."""
     counts = dict.fromkeys(SEVERITIES, 0)
     waived = 0
+    merged = 0
     by_check: dict[tuple[str, str], int] = {}
     titles: dict[str, int] = {}
     for f in findings:
+        merged += len(f.also)
         if not f.counted:
             waived += 1
             continue
@@ -318,12 +400,15 @@ def summarise(findings: list[Finding], diff: Diff | None = None) -> Summary:
         new_by_severity=new_by_severity,
         by_check=dict(sorted(by_check.items())),
         critical_titles=titles,
+        not_applicable=sum(1 for c in checks or [] if c.status == "not_applicable"),
+        merged=merged,
     )
 
 
 _KNOWN = frozenset({
     "schema_version", "pgaudit_version", "generated_at", "duration_ms", "target", "facts",
     "scope", "assumptions", "summary", "findings", "checks", "diff", "history", "waivers",
+    "inventory",
 })  # fmt: skip
 
 
@@ -343,13 +428,15 @@ class AuditRun:
     history: dict[str, Any] | None = None
     # with waivers in the config: which applied, which expired, which matched nothing
     waivers: dict[str, Any] | None = None
+    # the report's appendix "Inventory" (pgaudit.inventory); None in runs written without it
+    inventory: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys of a read document
     # Table sizes and schema objects for the history store; not part of the JSON document.
     snapshot: Snapshot | None = field(default=None, repr=False, compare=False)
 
     @property
     def summary(self) -> Summary:
-        return summarise(self.findings, self.diff)
+        return summarise(self.findings, self.diff, self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -371,6 +458,8 @@ class AuditRun:
             doc["history"] = self.history
         if self.waivers is not None:
             doc["waivers"] = self.waivers
+        if self.inventory is not None:
+            doc["inventory"] = self.inventory
         doc.update(self.extra)
         return doc
 
@@ -387,12 +476,13 @@ class AuditRun:
                 facts=doc.get("facts") or {},
                 scope=doc.get("scope") or {},
                 assumptions=doc.get("assumptions") or {},
-                findings=[Finding(**f) for f in doc["findings"]],
+                findings=[Finding.from_dict(f) for f in doc["findings"]],
                 checks=[CheckResult(**c) for c in doc["checks"]],
                 duration_ms=doc.get("duration_ms", 0.0),
                 diff=Diff.from_dict(diff) if diff else None,
                 history=doc.get("history"),
                 waivers=doc.get("waivers"),
+                inventory=doc.get("inventory"),
                 extra={k: v for k, v in doc.items() if k not in _KNOWN},
             )
         except (KeyError, TypeError, AttributeError) as exc:

@@ -20,6 +20,7 @@ import orjson
 from pgaudit import report as report_model
 from pgaudit import sarif
 from pgaudit.checkfile import CheckSpec
+from pgaudit.consolidate import consolidate
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun, default_target_name
 from pgaudit.resources import templates_dir
@@ -92,12 +93,16 @@ Run = AuditRun | Mapping[str, Any]  # a run, or its JSON document
 
 
 def as_run(run: Run) -> AuditRun:
-    """The run itself, or the run a JSON document describes (PgauditError when it does not)."""
+    """The run itself, or the run a JSON document describes (PgauditError when it does not).
+    A document written before findings were merged gets them merged here (consolidating is
+    idempotent: a consolidated run reads back as written)."""
     if isinstance(run, AuditRun):
         return run
     if not isinstance(run, Mapping) or "findings" not in run:
         raise PgauditError("not a pgaudit run document")
-    return AuditRun.from_dict(run)
+    read = AuditRun.from_dict(run)
+    read.findings = consolidate(read.findings)
+    return read
 
 
 def render(run: Run, fmt: str, specs: Mapping[str, CheckSpec] | None = None,

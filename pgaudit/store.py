@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, func, i
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
+from pgaudit.consolidate import expand
 from pgaudit.dsn import redact_text
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun, Diff, summarise
@@ -190,7 +191,9 @@ class Store:
                                 "detail": f.detail,
                                 "evidence": f.evidence,
                             }
-                            for f in run.findings
+                            # merged findings as their checks gave them: next run's
+                            # comparison finds every fingerprint
+                            for f in expand(run.findings)
                         ],
                     )
                 if snapshot.tables:

@@ -4,6 +4,11 @@ A waiver matches a finding on check + object, and also on ``columns`` and/or ``f
 when the waiver gives them. A matched finding stays in the run with ``waived`` set (reason,
 approver, expiry) and no longer counts for ``--fail-on``. An expired waiver stops applying and
 is reported as expired; a live waiver that matches nothing is reported as stale.
+
+Waivers match findings as their checks gave them. Applied to a consolidated run (findings of
+several checks merged into one entry, ``pgaudit.consolidate``), the entries are split into
+their parts first and merged again after: a waiver on a merged check's finding still waives
+it, and that accepted finding then stands apart from the entry it was merged into.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pgaudit.config import Waiver
+from pgaudit.consolidate import consolidate, expand
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun, Finding
 from pgaudit.output import write_atomic
@@ -44,6 +50,9 @@ def apply(run: AuditRun, waivers: Iterable[Waiver], today: dt.date | None = None
 
     Apply them before the run is recorded in a history store: what it stores is counted."""
     today = today or dt.date.today()
+    merged = any(f.also for f in run.findings)
+    if merged:
+        run.findings = expand(run.findings)
     applied: list[dict[str, Any]] = []
     expired: list[dict[str, Any]] = []
     stale: list[dict[str, Any]] = []
@@ -63,6 +72,8 @@ def apply(run: AuditRun, waivers: Iterable[Waiver], today: dt.date | None = None
         applied.append(entry)
     summary = {"applied": applied, "expired": expired, "stale": stale}
     run.waivers = summary
+    if merged:
+        run.findings = consolidate(run.findings)
     return summary
 
 
@@ -87,7 +98,7 @@ def baseline_text(findings: Iterable[Finding], *, reason: str, approved_by: str,
     """``[[waivers]]`` tables for every non-ok, not yet waived finding, and their number."""
     blocks: list[str] = []
     seen: set[str] = set()
-    for f in findings:
+    for f in expand(findings):  # the findings merged into another are accepted too
         if f.severity == "ok" or not f.counted or f.fingerprint in seen:
             continue
         seen.add(f.fingerprint)
