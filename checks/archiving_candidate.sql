@@ -15,6 +15,18 @@ fix = "create table audit_events_archive (like audit_events including all);  -- 
 ignore_when = "Old rows are read regularly (history screens, regulatory queries), or retention rules forbid moving them; tables whose statistics are stale (see last_analyze in the evidence)."
 references = ["https://www.postgresql.org/docs/current/view-pg-stats.html", "https://www.postgresql.org/docs/current/sql-createtable.html#SQL-CREATETABLE-PARMS-LIKE", "https://www.postgresql.org/docs/current/ddl-partitioning.html"]
 ok = "No large table is dominated by rows older than the archiving cutoff"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (
+  select 1 from scope_tables t
+  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  where t.relkind = 'r' and not t.relispartition
+    and (t.reltuples >= %(min_rows)s::float8
+         or t.relpages::float8 * current_setting('block_size')::float8 >= %(min_bytes)s::float8)
+    and a.attname ilike any(%(time_column_patterns)s::text[])
+    and a.atttypid in ('pg_catalog.timestamptz'::regtype, 'pg_catalog.timestamp'::regtype,
+                       'pg_catalog.date'::regtype))'''
+not_applicable = "no table in scope is large enough to archive (min_rows, min_bytes) with a creation-time column"
 impact = "Cold rows inflate scans, indexes, vacuum, backups and storage cost of the hot table."
 message = "{object}: about {old_share_pct:.0f} % of its {rows} rows have {column} older than {cutoff} (estimated from pg_stats)"
 remediation = "Move the cold rows to an archive table (or export them to object storage) and delete them from the hot table: the SQL shown does it in one transaction, which is fine for a moderate table; on a large one run the INSERT/DELETE pair in batches (by key range) off-peak, then VACUUM (ANALYZE) the table. It is DESTRUCTIVE for the source table, and fails (or cascades) when other tables reference the rows moved. For a table that keeps growing, range partitioning by the time column turns archiving into DETACH PARTITION."

@@ -16,6 +16,11 @@ references = [
   "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT",
 ]
 ok = "No foreign key cascades deletes into an audit, ledger or payment table"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from pg_catalog.pg_constraint c join scope_tables t on t.oid = c.conrelid
+        where c.contype = 'f' and c.confdeltype = 'c')'''
+not_applicable = "no ON DELETE CASCADE foreign key in scope"
 impact = "Deleting a parent row silently erases financial or audit history."
 message = "{object}: foreign key {constraint} ({definition}) cascades every DELETE on {referenced} into this table, a history table by its {recognised_by}: deleting the parent erases that history"
 remediation = "Replace the action with ON DELETE RESTRICT (or NO ACTION) so that deleting the parent fails while history exists; soft-delete or anonymise the parent instead. The key is re-added NOT VALID (no scan, brief lock) and then validated without blocking writes; on a partitioned table before PostgreSQL 18 it is added valid, which scans the table. Code that relied on the cascade must now archive or delete the history explicitly."

@@ -15,6 +15,11 @@ references = [
   "https://www.postgresql.org/docs/current/sql-createtable.html#SQL-CREATETABLE-PARMS-REFERENCES",
 ]
 ok = "No delete propagates: every foreign key is RESTRICT or NO ACTION"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from pg_catalog.pg_constraint c join scope_tables t on t.oid = c.conrelid
+        where c.contype = 'f')'''
+not_applicable = "no foreign key in scope"
 impact = "Documentation: shows how far one DELETE reaches before anyone runs it."
 message = "DELETE on {object} cascades to {n_cascade} table(s){_cascade_names}; sets NULL/DEFAULT in {n_set_null} key(s); is blocked by {n_blocks} table(s)"
 # two kinds of 🟢 rows (plain composition at a root, and the database's summary): worded in the query

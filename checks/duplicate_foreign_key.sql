@@ -16,6 +16,11 @@ references = [
   "https://www.postgresql.org/docs/current/sql-altertable.html",
 ]
 ok = "No table has two foreign keys enforcing the same reference"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from pg_catalog.pg_constraint c join scope_tables t on t.oid = c.conrelid
+        where c.contype = 'f')'''
+not_applicable = "no foreign key in scope"
 impact = "Each write pays for the same referential check twice; conflicting actions on duplicates confuse maintainers."
 message = "{object}: foreign key {redundant} ({redundant_definition}) is redundant with {kept} ({kept_definition}): {kind} column pairs; same ON DELETE/ON UPDATE actions and deferrability: {same_actions}"
 remediation = "Drop the redundant constraint (ALTER TABLE … DROP CONSTRAINT takes a short ACCESS EXCLUSIVE lock on both tables and does not scan). When the two keys have different actions or deferrability, decide which behaviour is intended first: the SQL is not given then."

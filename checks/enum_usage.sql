@@ -12,6 +12,10 @@ fix = "create table payment_methods (code text primary key, label text not null,
 ignore_when = "The set is fixed by definition (days of the week, ISO states of a workflow) and growth is rare and planned."
 references = ["https://www.postgresql.org/docs/current/datatype-enum.html", "https://www.postgresql.org/docs/current/sql-altertype.html"]
 ok = "Enum types are used for small, stable value sets"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from scope_types t where t.typtype = 'e')'''
+not_applicable = "no enum type in scope"
 ok_message = "Appropriate enum usage: {enum_types} enum type(s) for small stable sets ({min_labels}–{max_labels} labels, none added later) used by {columns_using} column(s): {enum_list}"
 impact = "Each new value is a migration with its own transaction constraints; values can never be removed or renamed safely without rewriting every using table."
 message = "{object}: {labels} labels, used by {columns_using} column(s): {reasons}"

@@ -19,6 +19,15 @@ fix = "delete from otps where id in (select id from otps where expires_at < now(
 ignore_when = "The expired rows are kept on purpose (audit, analytics, legal retention) and another retention rule removes them, or the table is partitioned by the expiry time and old partitions are dropped by a partition manager (pg_partman)."
 references = ["https://www.postgresql.org/docs/current/sql-delete.html", "https://www.postgresql.org/docs/current/routine-vacuuming.html", "https://github.com/citusdata/pg_cron"]
 ok = "No expires_at-style table holds a backlog of expired rows"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (
+  select 1 from scope_tables t
+  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  where not t.relispartition and a.attname ilike any(%(column_patterns)s::text[])
+    and a.atttypid in ('pg_catalog.timestamptz'::regtype, 'pg_catalog.timestamp'::regtype,
+                       'pg_catalog.date'::regtype))'''
+not_applicable = "no table in scope has an expiry column (expires_at, valid_until …)"
 impact = "Storage, index and vacuum cost grows without bound; expired secrets and codes are kept longer than needed."
 message = "{object}: rows whose {expiry_column} passed more than {_grace} ago accumulate and nothing deletes them; found by {found_by}"
 remediation = "Add a purge job: the DELETE shown removes one batch (it is DESTRUCTIVE: check the column's meaning and the grace period first); repeat it until it deletes nothing, then schedule it, e.g. with pg_cron (select cron.schedule('purge-otps', '15 3 * * *', $$ ... $$)) or the application's scheduler. Each batch is a short transaction, so it does not hold locks or bloat WAL the way one large DELETE does; an index on the expiry column keeps each batch cheap. For very large tables, partitioning by the expiry time and dropping old partitions avoids deletes and vacuum altogether."

@@ -13,6 +13,14 @@ fix = "alter table webhooks alter column payload type jsonb using payload::jsonb
 ignore_when = "The exact input text must be kept byte for byte (signed webhook payloads verified later, duplicate keys or key order that matter), or the column is write-only archive never queried inside."
 references = ["https://www.postgresql.org/docs/current/datatype-json.html", "https://www.postgresql.org/docs/current/datatype-json.html#JSON-INDEXING"]
 ok = "All JSON columns are jsonb"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (
+  select 1 from scope_tables t
+  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  where not t.relispartition
+    and a.atttypid in ('pg_catalog.json'::regtype, 'pg_catalog.jsonb'::regtype))'''
+not_applicable = "no JSON column in scope"
 impact = "Every read re-parses the document; the column cannot be indexed with GIN or compared, so JSON queries scan and parse whole tables."
 message = "{object} stores {column_list} as json"
 remediation = "Convert with ALTER COLUMN … TYPE jsonb USING …::jsonb. This REWRITES the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock: plan a maintenance window on large tables, or add a jsonb column, backfill in batches and swap. jsonb drops insignificant whitespace, duplicate keys (last wins) and key order. Views referencing the columns must be dropped and recreated; a json default keeps working through the assignment cast."

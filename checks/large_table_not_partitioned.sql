@@ -17,6 +17,14 @@ fix = "create table credit_transactions_part (like credit_transactions including
 ignore_when = "The table is large but bounded (a reference table that does not grow with time), rows are updated or deleted by key across all of history, the queries never filter by the time key and no retention is planned, or the data is already archived elsewhere on a schedule that keeps the table small. Partitioning also has costs: primary keys and unique constraints must include the partition key, and foreign keys referencing the table need PostgreSQL 12+."
 references = ["https://www.postgresql.org/docs/current/ddl-partitioning.html", "https://www.postgresql.org/docs/current/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-BEST-PRACTICES", "https://www.postgresql.org/docs/current/sql-createtable.html#SQL-CREATETABLE-PARTITION"]
 ok = "No large append-mostly time-keyed table is left unpartitioned"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (
+  select 1 from scope_tables t
+  where t.relkind = 'r' and not t.relispartition
+    and (t.reltuples >= least(%(min_rows)s::float8, %(top_n_min_rows)s::float8)
+         or t.relpages::float8 * current_setting('block_size')::float8 >= %(min_bytes)s::float8 / 4))'''
+not_applicable = "no table in scope is large enough to consider partitioning"
 impact = "Retention by DELETE, vacuum and index maintenance over the whole history: slow, bloated, expensive storage as the table grows."
 message = "{object} ({_size}, ~{estimated_rows} rows) is {_why}, append-mostly and keyed by {time_column} ({time_column_type}), but not partitioned"
 remediation = "Recreate the table partitioned by range on its time key with monthly (or weekly for very high volume) partitions, then move the rows: in a maintenance window (insert ... select, swap names in one transaction), or online with pg_partman's partition_data procedures, pgslice, or logical replication into the new table. The primary key and unique constraints must include the partition key; recreate them and the foreign keys on the new table. Create future partitions ahead of time (pg_partman or a scheduled job) and drop or detach old ones for retention. The SQL given is a sketch that creates the empty partitioned table and its first partitions only."

@@ -12,6 +12,20 @@ fix = "alter table credit_transactions add column idempotency_key text;\ncreate 
 ignore_when = "Rows are only ever written by one idempotent process keyed elsewhere (e.g. a unique (account_id, period) natural key already prevents duplicates), or the table is a reporting copy."
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-UNIQUE-CONSTRAINTS", "https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT", "https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY"]
 ok = "Ledger and request tables carry a unique idempotency or request key"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (
+  select 1 from scope_tables t
+  where not t.relispartition and lower(t.relname) !~ %(exclude_table_pattern)s
+    and ((lower(t.relname) ~ %(money_table_pattern)s
+          and exists (select 1 from pg_catalog.pg_attribute a where a.attrelid = t.oid and a.attnum > 0
+                      and not a.attisdropped and lower(a.attname) ~ %(amount_column_pattern)s))
+         or (select count(*) from pg_catalog.pg_attribute a where a.attrelid = t.oid and a.attnum > 0
+             and not a.attisdropped and lower(a.attname) ~ %(ledger_column_pattern)s) >= 2
+         or (lower(t.relname) ~ %(request_table_pattern)s
+             and exists (select 1 from pg_catalog.pg_attribute a where a.attrelid = t.oid and a.attnum > 0
+                         and not a.attisdropped and lower(a.attname) ~ %(status_column_pattern)s))))'''
+not_applicable = "no ledger, payment or request table in scope"
 impact = "Retried requests create duplicate transactions, charges or jobs."
 message = "{object} looks like a {_kind} table ({matched_by}) but no unique constraint or index covers an idempotency column"
 remediation = "Add a nullable key column (no table rewrite: a brief ACCESS EXCLUSIVE lock only) and a unique partial index built CONCURRENTLY (run it on its own, outside a transaction block); then have writers send the request's key and use INSERT ... ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING. When a key-like column already exists, only the unique index is needed. A partitioned table's unique index must include the partition key and cannot be built concurrently at the parent (no SQL is given)."

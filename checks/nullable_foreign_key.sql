@@ -13,6 +13,11 @@ fix = "alter table order_lines alter column order_id set not null;"
 ignore_when = "The child row is genuinely optional-parent (it may exist alone) and CASCADE was chosen only for the rows that have a parent; then say so in a column comment."
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK", "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL"]
 ok = "Every ON DELETE CASCADE foreign key is NOT NULL"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from pg_catalog.pg_constraint c join scope_tables t on t.oid = c.conrelid
+        where c.contype = 'f' and c.confdeltype = 'c')'''
+not_applicable = "no ON DELETE CASCADE foreign key in scope"
 impact = "Child rows without a parent escape the ownership the cascade expresses; orphans accumulate and the FK no longer guarantees a parent."
 message = "{object} ({nullable_columns}) cascades from {references} but its key allows NULL"
 remediation = "Make the key NOT NULL after deleting or re-parenting rows whose key is NULL. The SQL adds a CHECK (… IS NOT NULL) NOT VALID, validates it without blocking writes, then SET NOT NULL uses the validated constraint instead of a full-table scan under ACCESS EXCLUSIVE lock (PostgreSQL 12+), and drops the helper constraint. If the relationship is really optional, use ON DELETE SET NULL or RESTRICT instead of CASCADE."

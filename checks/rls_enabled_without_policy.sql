@@ -17,6 +17,11 @@ references = [
   "https://www.postgresql.org/docs/current/sql-altertable.html",
 ]
 ok = "Every table with row-level security has a permissive policy, and is forced where a login role owns it"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from scope_tables t join pg_catalog.pg_class c on c.oid = t.oid
+        where c.relrowsecurity and not t.relispartition)'''
+not_applicable = "no table in scope has row-level security enabled"
 impact = "Either every row is hidden from the application roles, or the owning application role bypasses the policies."
 message = "{object} has row-level security enabled ({policies} polic(ies), {permissive_policies} permissive; owner {owner}): {_consequence}"
 remediation = "(a) Write the permissive policy the table needs (CREATE POLICY … USING (…) WITH CHECK (…)); restrictive policies only narrow what permissive ones allow. If RLS was switched on by mistake, ALTER TABLE … DISABLE ROW LEVEL SECURITY. (b) ALTER TABLE … FORCE ROW LEVEL SECURITY, or better, have the application connect as a role that does not own the tables."

@@ -18,6 +18,16 @@ references = [
   "https://www.postgresql.org/docs/current/sql-altertable.html",
 ]
 ok = "Every table with a tenant or owner column has row-level security enabled"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (
+  select 1 from (select distinct a.attname
+                 from scope_tables t
+                 join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+                 where not t.relispartition) d
+  cross join lateral (select lower(regexp_replace(d.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as norm) x
+  where x.norm ~ %(tenant_column_pattern)s or x.norm ~ %(owner_column_pattern)s)'''
+not_applicable = "no table in scope has a tenant or owner column"
 impact = "Tenant isolation depends on every query remembering its tenant filter; one omission leaks other tenants' rows."
 message = "{object} has {kind} column {_column} but row-level security is off: isolation rests on every query filtering by it"
 remediation = "Create a policy first, then enable and force RLS; the application must set the tenant (SET app.current_tenant_id = …, per transaction) and connect as a role that is not a superuser and has no BYPASSRLS. The SQL enables RLS after a commented policy sketch: without a policy, enabling RLS denies every row to every non-owner role (and, with FORCE, to the owner), so adapt and run the policy first."

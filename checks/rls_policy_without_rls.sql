@@ -16,6 +16,10 @@ references = [
   "https://www.postgresql.org/docs/current/sql-createpolicy.html",
 ]
 ok = "Every table with policies has row-level security enabled"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from pg_catalog.pg_policy p join scope_tables t on t.oid = p.polrelid)'''
+not_applicable = "no row-level security policy in scope"
 impact = "The policies are silently not applied: every role with a table privilege sees every tenant's rows."
 message = "{object} has {policies} polic(ies) ({policy_names}) but row-level security is disabled: the policies are not applied and every role with a table privilege sees every row"
 remediation = "Enable row-level security on the table (check first that the application sets whatever the policies read, e.g. app.current_tenant_id, or its queries will suddenly return nothing); add FORCE ROW LEVEL SECURITY if the application connects as the table owner."

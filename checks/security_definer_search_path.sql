@@ -17,6 +17,10 @@ references = [
   "https://wiki.postgresql.org/wiki/A_Guide_to_CVE-2018-1058:_Protect_Your_Search_Path",
 ]
 ok = "Every SECURITY DEFINER function pins a search_path without PUBLIC-writable schemas"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from scope_functions p where p.prosecdef)'''
+not_applicable = "no SECURITY DEFINER function in scope"
 impact = "A caller can hijack names the function resolves and run code with the owner's privileges."
 message = "{object} is SECURITY DEFINER and {_problem}: a caller can plant a same-named object and run it with the privileges of {owner}"
 remediation = "Pin the search_path in the function definition: ALTER FUNCTION … SET search_path = pg_catalog, <schemas it uses>, pg_temp (pg_temp last, or it is searched first for relations), and make sure none of those schemas allows CREATE to PUBLIC or to untrusted roles. Also REVOKE EXECUTE … FROM PUBLIC where only some roles should call it."

@@ -13,6 +13,11 @@ fix = "alter table events alter column id type bigint;  -- rewrites the table\na
 ignore_when = "The sequence deliberately has a small MAXVALUE (a bounded counter) and the application handles its exhaustion, or the table is being retired before the limit."
 references = ["https://www.postgresql.org/docs/current/sql-altersequence.html", "https://www.postgresql.org/docs/current/view-pg-sequences.html", "https://www.postgresql.org/docs/current/sql-altertable.html", "https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT"]
 ok = "Every sequence and sequence-fed column is below the warning share of its maximum"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from pg_catalog.pg_sequence s join scope_relations c on c.oid = s.seqrelid
+        where not s.seqcycle)'''
+not_applicable = "no sequence in scope (cycling sequences never run out)"
 impact = "When the limit is hit every INSERT fails: a write outage that needs a table rewrite to fix."
 # the last value moves with every insert: it and the share used are facts, not words
 message = "{object}: sequence {sequence} is close to the end of its range, {range_limit} ({_bound})"

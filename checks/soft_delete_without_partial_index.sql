@@ -18,6 +18,15 @@ references = [
   "https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY",
 ]
 ok = "Soft-delete tables have partial indexes on their live rows"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (
+  select 1 from scope_tables t
+  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  join pg_catalog.pg_type ty on ty.oid = a.atttypid
+  where not t.relispartition and a.attname = any(%(columns)s::text[])
+    and not (a.attnotnull and ty.typcategory = 'D'))'''
+not_applicable = "no table in scope has a soft-delete column"
 impact = "Live-row queries read and filter deleted rows; the cost grows with every delete."
 message = "{object}.{column} marks deleted rows but no index is partial on live rows (where {live_predicate})"
 ok_message = "Soft deletes used consistently: {soft_delete_tables} table(s) with a soft-delete column, all with partial indexes on live rows"

@@ -13,6 +13,15 @@ fix = "alter table events alter column created_at type timestamptz using created
 ignore_when = "The column deliberately stores a local civil time that must not move with the zone (an appointment in the customer's own zone stored beside a zone name column), or a date-time with no zone semantics at all."
 references = ["https://www.postgresql.org/docs/current/datatype-datetime.html", "https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_timestamp_.28without_time_zone.29"]
 ok = "All timestamp columns are timestamptz"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (
+  select 1 from scope_tables t
+  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  where not t.relispartition
+    and a.atttypid in ('pg_catalog.timestamp'::regtype, 'pg_catalog.timestamptz'::regtype,
+                       'pg_catalog.timetz'::regtype))'''
+not_applicable = "no timestamp column in scope"
 impact = "Instants recorded ambiguously: wrong ordering and arithmetic across time zones and DST changes, and conversion bugs between application servers."
 message = "{object} has {count} column(s) without time zone: {column_list}"
 remediation = "Convert to timestamptz, stating the zone the existing values were written in (UTC below; use the application's zone if it wrote local times). The type change REWRITES the table and its indexes under an ACCESS EXCLUSIVE lock: plan a maintenance window on large tables, or add a new timestamptz column, backfill it in batches and swap. Views that reference the columns must be dropped and recreated. `timetz` columns have no timestamptz equivalent: store a timestamptz, or a `time` plus a zone name column. Columns of the partition key cannot be altered (no SQL is given): create a new partitioned table with timestamptz and move the data. Columns named like calendar dates that never hold a time of day are better converted to `date`."

@@ -12,6 +12,15 @@ fix = "alter table wallets add constraint wallets_balance_nonnegative check (bal
 ignore_when = "Negative balances are a product feature (overdraft, credit lines, postpaid usage): then bound the column by the credit limit instead."
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-CHECK-CONSTRAINTS", "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT"]
 ok = "Balance and credit columns are kept non-negative by CHECK constraints"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (
+  select 1 from scope_tables t
+  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  where not t.relispartition and lower(t.relname) !~ %(exclude_table_pattern)s
+    and (lower(a.attname) ~ %(ledger_before_pattern)s or lower(a.attname) ~ %(ledger_after_pattern)s
+         or (lower(a.attname) ~ %(column_pattern)s and lower(a.attname) !~ %(signed_column_pattern)s)))'''
+not_applicable = "no balance or credit column in scope"
 impact = "A race or a bug drives a balance below zero and nothing stops it: free credits, overdrawn accounts."
 ok_message = "{object}: audit trail with {before}/{after} on every entry"
 message = "{object}.{column} ({type}) has no CHECK keeping it non-negative"

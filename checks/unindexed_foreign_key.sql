@@ -15,6 +15,11 @@ fix = "create index concurrently orders_customer_id_idx on orders (customer_id);
 ignore_when = "The parent table is never deleted from and its key never updated, and no query joins or filters the child by the key (e.g. an insert-only log pointing at a static lookup table) while the child is small; or an index exists whose leading columns are the key but is INVALID because a CREATE INDEX CONCURRENTLY is still running (re-run afterwards)."
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK", "https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY", "https://www.postgresql.org/docs/current/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-MAINTENANCE"]
 ok = "Every foreign key has an index on its referencing columns"
+# nothing to judge (no row, and this is false): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from pg_catalog.pg_constraint c join scope_tables t on t.oid = c.conrelid
+        where c.contype = 'f')'''
+not_applicable = "no foreign key in scope"
 impact = "Deletes and key updates on the parent scan the whole child table under lock; parent-to-child joins scan it too."
 message = "{object} ({fk_columns}) -> {referenced}: no index has these columns as its leading keys ({constraints}; ~{estimated_rows} rows)"
 remediation = "Create a btree index whose leading columns are the foreign key's columns, with CREATE INDEX CONCURRENTLY (no write lock; it cannot run inside a transaction block; if it fails, drop the INVALID leftover and retry). A partitioned table cannot be indexed concurrently at the parent: the SQL given creates the parent index ON ONLY, builds each partition's index concurrently and attaches it (where a partition already has an index on exactly these columns, attach that one instead of building a second). An index that starts with the key columns and goes on with others (e.g. (user_id, created_at) for user_id) already serves the FK, so where the queries also need such a composite index, create that one instead of a single-column index."
