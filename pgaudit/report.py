@@ -1,14 +1,21 @@
 """The report model: an AuditRun turned into what the templates print.
 
 Everything that needs a decision (grouping, numbering, ordering, priorities, the assessment
-paragraph) happens here, so the templates only loop and escape. Finding counts are the run's
-``summary`` (``pgaudit.model.summarise``), the same numbers every other output prints; the
-report adds only its own grouping (numbered items). ``pgaudit render run.json`` builds the run
-from its JSON document first, so it needs no database.
+paragraph, which 🟢 lines are true, which facts a person reads) happens here, so the templates
+only loop and escape. Finding counts are the run's ``summary`` (``pgaudit.model.summarise``),
+the same numbers every other output prints; the report adds only its own grouping (numbered
+items). ``pgaudit render run.json`` builds the run from its JSON document first, so it needs
+no database.
+
+🟢 lines: a check-wide line (the check found nothing) shows only when no finding of that check
+says otherwise; an observation about some objects (a partial positive) shows its own sentence;
+a check that had nothing to judge (``not_applicable``) says so in one line and is not counted
+as well-designed. The well-designed count is the number of 🟢 lines listed.
 
 Priority buckets of "Priority Action Items": ``immediate`` → 🔴 IMMEDIATE, ``high`` → 🟡 HIGH,
 ``low`` → 🟢 LOW; ``medium`` goes to HIGH when the finding is critical or warning (a defect that
-will bite at scale) and to LOW when it is info (an optimisation).
+will bite at scale) and to LOW when it is info (an optimisation). The action items name each
+check once, with every numbered finding it gave.
 """
 
 from __future__ import annotations
@@ -20,14 +27,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pgaudit import evidence
 from pgaudit.charts import trend_charts
 from pgaudit.checkfile import CheckSpec
 from pgaudit.model import CHAPTERS, SECTIONS, AuditRun, Diff, Finding, Severity, Summary
 
 SQL_CAP = 30  # remediation statements shown per finding group
 SPLIT_MAX = 5  # up to this many objects with one defect get a numbered finding each
-TABLE_CAP = 50  # evidence rows shown per finding group
-EVIDENCE_COLUMNS = 6
+INLINE_ROWS = 10  # object rows shown in a finding; the rest in "Appendix: object lists"
+APPENDIX_CAP = 1000  # object rows per list in the appendix; the JSON run file has them all
+EVIDENCE_COLUMNS = 5
+PREVIEW = 3  # objects named in an action item
+DIFF_CAP = 50  # new and resolved findings listed in "Changes since the last audit"
 
 PRIORITY_RANK = {"immediate": 3, "high": 2, "medium": 1, "low": 0}
 PRIORITY_TEXT = {
@@ -44,6 +55,25 @@ ASSUMPTION_LABELS = {
 }
 PRIVILEGES = ("superuser", "pg_monitor", "pg_read_all_stats", "pg_read_all_settings",
               "pg_read_all_data")
+# What a finding's object is, by its object_type, and what it counts when it has columns
+NOUNS = {"column": "table", "index": "table", "": "object"}
+PLURALS = {"index": "indexes", "schema": "schemas", "query": "queries", "object": "objects"}
+
+
+def plural_noun(n: int, noun: str) -> str:
+    return f"{n:,} {noun if n == 1 else PLURALS.get(noun, noun + 's')}"
+
+
+@dataclass
+class ObjectList:
+    """A finding group's full table of objects, in "Appendix: object lists"."""
+
+    number: str
+    anchor: str
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    more: int  # rows beyond APPENDIX_CAP: in the JSON run file only
 
 
 @dataclass
@@ -62,12 +92,15 @@ class Group:
     description: str
     evidence: list[tuple[str, str]]  # single object: label, value; group: values common to all
     table_headers: list[str]
-    table_rows: list[list[str]]
-    table_more: int
+    table_rows: list[list[str]]  # the rows shown inline (INLINE_ROWS at most)
+    table_more: int  # rows not shown inline
     sql: str
     sql_more: int
     fix: str
     impact: str
+    also: list[str] = field(default_factory=list)  # other checks on the same columns
+    fix_ref: str = ""  # the number of an earlier finding of this check with the same fix
+    object_list: ObjectList | None = None
 
     @property
     def count(self) -> int:
@@ -92,14 +125,11 @@ class Group:
         if self.one_object:
             noun = "columns" if all(f.columns for f in self.findings) else "findings"
             return f"{self.findings[0].object} ({self.count} {noun})"
-        return f"{self.count} objects"
+        return count_phrase(self.findings)
 
     @property
     def objects_preview(self) -> str:
-        names = [f.object for f in self.findings]
-        unique = list(dict.fromkeys(names))
-        text = ", ".join(unique[:3])
-        return text + (f" and {len(unique) - 3} more" if len(unique) > 3 else "")
+        return preview(self.findings)
 
     @property
     def priority_text(self) -> str:
@@ -115,6 +145,7 @@ class OkItem:
     check: str
     title: str
     detail: str
+    check_wide: bool = True
 
 
 @dataclass
@@ -126,10 +157,11 @@ class Subsection:
     critical: list[Group] = field(default_factory=list)
     optimization: list[Group] = field(default_factory=list)
     not_run: list[tuple[str, str, str]] = field(default_factory=list)  # id, status, reason
+    not_applicable: list[tuple[str, str]] = field(default_factory=list)  # title, reason
 
     @property
     def empty(self) -> bool:
-        return not (self.ok or self.critical or self.optimization)
+        return not (self.ok or self.critical or self.optimization or self.not_applicable)
 
     @property
     def heading(self) -> str:
@@ -158,12 +190,20 @@ class Chapter:
 
 @dataclass
 class ActionItem:
-    number: str
+    """One check in "Priority Action Items" or the closing summary: every numbered finding
+    it gave in that bucket."""
+
+    numbers: list[str]
     anchor: str
     title: str
     count: int
     objects: str
     severity: str
+    count_text: str = ""
+
+    @property
+    def number(self) -> str:
+        return ", ".join(self.numbers)
 
 
 @dataclass
@@ -177,6 +217,21 @@ class Accepted:
     approved_by: str
     expires: str
     expires_soon: bool
+
+
+@dataclass
+class Inventory:
+    """The appendix "Inventory": what the database holds, from one catalog query."""
+
+    totals: list[tuple[str, str]]
+    schemas: list[list[str]]
+    tables: list[list[str]]
+    tables_shown: int
+    tables_total: int
+    never_analyzed: list[str]
+    never_analyzed_count: int
+    skipped: list[str]
+    note: str
 
 
 @dataclass
@@ -209,6 +264,7 @@ class ReportContext:
     critical_risks: list[ActionItem]
     optimizations: list[ActionItem]
     well_designed: list[str]
+    well_designed_by_chapter: list[tuple[str, list[str]]]
     accepted: list[Accepted]
     expired_waivers: list[dict[str, Any]]
     stale_waivers: list[dict[str, Any]]
@@ -219,6 +275,10 @@ class ReportContext:
     duration_s: float
     trends: list[str] = field(default_factory=list)  # inline SVG charts (escaped in charts.py)
     history_runs: list[dict[str, Any]] = field(default_factory=list)
+    object_lists: list[ObjectList] = field(default_factory=list)
+    inventory: Inventory | None = None
+    not_applicable: int = 0
+    inline_rows: int = INLINE_ROWS
 
 
 def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
@@ -229,15 +289,12 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
     facts, target, scope = run.facts or {}, run.target or {}, run.scope or {}
     summary = run.summary
 
-    live = [f for f in run.findings if f.counted]
-    chapters = _chapters(live, run, specs)
+    chapters = _chapters(run, specs)
     groups = [g for ch in chapters for s in ch.subsections for g in (*s.critical, *s.optimization)]
-    items = [_action(g) for g in groups]
-    actions: dict[str, list[ActionItem]] = {"immediate": [], "high": [], "low": []}
-    for g, item in sorted(zip(groups, items, strict=True),
-                          key=lambda gi: (-PRIORITY_RANK.get(gi[0].priority, 0),
-                                          -Severity(gi[0].severity).rank)):
-        actions[g.bucket].append(item)
+    ordered = sorted(groups, key=lambda g: (-PRIORITY_RANK.get(g.priority, 0),
+                                            -Severity(g.severity).rank))
+    actions = {key: _actions([g for g in ordered if g.bucket == key])
+               for key in ("immediate", "high", "low")}
 
     critical = [g for g in groups if g.severity == "critical"]
     optimization = [g for g in groups if g.severity != "critical"]
@@ -250,6 +307,7 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
         "warning": sum(1 for g in optimization if g.severity == "warning"),
         "info": sum(1 for g in optimization if g.severity == "info"),
         "ok": summary.ok,
+        "well_designed": len(ok_items),
         "waived": summary.waived,
     }
     privileges = [(p, bool((facts.get("privileges") or {}).get(p))) for p in PRIVILEGES]
@@ -261,9 +319,10 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
     else:
         privileges_text = "no monitoring role (pg_monitor would let more checks run)"
 
-    results = {c.id: c for c in run.checks}
     not_run = [(c.id, _spec_title(specs, c.id), c.status, c.reason or "")
-               for c in run.checks if c.status != "ran"]
+               for c in run.checks
+               if c.status not in ("ran", "not_applicable")
+               or (c.status == "not_applicable" and c.id not in specs)]
     notes = [(c.id, c.reason) for c in run.checks if c.status == "ran" and c.reason]
     skipped_objects = [(c.id, o) for c in run.checks for o in c.skipped_objects]
     waivers = run.waivers or {}
@@ -297,9 +356,11 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
         assessment="",
         chapters=chapters,
         actions=actions,
-        critical_risks=[_action(g) for g in critical],
-        optimizations=[_action(g) for g in optimization],
-        well_designed=list(dict.fromkeys(o.title for o in ok_items)),
+        critical_risks=_actions(critical),
+        optimizations=_actions(optimization),
+        well_designed=[o.title for o in ok_items],
+        well_designed_by_chapter=[(ch.heading, [o.title for s in ch.subsections for o in s.ok])
+                                  for ch in chapters if ch.counts["ok"]],
         accepted=_accepted(run.findings, specs, today),
         expired_waivers=list(waivers.get("expired") or []),
         stale_waivers=list(waivers.get("stale") or []),
@@ -308,8 +369,11 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
         skipped_objects=skipped_objects,
         diff=_diff(run.diff, summary),
         duration_s=round(run.duration_ms / 1000, 1),
+        object_lists=[g.object_list for g in groups if g.object_list is not None],
+        inventory=_inventory(run.inventory),
+        not_applicable=sum(len(s.not_applicable) for ch in chapters for s in ch.subsections),
     )
-    ctx.assessment = _assessment(ctx, critical, optimization, ok_items, results)
+    ctx.assessment = _assessment(ctx, critical, optimization, ok_items)
     history = run.history or {}
     ctx.trends = trend_charts(history)
     ctx.history_runs = list(history.get("runs") or [])[-10:]
@@ -318,35 +382,66 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
 
 # --- sections and groups -------------------------------------------------------------------
 
-def _chapters(findings: list[Finding], run: AuditRun, specs: Mapping[str, CheckSpec]
-              ) -> list[Chapter]:
+def _chapters(run: AuditRun, specs: Mapping[str, CheckSpec]) -> list[Chapter]:
     by_section: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_section.setdefault(f.section if f.section in SECTIONS else "7.3", []).append(f)
+    for f in run.findings:
+        if f.counted:
+            by_section.setdefault(f.section if f.section in SECTIONS else "7.3", []).append(f)
     not_run_by_section: dict[str, list[tuple[str, str, str]]] = {}
+    not_applicable: dict[str, list[tuple[str, str]]] = {}
+    inapplicable = set()
     for c in run.checks:
-        if c.status != "ran" and c.id in specs:
+        if c.status == "not_applicable":
+            inapplicable.add(c.id)
+            if c.id in specs:
+                not_applicable.setdefault(specs[c.id].section, []).append(
+                    (specs[c.id].title, _reason_text(c.reason)))
+        elif c.status != "ran" and c.id in specs:
             not_run_by_section.setdefault(specs[c.id].section, []).append(
                 (c.id, c.status, c.reason or ""))
+    # any finding of a check other than ok (waived ones too) makes its check-wide 🟢 untrue
+    faulted = {f.check for f in run.findings if f.severity != Severity.OK}
     chapters = []
+    fixes: dict[str, str] = {}  # check -> the number of its first finding with its fix prose
     for ckey, ctitle in CHAPTERS.items():
         subs = []
         for key, section in SECTIONS.items():
             if key.split(".")[0] != ckey:
                 continue
             sub = Subsection(key, section.title, "s-" + key.replace(".", "-"),
-                             not_run=not_run_by_section.get(key, []))
-            _fill(sub, by_section.get(key, []), specs)
+                             not_run=not_run_by_section.get(key, []),
+                             not_applicable=not_applicable.get(key, []))
+            _fill(sub, by_section.get(key, []), specs, faulted, inapplicable, fixes)
             subs.append(sub)
         chapters.append(Chapter(ckey, ctitle, f"c-{ckey}", subs))
     return chapters
 
 
-def _fill(sub: Subsection, findings: list[Finding], specs: Mapping[str, CheckSpec]) -> None:
+def _reason_text(reason: str | None) -> str:
+    text = (reason or "").strip()
+    for prefix in ("not applicable:", "not_applicable:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):].strip()
+    return text
+
+
+def ok_item(f: Finding) -> OkItem:
+    """A 🟢 line: the check's ``ok`` title when it passed on everything it judged
+    (``check_wide``), else the observation's own sentence (a partial positive)."""
+    return OkItem(f.check, f.title, "" if f.detail in ("", f.title) else f.detail, f.check_wide)
+
+
+def _fill(sub: Subsection, findings: list[Finding], specs: Mapping[str, CheckSpec],
+          faulted: set[str], inapplicable: set[str], fixes: dict[str, str]) -> None:
     grouped: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         if f.severity == "ok":
-            sub.ok.append(OkItem(f.check, f.title, "" if f.detail == f.title else f.detail))
+            if f.check in inapplicable:
+                continue  # nothing was judged: not a well-designed aspect
+            item = ok_item(f)
+            if item.check_wide and f.check in faulted:
+                continue  # a finding of the same check says otherwise
+            sub.ok.append(item)
         else:
             grouped.setdefault((f.check, f.severity), []).append(f)
     order = sorted(grouped.items(), key=lambda kv: (-Severity(kv[0][1]).rank,
@@ -362,6 +457,10 @@ def _fill(sub: Subsection, findings: list[Finding], specs: Mapping[str, CheckSpe
         for part in parts:
             n += 1
             group = _group(f"{sub.key}.{n}", check, severity, part, specs.get(check))
+            if group.fix and check in fixes:
+                group.fix_ref = fixes[check]
+            elif group.fix:
+                fixes[check] = group.number
             (sub.critical if severity == "critical" else sub.optimization).append(group)
 
 
@@ -373,20 +472,29 @@ def _group(number: str, check: str, severity: str, members: list[Finding],
         "high" if severity in ("critical", "warning") else "low")
     statements = [f.remediation.strip() for f in members if f.remediation and f.remediation.strip()]
     statements = list(dict.fromkeys(statements))
+    shown = statements[:SQL_CAP]
+    # one statement per object; blank lines between them only when they run long
+    joiner = "\n\n" if any(s.count("\n") > 2 for s in shown) else "\n"
     title = spec.title if spec else first.title
+    params = spec.params if spec else {}
+    labels = spec.labels if spec else {}
+    anchor = "f-" + number.replace(".", "-")
+    object_list = None
     if len(members) == 1:
         description = first.detail
-        evidence = [(_label(k), _value(k, v)) for k, v in first.evidence.items()]
-        if first.columns:
-            evidence.insert(0, ("Columns", ", ".join(first.columns)))
+        facts = evidence.items(first.evidence, params=params, labels=labels,
+                               sentence=first.detail, repeats=_repeats(first))
         headers: list[str] = []
         rows: list[list[str]] = []
     else:
-        description = spec.detects if spec else f"{len(members)} objects show this defect."
-        evidence, headers, rows = _table(members)
+        description = group_sentence(members)
+        facts, headers, rows = _table(members, params, labels)
+        if len(rows) > INLINE_ROWS:
+            object_list = ObjectList(number, "a-" + number.replace(".", "-"), title, headers,
+                                     rows[:APPENDIX_CAP], max(0, len(rows) - APPENDIX_CAP))
     return Group(
         number=number,
-        anchor="f-" + number.replace(".", "-"),
+        anchor=anchor,
         check=check,
         section=first.section,
         title=title,
@@ -395,49 +503,195 @@ def _group(number: str, check: str, severity: str, members: list[Finding],
         bucket=bucket,
         findings=members,
         description=description,
-        evidence=evidence,
+        evidence=facts,
         table_headers=headers,
-        table_rows=rows[:TABLE_CAP],
-        table_more=max(0, len(rows) - TABLE_CAP),
-        sql="\n\n".join(statements[:SQL_CAP]),
+        table_rows=rows[:INLINE_ROWS],
+        table_more=max(0, len(rows) - INLINE_ROWS),
+        sql=joiner.join(shown),
         sql_more=max(0, len(statements) - SQL_CAP),
         fix=spec.remediation if spec else "",
         impact=first.impact or (spec.impact if spec else ""),
+        also=_also(members),
+        object_list=object_list,
     )
 
 
-def _table(members: list[Finding]) -> tuple[list[tuple[str, str]], list[str], list[list[str]]]:
-    keys: list[str] = []
+def _repeats(f: Finding) -> tuple[str, ...]:
+    """What a finding already says in its heading: its object, index and columns."""
+    return tuple(v for v in (f.object, f.index or "", ", ".join(f.columns)) if v)
+
+
+def _also(members: list[Finding]) -> list[str]:
+    """Other checks that fired on the same columns, merged into this entry: "title
+    (severity)", with how many of the group's objects when not all."""
+    seen: dict[tuple[str, str], int] = {}
     for f in members:
-        for k, v in f.evidence.items():
-            if k not in keys and not isinstance(v, dict | list):
-                keys.append(k)
-    common = [k for k in keys
-              if all(k in f.evidence for f in members)
-              and len({json.dumps(f.evidence[k], sort_keys=True) for f in members}) == 1]
+        for other in f.also:
+            if not isinstance(other, Mapping):
+                continue
+            title = str(other.get("title") or other.get("check") or "").strip()
+            if title:
+                key = (title, str(other.get("severity") or ""))
+                seen[key] = seen.get(key, 0) + 1
+    out = []
+    for (title, severity), n in seen.items():
+        text = f"{title} ({severity})" if severity else title
+        if len(members) > 1 and n < len(members):
+            text += f" on {n} of {len(members)}"
+        out.append(text)
+    return out
+
+
+def _table(members: list[Finding], params: Mapping[str, Any], labels: Mapping[str, str]
+           ) -> tuple[list[tuple[str, str]], list[str], list[list[str]]]:
+    """A group's facts: those with one value for every member (shown once) and the rest as
+    table columns, one row per finding."""
+    shown = [{k: evidence.text(k, v, params, labels) for k, v in f.evidence.items()}
+             for f in members]
+    keys: list[str] = []
+    for f, texts in zip(members, shown, strict=True):
+        for k, value in texts.items():
+            if value is None or k in keys:
+                continue
+            if value in _repeats(f):
+                continue
+            keys.append(k)
+    # a fact that only repeats each member's object or columns is left out
+    keys = [k for k in keys
+            if not all(t.get(k) is None or t.get(k) in _repeats(f)
+                       for f, t in zip(members, shown, strict=True))]
+    common = [k for k in keys if len({t.get(k) for t in shown}) == 1]
     varying = [k for k in keys if k not in common][:EVIDENCE_COLUMNS]
     has_cols = any(f.columns for f in members)
     has_index = any(f.index for f in members)
     headers = ["Object"] + (["Columns"] if has_cols else []) + (["Index"] if has_index else [])
-    headers += [_label(k) for k in varying] or ["Detail"]
+    headers += [evidence.label(k, labels) for k in varying] or ["Detail"]
     rows = []
-    for f in members:
+    for f, texts in zip(members, shown, strict=True):
         row = [f.object]
         if has_cols:
             row.append(", ".join(f.columns))
         if has_index:
             row.append(f.index or "")
         if varying:
-            row += [_value(k, f.evidence.get(k)) for k in varying]
+            row += [texts.get(k) or "—" for k in varying]
         else:
             row.append(f.detail)
         rows.append(row)
-    evidence = [(_label(k), _value(k, members[0].evidence[k])) for k in common]
-    return evidence, headers, rows
+    facts = [(evidence.label(k, labels), str(shown[0][k])) for k in common]
+    return facts, headers, rows
 
 
-def _action(g: Group) -> ActionItem:
-    return ActionItem(g.number, g.anchor, g.title, g.count, g.objects_preview, g.severity)
+def object_noun(f: Finding) -> str:
+    kind = (f.object_type or "").strip()
+    return NOUNS.get(kind, kind or "object")
+
+
+def item_noun(findings: list[Finding]) -> str:
+    """What each finding of a group is about: an index, a column, or its object."""
+    if all(f.index for f in findings):
+        return "index"
+    if all(f.columns for f in findings) and object_noun(findings[0]) == "table":
+        return "column"
+    return object_noun(findings[0])
+
+
+def count_phrase(findings: list[Finding]) -> str:
+    """How much a group covers: "3 tables", "4 columns on 2 tables", "2 indexes of public.t"."""
+    objects = list(dict.fromkeys(f.object for f in findings))
+    obj, item = object_noun(findings[0]), item_noun(findings)
+    if item == obj:
+        return plural_noun(len(findings), obj)
+    if len(objects) == 1:
+        return f"{plural_noun(len(findings), item)} of {objects[0]}"
+    return f"{plural_noun(len(findings), item)} on {plural_noun(len(objects), obj)}"
+
+
+def preview(findings: list[Finding], limit: int = PREVIEW) -> str:
+    unique = list(dict.fromkeys(f.object for f in findings))
+    text = ", ".join(unique[:limit])
+    return text + (f" and {len(unique) - limit:,} more" if len(unique) > limit else "")
+
+
+def schema_of(name: str) -> str | None:
+    """The schema of a qualified name as SQL writes it (``app."a.b"`` → ``app``)."""
+    if name.startswith('"'):
+        i = 1
+        while i < len(name):
+            if name[i] == '"':
+                if name[i + 1:i + 2] == '"':
+                    i += 2
+                    continue
+                break
+            i += 1
+        head, rest = name[:i + 1], name[i + 1:]
+        return head if rest.startswith(".") else None
+    head, dot, _ = name.partition(".")
+    return head if dot and head else None
+
+
+SIZE_FACTS = ("total_bytes", "heap_bytes", "table_bytes", "bytes")
+ROW_FACTS = ("estimated_rows", "rows", "live_rows", "reltuples")
+
+
+def group_sentence(findings: list[Finding]) -> str:
+    """A group's opening sentence about this database: how many objects in how many schemas,
+    and the largest of them when the facts say."""
+    phrase = count_phrase(findings)
+    objects = list(dict.fromkeys(f.object for f in findings))
+    schemas = list(dict.fromkeys(s for s in map(schema_of, objects) if s))
+    where = ""
+    if schemas and len(objects) > 1:
+        named = ", ".join(schemas[:3]) + (f" and {len(schemas) - 3} more" if len(schemas) > 3
+                                          else "")
+        where = f" in {plural_noun(len(schemas), 'schema')} ({named})"
+    sentence = f"Found on {phrase}{where}"
+    largest = _largest(findings) if len(objects) > 1 else None
+    if largest:
+        sentence += f"; the largest, {largest}"
+    return sentence + "."
+
+
+def _largest(findings: list[Finding]) -> str | None:
+    def measure(f: Finding, names: tuple[str, ...]) -> float | None:
+        for name in names:
+            value = f.evidence.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+                return float(value)
+        return None
+
+    for names, word in ((SIZE_FACTS, "size"), (ROW_FACTS, "rows")):
+        sized = [(measure(f, names), f) for f in findings]
+        ranked = [(v, f) for v, f in sized if v is not None]
+        if not ranked:
+            continue
+        value, f = max(ranked, key=lambda vf: vf[0])
+        if value <= 0:
+            return None
+        rows = measure(f, ROW_FACTS)
+        if word == "size":
+            text = f"{f.object}, is {evidence.size(value)}"
+            return text + (f" with ~{evidence.approx(rows)} rows" if rows is not None else "")
+        return f"{f.object}, has ~{evidence.approx(value)} rows"
+    return None
+
+
+def _actions(groups: list[Group]) -> list[ActionItem]:
+    """One item per check, in the order of its first group, with all its groups' findings."""
+    by_check: dict[str, list[Group]] = {}
+    for g in groups:
+        by_check.setdefault(g.check, []).append(g)
+    items = []
+    for check_groups in by_check.values():
+        first = check_groups[0]
+        findings = [f for g in check_groups for f in g.findings]
+        severity = max((g.severity for g in check_groups), key=lambda s: Severity(s).rank)
+        counted = count_phrase(findings)
+        named = len({f.object for f in findings}) == 1 and findings[0].object in counted
+        items.append(ActionItem([g.number for g in check_groups], first.anchor, first.title,
+                                len(findings), "" if named else preview(findings), severity,
+                                counted))
+    return items
 
 
 def _accepted(findings: list[Finding], specs: Mapping[str, CheckSpec], today: dt.date
@@ -456,16 +710,60 @@ def _accepted(findings: list[Finding], specs: Mapping[str, CheckSpec], today: dt
     return out
 
 
+# --- inventory -----------------------------------------------------------------------------
+
+def _inventory(doc: Mapping[str, Any] | None) -> Inventory | None:
+    """The run's inventory (``pgaudit.inventory``) as the appendix prints it; None for runs
+    written without one."""
+    if not isinstance(doc, Mapping):
+        return None
+
+    def n(value: Any) -> str:
+        return f"{int(value):,}" if isinstance(value, int | float) else "—"
+
+    def rows(value: Any) -> str:
+        return "never analyzed" if value is None else n(value)
+
+    def sz(value: Any) -> str:
+        return evidence.size(value) if isinstance(value, int | float) else "—"
+
+    totals = doc.get("totals") or {}
+    schemas = [[str(s.get("schema", "")), n(s.get("tables")), rows(s.get("rows")),
+                sz(s.get("bytes"))] for s in doc.get("schemas") or []]
+    tables = [[str(t.get("table", "")), rows(t.get("rows")), sz(t.get("total_bytes")),
+               sz(t.get("table_bytes")), n(t.get("indexes")), sz(t.get("index_bytes"))]
+              for t in doc.get("tables") or []]
+    never = [str(x) for x in doc.get("never_analyzed") or []]
+    return Inventory(
+        totals=[
+            ("Schemas", n(totals.get("schemas"))),
+            ("Tables", n(totals.get("tables")) + (f" (and {n(totals['partitions'])} partitions)"
+                                                  if totals.get("partitions") else "")),
+            ("Indexes", n(totals.get("indexes"))),
+            ("Estimated rows", n(totals.get("rows"))),
+            ("Size (tables, TOAST and indexes)", sz(totals.get("bytes"))),
+        ],
+        schemas=schemas,
+        tables=tables,
+        tables_shown=len(tables),
+        tables_total=int(totals.get("tables") or len(tables)),
+        never_analyzed=never,
+        never_analyzed_count=int(doc.get("never_analyzed_count") or len(never)),
+        skipped=[str(x) for x in doc.get("skipped") or []],
+        note=str(doc.get("note") or ""),
+    )
+
+
 # --- text ----------------------------------------------------------------------------------
 
 def _assessment(ctx: ReportContext, critical: list[Group], optimization: list[Group],
-                ok_items: list[OkItem], results: Mapping[str, Any]) -> str:
+                ok_items: list[OkItem]) -> str:
     db = ctx.database or "the database"
     parts = []
     if critical:
-        lead = "; ".join(f"{_lower_first(g.title)} ({g.count} object{'s' if g.count != 1 else ''})"
-                         for g in critical[:3])
-        more = f", and {len(critical) - 3} more" if len(critical) > 3 else ""
+        risks = _actions(critical)  # one per check: no category named twice
+        lead = "; ".join(f"{_lower_first(a.title)} ({a.count_text})" for a in risks[:3])
+        more = f", and {len(risks) - 3} more" if len(risks) > 3 else ""
         parts.append(
             f"The audit of {db} found {len(critical)} critical issue"
             f"{'s' if len(critical) != 1 else ''} that should be fixed before production or "
@@ -478,15 +776,16 @@ def _assessment(ctx: ReportContext, critical: list[Group], optimization: list[Gr
             f" ({ctx.counts['optimization_objects']} object"
             f"{'s' if ctx.counts['optimization_objects'] != 1 else ''}) would improve performance,"
             " maintainability or cost; none of them blocks a release on its own.")
-    checks_ok = len({o.check for o in ok_items})
-    if checks_ok:
-        parts.append(f"{checks_ok} check{'s' if checks_ok != 1 else ''} found nothing to fault"
-                     f" — the well-designed aspects are listed in each section.")
+    if ok_items:
+        n = len(ok_items)
+        parts.append(f"{n} well-designed aspect{'s are' if n != 1 else ' is'} listed in"
+                     " their sections.")
     if ctx.checks_skipped or ctx.checks_error:
         parts.append(
             f"{ctx.checks_skipped + ctx.checks_error} check"
             f"{'s' if ctx.checks_skipped + ctx.checks_error != 1 else ''} gave no verdict"
-            " (see Checks not run); their absence from the findings is not a clean bill of health.")
+            " (see Checks Not Run); their absence from the findings is not a clean bill of"
+            " health.")
     if ctx.counts["waived"]:
         waived = ctx.counts["waived"]
         parts.append(f"{waived} finding{'s are' if waived != 1 else ' is'} accepted as"
@@ -496,11 +795,12 @@ def _assessment(ctx: ReportContext, critical: list[Group], optimization: list[Gr
 
 
 def _well_designed_line(ok_items: list[OkItem]) -> str:
-    titles = list(dict.fromkeys(o.title for o in ok_items))
-    if not titles:
+    if not ok_items:
         return "nothing to report as well-designed yet"
-    shown = "; ".join(titles[:4])
-    return f"{len(titles)} aspects — {shown}" + ("; …" if len(titles) > 4 else "")
+    titles = [o.title for o in ok_items if o.check_wide] or [o.title for o in ok_items]
+    shown = "; ".join(titles[:3])
+    n = len(ok_items)
+    return f"{n} aspect{'s' if n != 1 else ''} — {shown}" + ("; …" if n > 3 else "")
 
 
 def _lower_first(title: str) -> str:
@@ -510,42 +810,17 @@ def _lower_first(title: str) -> str:
     return title
 
 
-def _label(key: str) -> str:
-    text = key.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
 def _value(key: str, value: Any) -> str:
-    if value is None:
-        return "—"
+    """A configuration value (thresholds): its unit from its name, never a blob."""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int):
-        if key.endswith("bytes") or key in {"size", "table_size", "index_size", "total_size"}:
-            return _bytes(value)
-        return f"{value:,}"
-    if isinstance(value, float):
-        if key.endswith("bytes"):
-            return _bytes(int(value))
-        if value.is_integer() and abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, int | float):
+        return evidence.text(key, value) or str(value)
     if isinstance(value, list):
-        return ", ".join(_value("", v) for v in value) if value else "none"
+        return ", ".join(str(v) for v in value) if value else "none"
     if isinstance(value, dict):
-        if not value:
-            return "none"
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return str(value)
-
-
-def _bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if abs(size) < 1024 or unit == "TB":
-            return f"{int(size)} bytes" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{n} bytes"
+        return ", ".join(f"{k} {v}" for k, v in value.items()) if value else "none"
+    return "—" if value is None else str(value)
 
 
 def _host(target: Mapping[str, Any]) -> str:
@@ -627,6 +902,7 @@ def _diff(diff: Diff | None, summary: Summary) -> dict[str, Any] | None:
     new = items(diff.new)
     rank = {"critical": 0, "warning": 1, "info": 2}
     new.sort(key=lambda item: rank.get(item["severity"], 3))  # new 🔴 first
-    return {"previous_run": prev_text, "new_count": summary.new, "new": new[:TABLE_CAP],
-            "resolved_count": summary.resolved, "resolved": items(diff.resolved)[:TABLE_CAP],
+    return {"previous_run": prev_text, "new_count": summary.new, "new": new[:DIFF_CAP],
+            "resolved_count": summary.resolved,
+            "resolved": items(diff.resolved)[:DIFF_CAP],
             "persisting_count": diff.persisting}

@@ -3,8 +3,11 @@
 Golden files live in tests/render/golden/; rewrite them after an intended change with
 ``PGAUDIT_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_render.py`` and review the diff.
 The fixture run (tests/render/run.json) is a real audit of a schema full of hostile names,
-with a waived finding, expired and stale waivers, a skipped and a failed check added by hand.
-The check headers it is rendered with are frozen copies in tests/render/checks/.
+with a waived finding, expired and stale waivers, a skipped and a failed check added by hand;
+also by hand: five more tables without a primary key (a group longer than a finding shows
+inline), an entry with "also", facts a person does not read, a partial positive beside a
+critical of its check, a not-applicable check and an inventory. The check headers it is
+rendered with are frozen copies in tests/render/checks/.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pgaudit import render, report, sarif, waivers
+from pgaudit import evidence, render, report, sarif, waivers
 from pgaudit.checkfile import discover
 from pgaudit.config import Waiver
 from pgaudit.errors import PgauditError
-from pgaudit.model import AuditRun, Finding
+from pgaudit.model import AuditRun, CheckResult, Finding
 from pgaudit.output import destinations, ensure_writable, write_atomic
 
 HERE = Path(__file__).parent / "render"
@@ -160,7 +163,7 @@ def test_markdown_has_the_reviews_skeleton(doc, frozen_specs):
         "### 🟡 HIGH PRIORITY (Before Scale)", "### 🟢 LOW PRIORITY (Optimization)",
         "## Summary", "### Critical Risks (🔴)", "## Accepted Risks", "**Expired waivers**",
         "**Stale waivers**", "## Checks Not Run", "## Sign-off",
-        "**1.1.1 Tables without a primary key (7 objects)**", "**Impact:** CRITICAL",
+        "**1.1.1 Tables without a primary key (12 tables)**", "**Impact:** CRITICAL",
         "**Priority:** IMMEDIATE", "**Assumptions:** High traffic, multi-tenant",
     ]:
         assert heading in text, heading
@@ -221,11 +224,27 @@ def test_many_objects_become_one_numbered_finding_with_caps():
     assert len(sub.optimization) == 1
     g = sub.optimization[0]
     assert g.number == "3.1.1" and g.count == 60
-    assert len(g.table_rows) == report.TABLE_CAP and g.table_more == 10
+    assert len(g.table_rows) == report.INLINE_ROWS and g.table_more == 60 - report.INLINE_ROWS
     assert g.sql.count("select") == report.SQL_CAP and g.sql_more == 30
+    # the whole list is in the appendix, once
+    assert g.object_list is not None and len(g.object_list.rows) == 60
+    assert [o.number for o in ctx.object_lists] == ["3.1.1"]
     md = render.render(doc, "md")
-    assert "(60 objects)" in md and "… and 30 more statements in the JSON report." in md
-    assert "… and 10 more in the JSON report." in md
+    assert "(60 columns on 60 tables)" in md
+    assert "… and 30 more statements in the JSON report." in md
+    assert f"… and {60 - report.INLINE_ROWS} more: see Appendix: object lists, 3.1.1." in md
+    body, _, appendix = md.partition("## Appendix: object lists")
+    assert "public.t055" not in body and "public.t055" in appendix
+    assert "the largest, public.t059, has \\~59 rows" in body
+    html = render.render(doc, "html")
+    assert 'href="#a-3-1-1"' in html and 'id="a-3-1-1"' in html
+
+
+def test_the_appendix_keeps_a_cap_with_its_total(monkeypatch):
+    monkeypatch.setattr(report, "APPENDIX_CAP", 25)
+    ctx = report.build(AuditRun.from_dict(_doc([_finding(i) for i in range(40)])))
+    (lst,) = ctx.object_lists
+    assert len(lst.rows) == 25 and lst.more == 15
 
 
 def test_criticals_are_numbered_first_and_medium_priority_buckets():
@@ -256,6 +275,197 @@ def test_bad_document_is_a_clean_error():
         AuditRun.from_dict({"findings": []})
     with pytest.raises(PgauditError):
         render.render(_doc([]), "pdf")
+
+
+# --- what the report says: true 🟢 lines, one count, evidence for people --------------------
+
+def _ok(check: str, title: str, *, wide: bool, obj: str = "d", section: str = "3.1") -> dict:
+    return _finding(0, check=check, severity="ok", priority="low", object=obj, section=section,
+                    object_type="database" if wide else "table", title=title, detail=title,
+                    columns=[], evidence={}, remediation=None, impact=None, check_wide=wide)
+
+
+def _run(findings: list[dict], checks: list[CheckResult] | None = None) -> AuditRun:
+    run = AuditRun.from_dict(_doc(findings))
+    run.checks = checks or []
+    return run
+
+
+def test_green_lines_are_true():
+    run = _run([
+        _finding(1, check="cascade", severity="critical", priority="immediate"),
+        # the check-wide line of a check that also found something: never shown
+        _ok("cascade", "No delete propagates", wide=True),
+        # a partial positive: its own sentence, even beside a critical of its check
+        _ok("secrets", "Passwords not stored in clear: public.users.password_hash", wide=False,
+            obj="public.users"),
+        _finding(2, check="secrets", severity="critical", priority="immediate"),
+        _ok("fine", "No invalid indexes", wide=True),
+        # a check with nothing to judge: one "not applicable" line, not well-designed
+        _ok("soft", "Soft-delete tables have partial indexes", wide=True),
+    ], [CheckResult("soft", "not_applicable", "no soft-delete table in scope")])
+    specs = {"soft": _spec("soft", "Soft-delete tables without a partial index", "3.1")}
+    ctx = report.build(run, specs)
+    sub = next(s for ch in ctx.chapters for s in ch.subsections if s.key == "3.1")
+    assert [(o.title, o.check_wide) for o in sub.ok] == [
+        ("Passwords not stored in clear: public.users.password_hash", False),
+        ("No invalid indexes", True)]
+    assert sub.not_applicable == [("Soft-delete tables without a partial index",
+                                   "no soft-delete table in scope")]
+    # the well-designed count is what is listed, everywhere it is printed
+    assert ctx.counts["well_designed"] == 2 and ctx.not_applicable == 1
+    assert ctx.well_designed_line.startswith("2 aspects")
+    assert "2 well-designed aspects are listed" in ctx.assessment
+    md = render.render(run, "md", specs)
+    assert "No delete propagates" not in md
+    assert "Soft-delete tables have partial indexes" not in md
+    assert "_Not applicable: Soft-delete tables without a partial index (no soft-delete table" in md
+    assert "2 aspects" in md and "(1 not applicable, not counted)" in md
+    html = render.render(run, "html", specs)
+    assert '<div class="v">2</div><div class="l">Well-designed aspects' in html
+    assert "Well-designed (2)" in html
+
+
+def test_teeth_a_contradicted_green_line_is_caught():
+    """The rule is not vacuous: without the critical, the check-wide line is shown."""
+    run = _run([_ok("cascade", "No delete propagates", wide=True)])
+    assert "No delete propagates" in render.render(run, "md")
+
+
+def test_the_executive_summary_names_each_category_once():
+    # two objects of one check: two numbered findings (2.1.1, 2.1.2), one category
+    run = _run([_finding(i, check="missing_fk", severity="critical", priority="immediate",
+                         section="2.1", title="Columns without a foreign key") for i in (1, 2)])
+    ctx = report.build(run)
+    assert [g.number for ch in ctx.chapters for s in ch.subsections for g in s.critical] == [
+        "2.1.1", "2.1.2"]
+    assert ctx.assessment.count("columns without a foreign key") == 1
+    assert "columns without a foreign key (2 columns on 2 tables)" in ctx.assessment
+    (item,) = ctx.actions["immediate"]
+    assert item.number == "2.1.1, 2.1.2" and item.count == 2
+
+
+def test_also_is_one_line_and_no_second_fix(doc, frozen_specs):
+    md = render.render(doc, "md", frozen_specs)
+    entry = md.split("**1.1.2 ", 1)[1].split("**1.1.3 ", 1)[0]
+    assert "**Also:** Same column name with different types across tables (info)  \n" in entry
+    assert entry.count("**Fix:**") == 1 and entry.count("```sql") == 1
+    html = render.render(doc, "html", frozen_specs)
+    assert ('<p class="also"><strong>Also:</strong> Same column name with different types'
+            " across tables (info)</p>") in html
+
+
+def test_a_group_opens_with_a_sentence_about_this_database(doc, frozen_specs):
+    md = render.render(doc, "md", frozen_specs)
+    assert ("**1.1.1 Tables without a primary key (12 tables)**  \nFound on 12 tables in 1 schema"
+            " (app); the largest, app.audit\\_2025, has \\~2.4 M rows.") in md
+    assert frozen_specs["table_without_primary_key"].detects not in md
+
+
+MACHINE = re.compile(
+    r"\^\(|\(\?[:=!]|\\\\[dws]"  # regular expressions
+    r"|\{\\?\"|\[\\?'|: \\?\{"  # JSON and Python reprs
+    r"|\bStats age\b|\bTrue\b|\bFalse\b|\bNone\b"  # internal parameters, Python values
+)
+
+
+def machine_text(md: str) -> list[str]:
+    """Evidence lines of a Markdown report that show what only a program reads: regular
+    expressions, JSON or Python reprs, internal parameters."""
+    return [line for line in md.splitlines()
+            if line.startswith(("_Evidence:_", "_Common to all")) and MACHINE.search(line)]
+
+
+def test_evidence_is_for_people(doc, frozen_specs):
+    md = render.render(doc, "md", frozen_specs)
+    assert machine_text(md) == []
+    line = next(x for x in md.splitlines() if x.startswith("_Evidence:_ Rows: 1,234,567"))
+    assert line == ("_Evidence:_ Rows: 1,234,567 · Table size: 70.0 MB · Html: \\<img src=x"
+                    " onerror=alert(1)\\> · Last autovacuum age: 26.1 h · Dead: 12.3% · Also in:"
+                    " app.orders, app.events · Seen at: 2026-11-25 21:04 UTC  ")
+
+
+def test_teeth_machine_text_is_caught():
+    assert machine_text("_Evidence:_ Pattern: ^(.+)\\_id$ · Type: uuid\n")
+    assert machine_text('_Evidence:_ Types: \\{"a": \\["b"\\]\\}\n')
+    assert machine_text("_Common to all 3:_ Stats age s: 695\n")
+    assert not machine_text("_Evidence:_ Estimated rows: 20,000 · Heap size: 8.0 kB\n")
+
+
+@pytest.mark.parametrize(("key", "value", "shown"), [
+    ("heap_bytes", 73400320, ("Heap size", "70.0 MB")),
+    ("wal_behind_bytes", 512, ("WAL behind", "512 bytes")),
+    ("last_vacuum_age_s", 93784, ("Last vacuum age", "26.1 h")),
+    ("replay_lag_s", 42, ("Replay lag", "42 s")),
+    ("server_ms", 1500, ("Server", "2 s")),
+    ("dead_pct", 12.345, ("Dead", "12.3%")),
+    ("share_pct", 0.004, ("Share", "0.004%")),
+    ("writes_per_s", 12.5, ("Writes per s", "12.5")),
+    ("n_fk", 3, ("FK count", "3")),
+    ("pg_stat_statements_loaded", True, ("pg_stat_statements loaded", "yes")),
+    ("missing", ["created_by", "updated_by"], ("Missing", "created_by, updated_by")),
+    ("valid_until", "2000-01-01T00:00:00+00:00", ("Valid until", "2000-01-01 00:00 UTC")),
+])
+def test_a_fact_reads_with_its_unit(key, value, shown):
+    assert evidence.items({key: value}) == [shown]
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("_columns_text", "a, b"),  # internal by name
+    ("stats_age_s", 695),  # how the audit ran
+    ("critical_rows", 1000000),  # a [params] threshold (below)
+    ("pattern", "^(.+)_id$"),
+    ("matched_by", "balance columns ~ ledger_column_pattern"),  # names a parameter
+    ("name_regex", "x"),
+    ("candidates", "(?i)token"),
+    ("types", {"uuid": ["a.b"]}),
+    ("payload", '{"a": 1}'),
+    ("oldest", [{"relation": "t", "xid_age": 3}]),
+    ("reasons", "['upper case']"),
+    ("partitioned", False),  # a false flag nobody labelled
+    ("rows", None),
+    ("other", []),
+])
+def test_machine_facts_stay_in_the_json(key, value):
+    params = {"critical_rows": 1, "ledger_column_pattern": "x"}
+    assert evidence.items({key: value}, params=params) == []
+
+
+def test_labels_come_from_the_check_and_repeats_are_dropped():
+    facts = {"est_rows": 5, "partitioned": False, "column": "email", "note": "public.t has a flaw"}
+    labels = {"est_rows": "Estimated rows", "partitioned": "Partitioned"}
+    assert evidence.items(facts, labels=labels, sentence="public.t has a flaw: 5 rows",
+                          repeats=("email",)) == [
+        ("Estimated rows", "5"), ("Partitioned", "no")]
+
+
+def test_html_evidence_is_collapsed(doc, frozen_specs):
+    html = render.render(doc, "html", frozen_specs)
+    assert html.count('<details class="evidence">') >= 5
+    assert '<details class="evidence" open' not in html
+
+
+def test_inventory_appendix(doc, frozen_specs):
+    md = render.render(doc, "md", frozen_specs)
+    inventory = md.split("## Appendix: Inventory", 1)[1]
+    assert "Tables: 17 (and 2 partitions) · Indexes: 21" in inventory
+    assert "| app.audit\\_2025 | 2,400,000 | 1.0 GB | 870.4 MB | 1 | 153.6 MB |" in inventory
+    assert "**Tables never analyzed:** 2 — app.\"pipe\\|table\", public.scratch" in inventory
+    assert "**Not measured** (locked by concurrent DDL): app.\"back\\`\\`\\`tick\"" in inventory
+    assert_tables_keep_their_shape(inventory)
+    html = render.render(doc, "html", frozen_specs)
+    assert 'id="inventory"' in html and 'href="#inventory"' in html
+    # a run written before the inventory existed renders without the appendix
+    old = {k: v for k, v in doc.items() if k != "inventory"}
+    assert "Appendix: Inventory" not in render.render(old, "md", frozen_specs)
+
+
+def _spec(check: str, title: str, section: str):
+    from pgaudit.checkfile import CheckSpec
+
+    return CheckSpec(id=check, title=title, section=section, severity="warning", detects="d",
+                     why="w", example="e", fix="f", ignore_when="i", ok="ok", impact="x",
+                     sql="select 1", path=f"{check}.sql")
 
 
 # --- waivers -------------------------------------------------------------------------------
@@ -343,9 +553,10 @@ def test_destinations(tmp_path):
     assert destinations(tmp_path / "audit.md", ["md", "html"]) == {
         "md": tmp_path / "audit.md", "html": tmp_path / "audit.html"}
     assert destinations(tmp_path / "r.txt", ["md"]) == {"md": tmp_path / "r.txt"}
-    # a trailing separator means a folder, which must exist (given as a string: Path drops it)
-    with pytest.raises(PgauditError, match="does not exist"):
-        destinations(f"{tmp_path}/missing/", ["md", "json"])
+    # a trailing separator means a folder (given as a string: Path drops it), created later
+    assert destinations(f"{tmp_path}/missing/", ["md", "json"]) == {
+        "md": tmp_path / "missing" / "report.md", "json": tmp_path / "missing" / "report.json"}
+    assert not (tmp_path / "missing").exists()
     assert destinations(f"{tmp_path}/", ["md"]) == {"md": tmp_path / "report.md"}
 
 
