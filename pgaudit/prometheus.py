@@ -27,6 +27,7 @@ def metrics(runs: list[tuple[str, AuditRun | None, float]]) -> str:
     body_dur: list[str] = []
     body_ok: list[str] = []
     body_up: list[str] = []
+    body_summary: list[str] = []
     for name, run, seconds in runs:
         t = _label(name)
         body_up.append(f'pgaudit_up{{target="{t}"}} {0 if run is None else 1}')
@@ -34,6 +35,9 @@ def metrics(runs: list[tuple[str, AuditRun | None, float]]) -> str:
         if run is None:
             continue
         summary = run.summary
+        for severity in ("critical", "warning", "info", "ok", "waived"):
+            n = getattr(summary, severity)
+            body_summary.append(f'pgaudit_summary{{target="{t}",severity="{severity}"}} {n}')
         for (check, severity), n in sorted(summary.by_check.items()):
             lines.append(
                 f'pgaudit_findings{{target="{t}",check="{_label(check)}",'
@@ -45,6 +49,9 @@ def metrics(runs: list[tuple[str, AuditRun | None, float]]) -> str:
             for severity in ("critical", "warning", "info"):
                 n = summary.new_by_severity.get(severity, 0)
                 body_new.append(f'pgaudit_new_findings{{target="{t}",severity="{severity}"}} {n}')
+    lines += ["# HELP pgaudit_summary Findings in the last audit by severity, as every report"
+              " counts them (ok: well-designed; waived: accepted under a waiver).",
+              "# TYPE pgaudit_summary gauge", *body_summary]
     lines += ["# HELP pgaudit_new_findings Findings new since the previous stored run.",
               "# TYPE pgaudit_new_findings gauge", *body_new]
     lines += ["# HELP pgaudit_run_duration_seconds Wall time of the audit.",

@@ -299,13 +299,15 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
     critical = [g for g in groups if g.severity == "critical"]
     optimization = [g for g in groups if g.severity != "critical"]
     ok_items = [o for ch in chapters for s in ch.subsections for o in s.ok]
-    counts = {  # items are the report's numbered groups; objects are the run's findings
+    # items are the report's numbered groups; every other count is the run's summary (the
+    # terminal's, the JSON's, SARIF's and Prometheus's), and well_designed is the 🟢 lines listed
+    counts = {
         "critical": len(critical),
         "critical_objects": summary.critical,
         "optimization": len(optimization),
         "optimization_objects": summary.warning + summary.info,
-        "warning": sum(1 for g in optimization if g.severity == "warning"),
-        "info": sum(1 for g in optimization if g.severity == "info"),
+        "warning": summary.warning,
+        "info": summary.info,
         "ok": summary.ok,
         "well_designed": len(ok_items),
         "waived": summary.waived,
@@ -773,7 +775,7 @@ def _assessment(ctx: ReportContext, critical: list[Group], optimization: list[Gr
     if optimization:
         parts.append(
             f"{len(optimization)} optimization opportunit{'ies' if len(optimization) != 1 else 'y'}"
-            f" ({ctx.counts['optimization_objects']} object"
+            f" ({ctx.counts['optimization_objects']} finding"
             f"{'s' if ctx.counts['optimization_objects'] != 1 else ''}) would improve performance,"
             " maintainability or cost; none of them blocks a release on its own.")
     if ok_items:

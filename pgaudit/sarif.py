@@ -112,7 +112,9 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None) -> dict[s
             }],
             "properties": {"database": target.get("database"),
                            "serverVersion": target.get("server_version"),
-                           "host": target.get("host")},
+                           "host": target.get("host"),
+                           # the counts every output prints (pgaudit.model.summarise)
+                           "summary": run.summary.to_dict()},
             "results": results,
         }],
     }

@@ -3,18 +3,21 @@ read before the checks run, no callback), and an engine that never imports the s
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
 
-from pgaudit import api, prometheus, render, report, sarif, waivers
+from pgaudit import api, cli, prometheus, render, report, sarif, waivers
 from pgaudit.checkfile import CheckSpec
 from pgaudit.cli import app
 from pgaudit.config import Waiver
@@ -104,6 +107,103 @@ def test_waived_new_finding_is_not_news() -> None:
     run.diff = Diff.compare(run.findings, {}, {"id": 1})
     assert run.summary.new_by_severity.get("critical", 0) == 0
     assert api.exit_code(run, "never", fail_on_new="critical") == 0
+
+
+# --- one set of counts in every format ------------------------------------------------------
+
+COUNTED = ("critical", "warning", "info", "ok", "waived")
+FIXTURE = Path(__file__).parent / "render" / "run.json"
+
+
+def _text_counts(text: str) -> dict[str, int]:
+    """The counts a report prints in its executive summary (Markdown or HTML, tags and emphasis
+    removed): findings per severity, well-designed aspects listed, waived findings."""
+    plain = re.sub(r"<[^>]+>", "", text).replace("**", "")
+    found = {
+        "critical": re.search(r"\((\d+) critical findings?\)", plain),
+        "warning": re.search(r"\((\d+) warning and \d+ info findings?\)", plain),
+        "info": re.search(r"\(\d+ warning and (\d+) info findings?\)", plain),
+        "ok": re.search(r"Well-Designed: (\d+) aspects?", plain),
+        "waived": re.search(r"Accepted risks: (\d+) waived", plain),
+    }
+    return {k: int(m.group(1)) if m else -1 for k, m in found.items()}
+
+
+def counts_by_format(run: AuditRun, monkeypatch: pytest.MonkeyPatch,
+                     capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, int]]:
+    """critical/warning/info/ok/waived as each output shows them."""
+    out: dict[str, dict[str, int]] = {}
+    monkeypatch.setattr(cli, "_tty", lambda: True)
+    capsys.readouterr()
+    nowhere = SimpleNamespace(written=[], stem=False)  # no report file: the counts line only
+    cli._summary(run, nowhere, 0, output=None, fail_on="never",  # type: ignore[arg-type]
+                 fail_on_new=None, screen=False)
+    line = capsys.readouterr().err
+    m = re.search(r"(\d+) critical, (\d+) warning, (\d+) info, (\d+) ok(?:, (\d+) waived)?", line)
+    assert m, line
+    out["terminal"] = dict(zip(COUNTED, (int(g or 0) for g in m.groups()), strict=True))
+    out["md"] = _text_counts(render.render(run, "md"))
+    out["html"] = _text_counts(render.render(run, "html").split('id="actions"')[0])
+    doc = json.loads(render.render(run, "json"))
+    out["json"] = {k: doc["summary"][k] for k in COUNTED}
+    back = AuditRun.from_dict(doc)
+    out["json read back"] = {k: getattr(back.summary, k) for k in COUNTED}
+    sarif_run = json.loads(render.render(run, "sarif"))["runs"][0]
+    out["sarif"] = {k: sarif_run["properties"]["summary"][k] for k in COUNTED}
+    results = sarif_run["results"]
+    by_level = {lvl: sum(1 for r in results if r["level"] == lvl and not r.get("suppressions"))
+                for lvl in ("error", "warning", "note")}
+    out["sarif results"] = {"critical": by_level["error"], "warning": by_level["warning"],
+                            "info": by_level["note"], "ok": out["sarif"]["ok"],
+                            "waived": sum(1 for r in results if r.get("suppressions"))}
+    prom = render.render(run, "prom")
+    out["prom"] = {k: int(re.search(rf'pgaudit_summary{{[^}}]*severity="{k}"}} (\d+)',
+                                    prom).group(1)) for k in COUNTED}  # type: ignore[union-attr]
+    per_check = dict.fromkeys(("critical", "warning", "info"), 0)
+    for sev, n in re.findall(r'pgaudit_findings{[^}]*severity="(\w+)"} (\d+)', prom):
+        per_check[sev] += int(n)
+    out["prom per check"] = {**out["prom"], **per_check}
+    return out
+
+
+def assert_same_counts(by_format: dict[str, dict[str, int]], summary: dict[str, int]) -> None:
+    wrong = {fmt: c for fmt, c in by_format.items() if c != summary}
+    assert not wrong, f"counts differ from the run's summary {summary}: {wrong}"
+
+
+@pytest.mark.parametrize("which", ["layers", "fixture"])
+def test_the_same_counts_in_every_format(which: str, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Terminal, Markdown, HTML, JSON, SARIF and Prometheus print one set of counts."""
+    run = _run() if which == "layers" else render.as_run(json.loads(FIXTURE.read_text()))
+    s = run.summary
+    expected = {k: getattr(s, k) for k in COUNTED}
+    assert expected["waived"] and expected["ok"] and expected["critical"]  # nothing vacuous
+    assert_same_counts(counts_by_format(run, monkeypatch, capsys), expected)
+    # the well-designed count is the 🟢 lines the report lists
+    ctx = report.build(run)
+    listed = sum(len(sub.ok) for ch in ctx.chapters for sub in ch.subsections)
+    assert listed == ctx.counts["well_designed"] == s.ok
+
+
+def test_teeth_a_format_that_counts_differently_is_caught(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    run = _run()
+    s = run.summary
+    expected = {k: getattr(s, k) for k in COUNTED}
+    by_format = counts_by_format(run, monkeypatch, capsys)
+    # a Markdown report that counts items (numbered groups) instead of findings
+    md = render.render(run, "md").replace(f"({s.critical} critical findings)",
+                                          "(1 critical finding)")
+    by_format["md"] = _text_counts(md)
+    with pytest.raises(AssertionError, match="'md'"):
+        assert_same_counts(by_format, expected)
+    # a report that lists a 🟢 line its check contradicts
+    bad = copy.deepcopy(run)
+    bad.findings.append(dataclasses.replace(bad.findings[-1], check="crit_a", check_wide=True,
+                                            title="No crit_a", detail="No crit_a"))
+    assert report.build(bad).counts["well_designed"] == s.ok  # the report drops it...
+    assert bad.summary.ok == s.ok + 1  # ...which the summary alone would have counted
 
 
 def test_summary_counts_teeth() -> None:
