@@ -3,17 +3,21 @@
 A SQLAlchemy URL names it: ``sqlite:///history.db`` for one machine, ``postgresql+psycopg://…``
 for a team. Its schema is created and upgraded by the Alembic migrations shipped in
 ``pgaudit/store_migrations``. A run is recorded in one transaction: a crash leaves nothing
-half-written, and overlapping runs serialise on the database's own locks.
+half-written, and overlapping runs serialise on the database's own locks. Each run keeps its
+JSON document (compressed), so ``document`` gives it back for ``pgaudit history show``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
+import zlib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
@@ -25,7 +29,16 @@ from pgaudit.dsn import redact_text
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun, Diff, summarise
 from pgaudit.snapshot import Snapshot
-from pgaudit.store_schema import findings, runs, schema_objects, table_sizes, targets
+from pgaudit.store_schema import (
+    findings,
+    run_documents,
+    runs,
+    schema_objects,
+    table_sizes,
+    targets,
+)
+
+DOCUMENT_ENCODING = "json+zlib"
 
 _UPGRADE_LOCK = threading.Lock()
 
@@ -174,6 +187,16 @@ class Store:
                 ).inserted_primary_key
                 assert inserted is not None
                 diff.run_id = int(inserted[0])
+                # the document as the audit returns it, diff included; its history block is
+                # rebuilt when it is read back (``document``)
+                doc = dataclasses.replace(run, diff=diff, history=None).to_dict()
+                conn.execute(
+                    insert(run_documents).values(
+                        run_id=diff.run_id,
+                        encoding=DOCUMENT_ENCODING,
+                        document=zlib.compress(orjson.dumps(doc, default=str), 6),
+                    )
+                )
                 if run.findings:
                     conn.execute(
                         insert(findings),
@@ -229,33 +252,8 @@ class Store:
         return diff
 
     def history(self, target: str | None = None) -> list[dict[str, Any]]:
-        query = (
-            select(runs, targets.c.name, targets.c.host, targets.c.port, targets.c.database)
-            .join(targets, targets.c.id == runs.c.target_id)
-            .order_by(runs.c.generated_at, runs.c.id)
-        )
-        if target:
-            query = query.where(targets.c.name == target)
         with self.engine.connect() as conn:
-            return [
-                {
-                    "run_id": r.id,
-                    "target": r.name,
-                    "database": r.database,
-                    "host": f"{r.host}:{r.port}",
-                    "generated_at": _iso(r.generated_at),
-                    "critical": r.critical,
-                    "warning": r.warning,
-                    "info": r.info,
-                    "ok": r.ok,
-                    "new": r.new,
-                    "resolved": r.resolved,
-                    "duration_ms": r.duration_ms,
-                    "server_version": r.server_version,
-                    "schema_fingerprint": r.schema_fingerprint,
-                }
-                for r in conn.execute(query)
-            ]
+            return _runs(conn, targets.c.name == target if target else None)
 
     def growth(self, target: dict[str, Any], name: str, top: int = 5) -> dict[str, list[Any]]:
         """Bytes over time for the target's largest tables (for the report's charts)."""
@@ -264,25 +262,44 @@ class Store:
             if tid is None:
                 return {}
             last = conn.execute(select(func.max(runs.c.id)).where(runs.c.target_id == tid)).scalar()
-            largest = [
-                r.relation
-                for r in conn.execute(
-                    select(table_sizes.c.relation)
-                    .where(table_sizes.c.run_id == last)
-                    .order_by(table_sizes.c.bytes.desc())
-                    .limit(top)
+            return _growth(conn, tid, last, top)
+
+    def document(self, run_id: int) -> dict[str, Any]:
+        """A stored run's JSON document, its ``history`` as the store stood after that run
+        (the runs up to it, its largest tables' growth): what ``pgaudit render`` reads."""
+        with self.engine.connect() as conn:
+            run = conn.execute(
+                select(runs, targets.c.name)
+                .join(targets, targets.c.id == runs.c.target_id)
+                .where(runs.c.id == run_id)
+            ).first()
+            if run is None:
+                raise PgauditError(
+                    f"no run {run_id} in {self.display} (pgaudit history lists them)"
                 )
-            ]
-            series: dict[str, list[Any]] = {rel: [] for rel in largest}
-            rows = conn.execute(
-                select(table_sizes.c.relation, table_sizes.c.bytes, runs.c.generated_at)
-                .join(runs, runs.c.id == table_sizes.c.run_id)
-                .where(runs.c.target_id == tid, table_sizes.c.relation.in_(largest))
-                .order_by(runs.c.generated_at)
+            stored = conn.execute(
+                select(run_documents).where(run_documents.c.run_id == run_id)
+            ).first()
+            if stored is None:
+                raise PgauditError(
+                    f"run {run_id} was recorded by pgaudit {run.pgaudit_version}, which kept only "
+                    "counts and findings: it cannot be re-rendered"
+                )
+            if stored.encoding != DOCUMENT_ENCODING:
+                raise PgauditError(
+                    f"run {run_id} is stored as {stored.encoding!r}, which this pgaudit cannot read"
+                )
+            doc: dict[str, Any] = orjson.loads(zlib.decompress(stored.document))
+            upto = (runs.c.generated_at < run.generated_at) | (
+                (runs.c.generated_at == run.generated_at) & (runs.c.id <= run_id)
             )
-            for r in rows:
-                series[r.relation].append([_iso(r.generated_at), r.bytes])
-        return series
+            doc["history"] = {
+                "store": self.display,
+                "target_name": run.name,
+                "runs": _runs(conn, (runs.c.target_id == run.target_id) & upto)[-30:],
+                "growth": _growth(conn, run.target_id, run_id),
+            }
+        return doc
 
     def prune(self, keep: dt.timedelta) -> int:
         cutoff = dt.datetime.now(dt.UTC) - keep
@@ -290,10 +307,70 @@ class Store:
             old = [
                 r.id for r in conn.execute(select(runs.c.id).where(runs.c.generated_at < cutoff))
             ]
-            for table in (findings, table_sizes, schema_objects):
+            for table in (findings, table_sizes, schema_objects, run_documents):
                 conn.execute(delete(table).where(table.c.run_id.in_(old)))
             conn.execute(delete(runs).where(runs.c.id.in_(old)))
         return len(old)
+
+
+def _runs(conn: Connection, where: Any = None) -> list[dict[str, Any]]:
+    """Runs with their target and counts, oldest first; ``where`` filters them."""
+    query = (
+        select(runs, targets.c.name, targets.c.host, targets.c.port, targets.c.database)
+        .join(targets, targets.c.id == runs.c.target_id)
+        .order_by(runs.c.generated_at, runs.c.id)
+    )
+    if where is not None:
+        query = query.where(where)
+    return [
+        {
+            "run_id": r.id,
+            "target": r.name,
+            "database": r.database,
+            "host": f"{r.host}:{r.port}",
+            "generated_at": _iso(r.generated_at),
+            "critical": r.critical,
+            "warning": r.warning,
+            "info": r.info,
+            "ok": r.ok,
+            "new": r.new,
+            "resolved": r.resolved,
+            "duration_ms": r.duration_ms,
+            "server_version": r.server_version,
+            "schema_fingerprint": r.schema_fingerprint,
+        }
+        for r in conn.execute(query)
+    ]
+
+
+def _growth(conn: Connection, tid: int, last: int | None, top: int = 5) -> dict[str, list[Any]]:
+    """Bytes over time, up to run ``last``, of the tables largest in that run."""
+    if last is None:
+        return {}
+    until = conn.execute(select(runs.c.generated_at).where(runs.c.id == last)).scalar()
+    largest = [
+        r.relation
+        for r in conn.execute(
+            select(table_sizes.c.relation)
+            .where(table_sizes.c.run_id == last)
+            .order_by(table_sizes.c.bytes.desc())
+            .limit(top)
+        )
+    ]
+    series: dict[str, list[Any]] = {rel: [] for rel in largest}
+    rows = conn.execute(
+        select(table_sizes.c.relation, table_sizes.c.bytes, runs.c.generated_at)
+        .join(runs, runs.c.id == table_sizes.c.run_id)
+        .where(
+            runs.c.target_id == tid,
+            table_sizes.c.relation.in_(largest),
+            runs.c.generated_at <= until,
+        )
+        .order_by(runs.c.generated_at)
+    )
+    for r in rows:
+        series[r.relation].append([_iso(r.generated_at), r.bytes])
+    return series
 
 
 def _last_run(conn: Connection, target_id: int | None) -> Any:

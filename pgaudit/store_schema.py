@@ -10,6 +10,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -113,4 +114,19 @@ schema_objects = Table(
     Column("identity", Text, nullable=False),
     Column("kind", String(40), nullable=False),
     Column("definition_md5", String(32), nullable=False),
+)
+
+# The run's JSON document (zlib-compressed), so ``pgaudit history show`` re-renders it. Its
+# ``history`` block is rebuilt from the store as of that run when it is read back.
+run_documents = Table(
+    "pgaudit_run_documents",
+    metadata,
+    Column(
+        "run_id",
+        Integer,
+        ForeignKey("pgaudit_runs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("encoding", String(20), nullable=False),
+    Column("document", LargeBinary, nullable=False),
 )
