@@ -26,7 +26,7 @@ from pgaudit.checkfile import CheckSpec
 from pgaudit.dsn import redact_text, resolve
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun, CheckResult
-from pgaudit.output import destinations, ensure_writable, write_atomic
+from pgaudit.output import Destinations, ensure_writable, plan
 
 app = typer.Typer(
     name="pgaudit",
@@ -38,6 +38,9 @@ app = typer.Typer(
 )
 
 FAIL_ON = api.FAIL_ON
+# an audit on a terminal without --output: these reports, in this folder, and a summary on screen
+REPORT_FOLDER = "pgaudit-report/"
+TERMINAL_FORMATS = ["md", "html", "json"]
 
 
 def _error(message: str) -> typer.Exit:
@@ -75,7 +78,13 @@ def _split(values: list[str] | None) -> list[str]:
 
 
 def _tty() -> bool:
+    """stderr is a terminal: progress bars and the summary."""
     return sys.stderr.isatty()
+
+
+def _screen() -> bool:
+    """stdout is a terminal: reports go to files, the screen gets a summary."""
+    return sys.stdout.isatty()
 
 
 def _load_specs(checks_dir: list[Path] | None) -> dict[str, CheckSpec]:
@@ -89,20 +98,11 @@ def _parse_date(value: str, option: str) -> dt.date:
         raise PgauditError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _write_outputs(run: AuditRun, formats: list[str], where: dict[str, Path | None],
+def _write_outputs(run: AuditRun, formats: list[str], where: Destinations,
                    specs: dict[str, CheckSpec]) -> list[Path]:
-    written = []
-    for fmt in formats:
-        data = render.render_bytes(run, fmt, specs)
-        path = where[fmt]
-        if path is None:
-            sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        else:
-            write_atomic(path, data)
-            written.append(path)
-    return written
+    """Render every format, then write them all: a rendering failure writes nothing."""
+    rendered = {fmt: render.render_bytes(run, fmt, specs) for fmt in formats}
+    return where.write(rendered)
 
 
 class _Progress:
@@ -139,29 +139,84 @@ class _Progress:
         self.advance(outcome.name)
 
 
-def _summary(run: AuditRun, written: list[Path], code: int) -> None:
-    if not _tty():
+def _plain(text: str) -> str:
+    """A title or object for the screen: no Markdown code marks."""
+    return text.replace("`", "")
+
+
+def _files_line(where: Destinations, output: str | None) -> str | None:
+    """One line saying where the reports went."""
+    written = where.written
+    if not written:
+        return None
+    if where.stem:
+        names = ", ".join(str(p) for p in written)
+        return (f"reports: {names} (--output {output} has no trailing /: a file stem; "
+                f"--output {output}/ writes a folder)")
+    folder = written[0].parent
+    if len(written) > 1 and all(p.parent == folder for p in written):
+        return f"reports written to {folder}/: {', '.join(p.name for p in written)}"
+    return "report: " + ", ".join(str(p) for p in written)
+
+
+def _critical_objects(run: AuditRun, title: str, most: int = 3) -> str:
+    """``: obj (col, col), obj …`` for the summary's line of one critical title."""
+    objects: dict[str, list[str]] = {}
+    for f in run.findings:
+        if f.counted and f.severity == "critical" and f.title == title:
+            objects.setdefault(f.object, []).extend(c for c in f.columns
+                                                    if c not in objects.get(f.object, []))
+    parts = []
+    for obj, cols in list(objects.items())[:most]:
+        shown = ", ".join(cols[:4]) + (f" … +{len(cols) - 4}" if len(cols) > 4 else "")
+        parts.append(_plain(obj) + (f" ({shown})" if cols else ""))
+    more = len(objects) - most
+    return (": " + ", ".join(parts) + (f" … +{more}" if more > 0 else "")) if parts else ""
+
+
+def _exit_line(run: AuditRun, fail_on: str, fail_on_new: str | None) -> str:
+    """Why the audit exits 1: --fail-on and --fail-on-new each say so in their own words."""
+    s = run.summary
+    if fail_on_new:
+        n = s.new_at_or_above(fail_on_new)
+        previous = (run.diff.previous_run or {}) if run.diff else {}
+        since = (f"run {previous['id']} ({_when(str(previous.get('generated_at', '')))} UTC)"
+                 if previous.get("id") is not None else "the last stored run")
+        return (f"exit status 1: {n} new finding{'s' if n != 1 else ''} at or above "
+                f"--fail-on-new {fail_on_new} since {since}")
+    n = s.at_or_above(fail_on)
+    return (f"exit status 1: {n} finding{'s' if n != 1 else ''} at or above "
+            f"--fail-on {fail_on}")
+
+
+def _summary(run: AuditRun, where: Destinations, code: int, *, output: str | None,
+             fail_on: str, fail_on_new: str | None, screen: bool) -> None:
+    """The audit's outcome in a few lines: on stdout when the reports went to files instead
+    of a terminal, else on stderr when it is a terminal; nothing for a pipeline."""
+    if not (screen or _tty()):
         return
     from rich.console import Console
+    from rich.text import Text
 
-    console = Console(stderr=True, highlight=False)
+    # soft_wrap: lines are not broken at the console's width (80 when it cannot tell)
+    console = Console(stderr=not screen, highlight=False, soft_wrap=True)
     s, scope = run.summary, run.scope
-    console.print(
-        f"[bold]{run.target.get('database', '')}[/]: "
-        f"[red]{s.critical} critical[/], [yellow]{s.warning} warning[/], "
-        f"{s.info} info, [green]{s.ok} ok[/]"
-        + (f", {s.waived} waived" if s.waived else "")
-        + (f", {s.new} new, {s.resolved} resolved" if s.new is not None else "")
-        + f" — {scope.get('checks_run', 0)} checks ran, "
-        f"{scope.get('checks_skipped', 0)} skipped, {scope.get('checks_error', 0)} failed",
-        markup=True,
-    )
+    console.print(Text.assemble(
+        (str(run.target.get("database", "")), "bold"), ": ",
+        (f"{s.critical} critical", "red"), ", ", (f"{s.warning} warning", "yellow"), ", ",
+        f"{s.info} info, ", (f"{s.ok} ok", "green"),
+        (f", {s.waived} waived" if s.waived else ""),
+        (f", {s.new} new, {s.resolved} resolved" if s.new is not None else ""),
+        f" — {scope.get('checks_run', 0)} checks ran, "
+        f"{scope.get('checks_skipped', 0)} skipped, {scope.get('checks_error', 0)} failed"))
     for title, n in s.critical_titles.items():
-        console.print(f"  [red]●[/] {title} ({n})", markup=True, highlight=False)
-    for path in written:
-        console.print(f"  report: {path}", markup=False)
+        console.print(Text.assemble(("  ● ", "red"), f"{_plain(title)} ({n})",
+                                    _critical_objects(run, title)))
+    line = _files_line(where, output)
+    if line:
+        console.print(line, markup=False)
     if code:
-        console.print("  exit status 1: findings at or above --fail-on", markup=False)
+        console.print(_exit_line(run, fail_on, fail_on_new), markup=False)
 
 
 def _overrides(*, config: Path | None, checks_dir: list[Path] | None,
@@ -222,7 +277,10 @@ def audit(
         help="md, html, json, sarif, prom (repeatable or comma-separated)")] = None,
     # str, not Path: a trailing "/" (a folder, for several formats) must survive parsing
     output: Annotated[str | None, typer.Option(
-        "--output", "-o", help="file; with several formats a folder or a file stem")] = None,
+        "--output", "-o", help="file; a folder when it ends in / or exists (created with its "
+        "parents; report.<ext> inside); with several formats a bare name is a file stem "
+        "(name.md, name.html); - for stdout. Default on a terminal: pgaudit-report/ and a "
+        "summary on screen; else stdout")] = None,
     checks: ChecksOpt = None,
     skip: SkipOpt = None,
     config: ConfigOpt = None,
@@ -263,14 +321,19 @@ def audit(
         if all_targets:
             raise typer.Exit(_audit_all(formats, Path(output) if output else None, given,
                                         jobs=jobs, fail_on=fail_on, fail_on_new=fail_on_new))
-        where = destinations(output, formats)
-        for path in where.values():
-            if path is not None:
-                ensure_writable(path)
+        # on a terminal, no --output: the reports go to files and the screen gets the summary
+        screen = output is None and _screen()
+        if screen:
+            formats = render.parse_formats(format or TERMINAL_FORMATS)
+            output = REPORT_FOLDER
+        where = plan(output, formats)
+        where.check()
         run, settings = _audit_run(dsn, given, target_name, fail_on_new)
-        code = api.exit_code(run, fail_on or settings.config.audit.fail_on, fail_on_new)
-        written = _write_outputs(run, formats, where, settings.specs)
-        _summary(run, written, code)
+        fail = fail_on or settings.config.audit.fail_on
+        code = api.exit_code(run, fail, fail_on_new)
+        _write_outputs(run, formats, where, settings.specs)
+        _summary(run, where, code, output=output, fail_on=fail, fail_on_new=fail_on_new,
+                 screen=screen)
     raise typer.Exit(code)
 
 
@@ -333,16 +396,68 @@ def history(
         if format == "json":
             typer.echo(json.dumps(runs, indent=2, ensure_ascii=False))
             return
-        from rich.console import Console
-        from rich.table import Table
+        _history_table(runs)
 
-        table = Table(header_style="bold")
-        for col in ("run", "date", "target", "critical", "warning", "info", "new", "resolved"):
-            table.add_column(col, justify="right" if col not in ("date", "target") else "left")
-        for r in runs:
-            table.add_row(str(r["run_id"]), r["generated_at"], r["target"], str(r["critical"]),
-                          str(r["warning"]), str(r["info"]), str(r["new"]), str(r["resolved"]))
-        Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+def _when(iso: str) -> str:
+    """A stored run's date for the screen: UTC to the minute (the run id tells two apart)."""
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
+def _history_table(runs: list[dict[str, Any]]) -> None:
+    """The runs as a table as wide as the terminal ($COLUMNS, else the tty; 160 in a pipe),
+    one space between columns like ps: dates never cut, a long target folded onto a second
+    line rather than cut."""
+    if not runs:
+        typer.echo("no runs recorded yet")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, padding=(0, 0, 0, 1),
+                  header_style="bold underline")
+    table.add_column("run", justify="right", no_wrap=True)
+    table.add_column("date (UTC)", no_wrap=True)
+    table.add_column("target", overflow="fold")
+    for col in ("critical", "warning", "info", "new", "resolved"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in runs:
+        table.add_row(str(r["run_id"]), _when(r["generated_at"]), r["target"],
+                      str(r["critical"]), str(r["warning"]), str(r["info"]), str(r["new"]),
+                      str(r["resolved"]))
+    wide = sys.stdout.isatty() or os.environ.get("COLUMNS")
+    Console(width=None if wide else 160, highlight=False).print(table)
+
+
+@history_app.command("show")
+def history_show(
+    run_id: Annotated[int, typer.Argument(metavar="RUN_ID", help="a run id from pgaudit history")],
+    format: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", help="md (default), html, json or sarif")] = None,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="file; a folder when it ends in / or exists; with several "
+        "formats a bare name is a file stem; default stdout")] = None,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    checks_dir: ChecksDirOpt = None,
+) -> None:
+    """Re-render a stored run: its report as it was, with the history up to that run."""
+    with _guard():
+        formats = render.parse_formats(format)
+        if "prom" in formats:
+            raise PgauditError("history show renders md, html, json or sarif; prom is the "
+                               "nightly metrics file")
+        where = plan(output, formats)
+        where.check()
+        run = render.as_run(_store(store, config).document(run_id))
+        _write_outputs(run, formats, where, _load_specs(checks_dir))
+        if _tty() and where.written:
+            line = _files_line(where, output)
+            if line:
+                typer.echo(line, err=True)
 
 
 @history_app.command("prune")
@@ -407,16 +522,15 @@ def render_cmd(
     format: Annotated[list[str] | None, typer.Option(
         "--format", "-f", help="md, html, json or sarif")] = None,
     output: Annotated[str | None, typer.Option(
-        "--output", "-o", help="file; with several formats a folder or a file stem")] = None,
+        "--output", "-o", help="file; a folder when it ends in / or exists; with several "
+        "formats a bare name is a file stem")] = None,
     checks_dir: ChecksDirOpt = None,
 ) -> None:
     """Re-render a JSON run without a database."""
     with _guard():
         formats = render.parse_formats(format)
-        where = destinations(output, formats)
-        for path in where.values():
-            if path is not None:
-                ensure_writable(path)
+        where = plan(output, formats)
+        where.check()
         try:
             doc = json.loads(run_json.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -84,11 +84,11 @@ def audit_all(
 
 
 def prepare_folder(output: Path | None) -> Path:
-    """The folder the reports go to, created, and checked before any database is touched."""
+    """The folder the reports go to, checked before any database is touched; it is created
+    (parents too) only when the reports are written."""
     if output is None:
         raise PgauditError("--all needs --output, a folder for the reports")
-    output.mkdir(parents=True, exist_ok=True)
-    ensure_writable(output / "index.md")
+    ensure_writable(output / "index.md", create_folder=True)
     return output
 
 
@@ -107,6 +107,7 @@ def write_reports(
 
     rows: list[dict[str, Any]] = []
     report_formats = [f for f in formats if f != "prom"]
+    output.mkdir(parents=True, exist_ok=True)
     for outcome in outcomes:
         row: dict[str, Any] = {"name": outcome.name, "error": outcome.error,
                                "seconds": round(outcome.seconds, 1), "links": {}}

@@ -179,11 +179,15 @@ def test_bad_options_are_2_before_connecting(cli, args, needle):
     _one_error_line(cli("audit", UNREACHABLE, *args), needle)
 
 
-def test_a_missing_folder_for_several_formats_is_2_before_connecting(cli, tmp_path):
-    # "dir/" names a folder: the trailing slash must not turn it into a file stem "dir.md"
-    _one_error_line(cli("audit", UNREACHABLE, "-f", "md,json", "-o", f"{tmp_path}/new/"),
-                    "output folder")
+def test_a_missing_folder_is_created_only_for_a_finished_audit(cli, tmp_path):
+    # "dir/" names a folder, created with its parents once the reports exist (issue 17): a
+    # failed audit leaves nothing behind, and the slash never makes it a file stem "dir.md"
+    _one_error_line(cli("audit", UNREACHABLE, "-f", "md,json", "-o", f"{tmp_path}/new/sub/"),
+                    "cannot connect")
     assert not list(tmp_path.iterdir())
+    (tmp_path / "afile").write_text("")
+    _one_error_line(cli("audit", UNREACHABLE, "-f", "md,json", "-o", f"{tmp_path}/afile/x/"),
+                    "output folder", "is a file")
 
 
 def test_unwritable_output_is_2_before_connecting(cli, tmp_path):

@@ -1,0 +1,304 @@
+"""Issue 17, the first hour with pgaudit: what a DBA meets at the terminal and in the files.
+
+Output paths (a folder is created, a stem is said), the terminal (a summary on screen, the
+reports in ./pgaudit-report/; Markdown only down a pipe), ``history`` (terminal width, ``show``,
+the --fail-on-new message) and the advice (length CHECKs from whole-table statistics, priority
+following size, labels from the facts they describe).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import sqlite3
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from pgaudit import cli as cli_module
+from pgaudit.cli import app
+
+NO_PK = "table_without_primary_key"
+UNREACHABLE = "postgresql://someone:s3cr3t-pw@127.0.0.1:1/nowhere?connect_timeout=2"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def shop(db: str) -> str:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("""
+            create schema shop;
+            create table shop.no_pk (a int, b text);
+            create table shop.keyed (id bigint primary key);
+        """)
+    return db
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a fresh directory, as a new user's
+    monkeypatch.delenv("PGAUDIT_DSN", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    runner = CliRunner()
+
+    def run(*args: str, env: dict[str, str] | None = None):
+        return runner.invoke(app, list(args), env=env)
+
+    return run
+
+
+def _in_pty(argv: list[str], cwd: Path, columns: int = 100) -> tuple[int, str]:
+    """Run ``argv`` with stdin, stdout and stderr on a pseudo-terminal; its screen output."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "PGAUDIT_DSN")}
+    env.update(TERM="xterm-256color", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
+                            close_fds=True)
+    os.close(slave)
+    out = bytearray()
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 180)
+            if not ready:
+                proc.kill()
+                raise AssertionError("no output from the pty for 180 s")
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    return proc.wait(timeout=60), out.decode(errors="replace")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
+
+
+def _screen_text(raw: str) -> str:
+    return _ANSI.sub("", raw)
+
+
+# --- 1. output paths -------------------------------------------------------------------------
+
+def test_readme_example_writes_a_new_folder(cli, shop, tmp_path):
+    # the README's own example, in a fresh directory: the folder is created
+    r = cli("audit", shop, "--format", "md,html,json", "--output", "reports/",
+            "--checks", NO_PK, "--schema", "shop")
+    assert r.exit_code == 1, r.stderr
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "report.html", "report.json", "report.md"]
+    # parents too, and one format into a folder
+    r = cli("audit", shop, "-f", "json", "-o", "nightly/2026/12/", "--checks", NO_PK,
+            "--schema", "shop")
+    assert r.exit_code == 1, r.stderr
+    assert json.loads((tmp_path / "nightly/2026/12/report.json").read_text())["findings"]
+
+
+def test_a_bare_name_with_several_formats_is_a_stem_and_says_so(cli, shop, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setattr(cli_module, "_tty", lambda: True)  # stderr on a terminal
+    r = cli("audit", shop, "--format", "md,html,json", "--output", "reports",
+            "--checks", NO_PK, "--schema", "shop")
+    assert r.exit_code == 1, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "reports.html", "reports.json", "reports.md"]
+    assert ("reports: reports.md, reports.html, reports.json (--output reports has no "
+            "trailing /: a file stem; --output reports/ writes a folder)") in r.stderr
+
+
+def test_an_existing_folder_without_a_slash_is_a_folder(cli, shop, tmp_path):
+    (tmp_path / "out").mkdir()
+    r = cli("audit", shop, "-f", "md,json", "-o", "out", "--checks", NO_PK, "--schema", "shop")
+    assert r.exit_code == 1, r.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.json", "report.md"]
+
+
+def test_nothing_written_half_way(cli, shop, tmp_path, monkeypatch):
+    # an unreachable database: no folder created
+    r = cli("audit", UNREACHABLE, "-f", "md,html", "-o", "reports/")
+    assert r.exit_code == 2 and not (tmp_path / "reports").exists()
+    # a report that fails to render: none is written, not even the ones rendered before it
+    from pgaudit import render
+
+    real = render.render_bytes
+
+    def broken(run, fmt, specs=None, today=None):
+        if fmt == "html":
+            raise RuntimeError("template exploded")
+        return real(run, fmt, specs, today)
+
+    monkeypatch.setattr(render, "render_bytes", broken)
+    r = cli("audit", shop, "-f", "md,html,json", "-o", "reports/", "--checks", NO_PK,
+            "--schema", "shop")
+    assert r.exit_code == 2 and "template exploded" in r.stderr
+    assert not (tmp_path / "reports").exists()
+    # a file where the folder should be: exit 2 before connecting
+    (tmp_path / "taken").write_text("")
+    r = cli("audit", UNREACHABLE, "-f", "md,html", "-o", "taken/sub/")
+    assert r.exit_code == 2 and "taken is a file" in r.stderr, r.stderr
+
+
+# --- 2. the terminal -------------------------------------------------------------------------
+
+def test_on_a_terminal_the_screen_gets_a_summary_and_the_files_the_reports(shop, tmp_path):
+    code, raw = _in_pty([sys.executable, "-m", "pgaudit", "audit", shop,
+                         "--checks", f"{NO_PK},json_instead_of_jsonb", "--schema", "shop"],
+                        tmp_path)
+    screen = _screen_text(raw)
+    assert code == 1, screen
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert lines[-4].startswith(f"{psycopg.conninfo.conninfo_to_dict(shop)['dbname']}: "
+                                "1 critical, 0 warning"), screen
+    assert lines[-2] == ("reports written to pgaudit-report/: "
+                         "report.md, report.html, report.json"), screen
+    assert lines[-1] == "exit status 1: 1 finding at or above --fail-on critical", screen
+    assert lines[-3] == "  ● Tables without a primary key (1): shop.no_pk", screen
+    # no Markdown reached the screen
+    for mark in ("# Production", "## ", "\\_", "|---", "**", "```", "<html", "{"):
+        assert mark not in screen, (mark, screen)
+    folder = tmp_path / "pgaudit-report"
+    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.json",
+                                                        "report.md"]
+    assert (folder / "report.md").read_text().startswith("# Production Database Review")
+
+
+def test_down_a_pipe_the_report_goes_to_stdout(shop, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pgaudit", "audit", shop, "--checks", NO_PK,
+                           "--schema", "shop"], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=180)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("# Production Database Review")
+    assert done.stderr == "" and not (tmp_path / "pgaudit-report").exists()
+
+
+def test_output_dash_is_stdout_even_on_a_terminal(shop, tmp_path):
+    code, raw = _in_pty([sys.executable, "-m", "pgaudit", "audit", shop, "-f", "json",
+                         "-o", "-", "--checks", NO_PK, "--schema", "shop"], tmp_path)
+    assert code == 1
+    assert '"schema_version": 1' in raw and not (tmp_path / "pgaudit-report").exists()
+
+
+# --- 3. history ------------------------------------------------------------------------------
+
+@pytest.fixture
+def stored(cli, shop, tmp_path) -> tuple[str, list[dict]]:
+    """Three runs of one target in a store; a new critical appears in the third."""
+    store = f"sqlite:///{tmp_path}/history.db"
+    docs = []
+    for step in range(3):
+        if step == 2:
+            with psycopg.connect(shop, autocommit=True) as conn:
+                conn.execute("create table shop.fresh (x int)")
+        r = cli("audit", shop, "-f", "json", "-o", f"run{step}.json", "--store", store,
+                "--checks", NO_PK, "--schema", "shop", "--fail-on", "never",
+                "--target-name", "staging-billing@db1.internal:5432")
+        assert r.exit_code == 0, r.stderr
+        docs.append(json.loads((tmp_path / f"run{step}.json").read_text()))
+    yield store, docs
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("drop table if exists shop.fresh")
+
+
+def _history_rows(text: str) -> list[tuple[list[str], str]]:
+    """The table's rows: (the cells but the target, the target with its folded lines)."""
+    rows: list[tuple[list[str], str]] = []
+    for line in text.rstrip("\n").splitlines()[1:]:
+        cells = line.split()
+        if len(cells) == 1:  # a target folded onto the next line
+            rows[-1] = (rows[-1][0], rows[-1][1] + cells[0])
+        else:
+            rows.append((cells[:3] + cells[4:], cells[3]))
+    return rows
+
+
+def test_history_fits_80_columns_without_cutting(cli, stored, shop):
+    store, docs = stored
+    r = cli("history", "--store", store, env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.rstrip("\n").splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines), r.stdout
+    assert "…" not in r.stdout
+    assert lines[0].split() == ["run", "date", "(UTC)", "target", "critical", "warning", "info",
+                                "new", "resolved"]
+    rows = _history_rows(r.stdout)
+    assert len(rows) == 3
+    for doc, (cells, target) in zip(docs, rows, strict=True):
+        assert " ".join(cells[1:3]) == doc["generated_at"][:16].replace("T", " ")  # UTC
+        # a target too long for the line is folded onto the next, never cut
+        assert target == "staging-billing@db1.internal:5432", r.stdout
+    assert rows[2][0][-5:] == ["2", "0", "0", "1", "0"]
+    # the issue's name (the default form, database@host:port) stays on its line at 80 columns
+    r = cli("audit", shop, "-f", "json", "-o", "r.json", "--store", store, "--checks", NO_PK,
+            "--schema", "shop", "--fail-on", "never", "--target-name", "nc_shop@127.0.0.1:5432")
+    r = cli("history", "--store", store, env={"COLUMNS": "80"})
+    last = r.stdout.rstrip("\n").splitlines()[-1]
+    assert " nc_shop@127.0.0.1:5432 " in last and len(last) <= 80, r.stdout
+
+
+def test_history_show_re_renders_a_stored_run(cli, stored, tmp_path):
+    store, docs = stored
+    r = cli("history", "show", "3", "--store", store, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    shown = json.loads(r.stdout)
+    for key in ("generated_at", "target", "findings", "checks", "diff", "summary"):
+        assert shown[key] == docs[2][key], key
+    assert [run["run_id"] for run in shown["history"]["runs"]] == [1, 2, 3]
+    # an earlier run, as it was: the history stops at that run
+    r = cli("history", "show", "2", "--store", store, "-f", "md,html", "-o", "again/")
+    assert r.exit_code == 0, r.stderr
+    md = (tmp_path / "again" / "report.md").read_text()
+    assert md.startswith("# Production Database Review") and "fresh" not in md
+    assert "## Changes since the last audit" in md
+    assert "<html" in (tmp_path / "again" / "report.html").read_text()
+    md3 = cli("history", "show", "3", "--store", store).stdout
+    assert "**1 new**" in md3 and "shop.fresh" in md3
+
+
+def test_history_show_errors(cli, stored, tmp_path):
+    store, _ = stored
+    r = cli("history", "show", "99", "--store", store)
+    assert r.exit_code == 2 and "no run 99" in r.stderr
+    # a run recorded before the store kept documents: said, not a traceback
+    with sqlite3.connect(tmp_path / "history.db") as conn:
+        conn.execute("delete from pgaudit_run_documents where run_id = 1")
+    r = cli("history", "show", "1", "--store", store)
+    assert r.exit_code == 2 and "cannot be re-rendered" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_fail_on_new_says_why_in_its_own_words(cli, shop, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli_module, "_tty", lambda: True)
+    store = f"sqlite:///{tmp_path}/h.db"
+    args = ["audit", shop, "-f", "json", "-o", "r.json", "--store", store, "--checks", NO_PK,
+            "--schema", "shop", "--fail-on-new", "critical"]
+    assert cli(*args).exit_code == 0
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("create table shop.fresh2 (x int)")
+    try:
+        r = cli(*args)
+    finally:
+        with psycopg.connect(shop, autocommit=True) as conn:
+            conn.execute("drop table shop.fresh2")
+    assert r.exit_code == 1
+    last = r.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"exit status 1: 1 new finding at or above --fail-on-new critical "
+                        r"since run 1 \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)", last), last
+    assert "--fail-on critical" not in r.stderr
+    # and --fail-on keeps its own
+    r = cli("audit", shop, "-f", "json", "-o", "r.json", "--checks", NO_PK, "--schema", "shop")
+    assert r.stderr.strip().splitlines()[-1] == (
+        "exit status 1: 1 finding at or above --fail-on critical")
