@@ -3,7 +3,7 @@ id = "slow_query_logging_disabled"
 title = "Slow query logging disabled (log_min_duration_statement = -1)"
 section = "7.3"
 format = 2
-needs = ["catalog"]
+needs = ["catalog", "settings"]  # shared_preload_libraries, session_preload_libraries
 detects = "log_min_duration_statement = -1 as the audit role sees it (server, ALTER DATABASE or ALTER ROLE level, read before pgaudit's own SETs), and login roles whose own ALTER ROLE ... SET switches it off while the database logs slow statements. A value of 0 (every statement logged) is reported as info for its log volume. The evidence says whether auto_explain and pg_stat_statements are loaded and whether sampled logging (log_min_duration_sample) is on."
 why = "Without a slow-query log nobody sees which statements degrade as tables grow until users complain, and the time spent, the plans and the parameters of the slow calls are lost. A 1 s threshold costs almost nothing in log volume and gives the raw material for pgBadger or a log-based alert. On cloud databases, slow queries are the main driver of instance size, IOPS and cost."
 example = "show log_min_duration_statement;  -- -1"
