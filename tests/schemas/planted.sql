@@ -759,6 +759,11 @@ create table ufk_invoices (
 );
 create index ufk_invoices_open_idx on ufk_invoices (ufk_customer_id) where status = 'open';
 
+-- defect: unlogged_table
+-- unlogged_table: a table made unlogged for a bulk load and never switched back
+create unlogged table public.s5_ul_imports (id bigint primary key, payload text);
+insert into public.s5_ul_imports select g, 'row ' || g from generate_series(1, 200) g;
+
 -- defect: unused_index
 -- unused_index: a ~2 MB index no query uses (fires once the statistics window reaches
 -- min_stats_age_s, 7 days by default; tests lower it)
