@@ -64,7 +64,14 @@ def test_missing_foreign_key(app: str, specs: dict[str, CheckSpec]) -> None:
         "product_pose_id": "public.product_poses", "product_theme_id": "public.product_themes",
         "product_background_id": "public.product_backgrounds", "ai_face_id": "public.ai_faces",
     }
-    assert {f.severity for f in findings} == {"critical"}
+    # critical where the schema corroborates the name (another table declares the same foreign
+    # key from a column of that name: user_addresses.user_id -> users, product_types.category_id
+    # -> categories, the junction tables' product_* keys); industry_id and ai_face_id have no
+    # such witness and no rows to sample here, so the name alone makes them warnings
+    severity = {f.columns[0]: f.severity for f in findings}
+    assert severity.pop("industry_id") == "warning"
+    assert severity.pop("ai_face_id") == "warning"
+    assert set(severity.values()) == {"critical"}, severity
     for f in findings:
         assert f.remediation
         assert "not valid" in f.remediation and "validate constraint" in f.remediation
