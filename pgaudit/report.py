@@ -732,9 +732,17 @@ def _inventory(doc: Mapping[str, Any] | None) -> Inventory | None:
     totals = doc.get("totals") or {}
     schemas = [[str(s.get("schema", "")), n(s.get("tables")), rows(s.get("rows")),
                 sz(s.get("bytes"))] for s in doc.get("schemas") or []]
-    tables = [[str(t.get("table", "")), rows(t.get("rows")), sz(t.get("total_bytes")),
-               sz(t.get("table_bytes")), n(t.get("indexes")), sz(t.get("index_bytes"))]
-              for t in doc.get("tables") or []]
+    def table(t: Mapping[str, Any]) -> list[str]:
+        name = str(t.get("table", ""))
+        parts = t.get("partitions") or 0
+        if parts:
+            name += f" ({parts:,} partition{'s' if parts != 1 else ''})"
+        about = "" if t.get("exact", True) else "~"  # estimated from the planner's page counts
+        return [name, rows(t.get("rows")), about + sz(t.get("total_bytes")),
+                about + sz(t.get("table_bytes")), n(t.get("indexes")),
+                about + sz(t.get("index_bytes"))]
+
+    tables = [table(t) for t in doc.get("tables") or []]
     never = [str(x) for x in doc.get("never_analyzed") or []]
     return Inventory(
         totals=[

@@ -1,8 +1,13 @@
 """The HTML report in a real headless Chromium, driven over the DevTools protocol.
 
 It must load from file:// with no console error, its severity filters must hide and show the
-findings, hostile identifiers must stay text, and a screenshot of the first screen is saved to
-test-artifacts/report.png. Chromium is Debian's ``chromium`` package (``.ci/run`` installs it).
+findings, hostile identifiers must stay text, evidence must be collapsed until opened, and the
+executive summary with the Priority Action Items must print on at most two pages, also for a
+catalog with a finding from every check on hundreds of tables. Screenshots are saved to
+test-artifacts/: the first screen (report.png), a finding with its collapsed evidence and
+"Also" line (report-finding.png), the same with the evidence opened
+(report-evidence.png) and the appendices (report-appendix.png); look at them after a change to
+the templates. Chromium is Debian's ``chromium`` package (``.ci/run`` installs it).
 Without chromium on PATH these tests are skipped, or fail under PGAUDIT_REQUIRE_BROWSER=1
 (tests/chromium.py).
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,7 +31,9 @@ import pytest
 import websocket
 
 from pgaudit import render
+from pgaudit.api import load_checks
 from pgaudit.checkfile import discover
+from pgaudit.model import DEFAULT_PRIORITY, RANK, SEVERITIES, AuditRun, Finding
 from tests import chromium
 
 pytestmark = pytest.mark.browser
@@ -93,6 +101,10 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
     html = render.render(doc, "html", discover([HERE / "checks"]))
     report = tmp_path_factory.mktemp("html") / "report.html"
     report.write_text(html, encoding="utf-8")
+    yield from _browse(report)
+
+
+def _browse(report: Path) -> Iterator[DevTools]:
     profile = tempfile.mkdtemp(prefix="pgaudit-chromium-")
     proc = subprocess.Popen(
         [_chromium(), *FLAGS, f"--user-data-dir={profile}", "--window-size=1366,900",
@@ -143,12 +155,65 @@ def test_loads_without_console_errors(page: DevTools) -> None:
     assert errors == []
 
 
-def test_screenshot_of_first_screen(page: DevTools) -> None:
-    shot = page.send("Page.captureScreenshot", format="png")
+def _shot(page: DevTools, name: str, selector: str | None = None, height: int = 900) -> None:
+    """A PNG of the first screen, or of the element ``selector`` (at most ``height`` px)."""
+    params: dict[str, Any] = {"format": "png"}
+    if selector:
+        box = page.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+                      " e.scrollIntoView(); const r = e.getBoundingClientRect();"
+                      " return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })()")
+        x, y, w, h = box
+        params.update(clip={"x": x, "y": y, "width": w, "height": min(h, height), "scale": 1},
+                      captureBeyondViewport=True)
+    shot = page.send("Page.captureScreenshot", **params)
     ARTIFACTS.mkdir(exist_ok=True)
     data = base64.b64decode(shot["data"])
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
-    (ARTIFACTS / "report.png").write_bytes(data)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
+    (ARTIFACTS / name).write_bytes(data)
+
+
+def test_screenshot_of_first_screen(page: DevTools) -> None:
+    page.js("window.scrollTo(0, 0)")
+    _shot(page, "report.png")
+
+
+def test_evidence_is_collapsed_until_opened(page: DevTools) -> None:
+    page.js("document.getElementById('expand-all').click()")
+    page.js("document.querySelectorAll('details.evidence').forEach(d => d.open = false)")
+    evidence = "#f-1-1-2 details.evidence"
+    assert page.js("document.querySelectorAll('details.evidence').length") >= 5
+    # the finding merged with another check: one "Also" line, one fix
+    assert page.js("document.querySelector('#f-1-1-2 .also').textContent") == (
+        "Also: Same column name with different types across tables (info)")
+    assert page.js("document.querySelectorAll('#f-1-1-2 .fix').length") == 1
+    assert page.js(f"document.querySelector('{evidence} dl').checkVisibility()") is False
+    _shot(page, "report-finding.png", "#f-1-1-2")
+    many = "#f-1-1-3 details.evidence"  # the finding with facts in every unit
+    page.js(f"document.querySelector('{many} summary').click()")
+    assert page.js(f"document.querySelector('{many} dl').checkVisibility()") is True
+    assert "Dead" in page.js(f"document.querySelector('{many} dl').textContent")
+    _shot(page, "report-evidence.png", "#f-1-1-3")
+    page.js(f"document.querySelector('{many}').open = false")
+
+
+def test_green_lines_and_not_applicable(page: DevTools) -> None:
+    ok = page.js("Array.from(document.querySelectorAll('#s-6-1 ul.ok li')).map(e => e.textContent)")
+    assert ok == ["Passwords not stored in clear: app.users.password_hash (sampled values are in"
+                  " a hash format)"]
+    assert page.js("document.querySelector('#s-4-1 .na').textContent").startswith(
+        "Not applicable: Balance or credit columns without a non-negative CHECK")
+    _shot(page, "report-green.png", "#s-6-1", height=700)
+
+
+def test_a_long_list_links_to_its_appendix(page: DevTools) -> None:
+    link = page.js("document.querySelector('#f-1-1-1 p.more a').getAttribute('href')")
+    assert link == "#a-1-1-1"
+    rows = page.js("document.querySelectorAll('#a-1-1-1 + .tablewrap tbody tr').length")
+    assert rows == 12  # every table, where the finding shows ten
+    assert page.js("document.querySelectorAll('#f-1-1-1 table.objects tbody tr').length") == 10
+    assert page.js("document.getElementById('inventory').checkVisibility()") is True
+    _shot(page, "report-appendix.png", "#object-lists", height=1400)
+    _shot(page, "report-inventory.png", "#inventory", height=1400)
 
 
 def _visible(page: DevTools, severity: str) -> int:
@@ -193,6 +258,70 @@ def test_hostile_identifiers_render_as_text(page: DevTools) -> None:
     assert 'app."new\nline"' in texts
     assert page.js("document.body.textContent.includes('Orders <b>API</b> | peak 2k tps')")
     assert page.js("document.querySelectorAll('main b').length") == 0
+
+
+def _pages(pdf: bytes) -> int:
+    """Pages of a PDF written by Chromium (its page objects are not compressed)."""
+    return len(re.findall(rb"/Type\s*/Page\b", pdf))
+
+
+def _summary_pages(page: DevTools) -> int:
+    """Printed pages of the report up to the end of the Priority Action Items."""
+    page.js("(() => { const s = document.createElement('style'); s.id = 'cut';"
+            " s.textContent = '#actions ~ * { display: none !important }';"
+            " document.head.appendChild(s); })()")
+    try:
+        pdf = base64.b64decode(page.send("Page.printToPDF", printBackground=True)["data"])
+    finally:
+        page.js("document.getElementById('cut').remove()")
+    return _pages(pdf)
+
+
+def test_summary_and_actions_print_on_two_pages(page: DevTools) -> None:
+    assert _summary_pages(page) <= 2
+
+
+def test_teeth_pages_are_counted(page: DevTools) -> None:
+    pdf = base64.b64decode(page.send("Page.printToPDF", printBackground=True)["data"])
+    assert _pages(pdf) > 2  # the whole report is longer: the count above is not vacuous
+
+
+# Checks with findings on the corpus schemas: 27 at most (docs/corpus-findings.md); twice that
+# and more, each on hundreds of tables, must still leave a two-page summary.
+CHECKS_FIRING = 60
+
+
+@pytest.fixture(scope="module")
+def big_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevTools, int]]:
+    """Findings from CHECKS_FIRING checks, each on up to 400 tables in seven schemas."""
+    specs = dict(list(load_checks().items())[:CHECKS_FIRING])
+    findings = []
+    for n, spec in enumerate(specs.values()):
+        level = max(spec.levels(), key=lambda lv: RANK[lv])
+        for i in range(5 + 37 * n % 400):
+            findings.append(Finding(
+                check=spec.id, section=spec.section, severity=level,
+                priority=DEFAULT_PRIORITY[SEVERITIES[level]].value,
+                object=f"schema_{i % 7}.table_with_a_long_name_{i:04d}", object_type="table",
+                title=spec.title, detail=f"table {i} shows it", columns=[f"column_{i % 5}"],
+                evidence={"estimated_rows": i * 1000, "heap_bytes": i * 8192},
+                remediation=f"select {i};", impact=spec.impact))
+    run = AuditRun(pgaudit_version="0", generated_at="2026-01-01T00:00:00+00:00",
+                   target={"database": "big", "server_version": "17", "host": "h",
+                           "port": "5432"},
+                   facts={}, scope={"schemas": [f"schema_{i}" for i in range(7)]},
+                   assumptions={}, findings=findings, checks=[])
+    report = tmp_path_factory.mktemp("big") / "report.html"
+    report.write_text(render.render(run, "html", specs), encoding="utf-8")
+    for browser in _browse(report):
+        yield browser, len(specs)
+
+
+def test_findings_from_many_checks_still_print_on_two_pages(
+        big_page: tuple[DevTools, int]) -> None:
+    browser, checks = big_page
+    assert browser.js("document.querySelectorAll('#actions li').length") == checks
+    assert _summary_pages(browser) <= 2
 
 
 def test_print_expands_and_hides_controls(page: DevTools) -> None:
