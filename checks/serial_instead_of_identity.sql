@@ -19,6 +19,7 @@ exists (
   join pg_catalog.pg_depend d on d.refclassid = 'pg_catalog.pg_class'::regclass
        and d.refobjid = c.oid and d.refobjsubid > 0
        and d.classid = 'pg_catalog.pg_class'::regclass and d.deptype in ('a', 'i')
+  join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'   -- not an index's column
   where not c.relispartition)'''
 not_applicable = "no serial or identity column in scope"
 ok_message = "No serial defaults; {identity_columns} identity column(s)"
