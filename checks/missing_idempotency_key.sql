@@ -65,6 +65,7 @@ with base as materialized (
          coalesce(array_agg(a.attname::text order by a.attnum) filter (where nm.ledger), '{}') as money_cols,
          coalesce(array_agg(a.attname::text order by a.attnum) filter (where nm.amount), '{}') as amount_cols,
          coalesce(bool_or(nm.status), false) as has_status,
+         (array_agg(a.attname::text order by a.attnum) filter (where nm.status))[1] as status_col,
          coalesce(array_agg(a.attname::text order by a.attnum) filter (where nm.key), '{}') as key_cols
   from attrs a
   join names nm on nm.attname = a.attname
@@ -78,16 +79,20 @@ with base as materialized (
               then lower(b.relname) ~ %(money_table_pattern)s else false end as money_name,
          case when k.has_status
               then lower(b.relname) ~ %(request_table_pattern)s else false end as request_name,
-         k.money_cols, k.amount_cols, k.has_status, k.key_cols
+         k.money_cols, k.amount_cols, k.has_status, k.status_col, k.key_cols
   from base b
   join cols k on k.oid = b.oid
 ), cand as (
   select t.*,
          ((t.money_name and cardinality(t.amount_cols) > 0) or cardinality(t.money_cols) >= 2) as money,
-         case when cardinality(t.money_cols) >= 2 then 'balance before/after columns ~ ledger_column_pattern'
+         -- what made it a candidate, in words naming the very columns that did
+         case when cardinality(t.money_cols) >= 2
+                then 'balance columns ' || array_to_string(t.money_cols, ', ')
               when t.money_name and cardinality(t.amount_cols) > 0
-                then 'table name ~ money_table_pattern with amount columns'
-              else 'table name ~ request_table_pattern with a status column' end as matched_by
+                then 'a ledger or payment name and the amount column'
+                     || case when cardinality(t.amount_cols) > 1 then 's ' else ' ' end
+                     || array_to_string(t.amount_cols, ', ')
+              else 'an order, job or request name and the status column ' || t.status_col end as matched_by
   from tbl t
   -- a money name alone (payment_providers, charge_filters) or an amount alone (price lists,
   -- wallets) is no ledger: both are needed, or a balance before/after pair
@@ -131,7 +136,11 @@ with base as materialized (
 select j.oid::regclass::text as object, 'table' as object_type,
        case when cardinality(j.key_cols) > 0 then array[j.key_cols[1]] end as columns,
        j.money as money_ledger, case when j.money then 'money' else 'request' end as _kind, j.matched_by,
-       j.money_cols as money_columns, j.amount_cols as amount_columns, j.has_status as has_status_column,
+       -- each fact names the columns it says it names, and only those that made the verdict:
+       -- a request table's amount columns (orders.total_cents) played no part
+       case when cardinality(j.money_cols) >= 2 then j.money_cols end as balance_columns,
+       case when cardinality(j.money_cols) < 2 and j.money then j.amount_cols end as amount_columns,
+       case when not j.money then j.status_col end as status_column,
        j.key_cols as key_like_columns, coalesce(p.other_unique_keys, '{}') as other_unique_keys,
        (select string_agg(quote_ident(a.attname), ', ' order by k.ord)
         from pg_catalog.pg_partitioned_table pt

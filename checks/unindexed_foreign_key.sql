@@ -8,7 +8,7 @@ needs = ["catalog", "stats"]
 # write rates need an hour of statistics; before that the size rules still judge
 min_stats_age_s = 3600
 stats_window = "rates"
-detects = "Foreign keys (each partitioned table once, at its parent) whose columns are not, in any order, the leading key columns of one valid btree or hash index of the referencing table. Columns spread over two indexes do not count; INCLUDE columns and expression columns never count; a partial index counts only when its predicate is `col IS NOT NULL` on the key columns (or a conjunction of such terms); an index on a partitioned parent counts, and so do covering indexes on every one of its partitions. Severity rises to critical when the referencing table is large (rows or bytes) or hot (inserts+updates+deletes per second since the statistics reset)."
+detects = "Foreign keys (each partitioned table once, at its parent) whose columns are not, in any order, the leading key columns of one valid btree or hash index of the referencing table. Columns spread over two indexes do not count; INCLUDE columns and expression columns never count; a partial index counts only when its predicate is `col IS NOT NULL` on the key columns (or a conjunction of such terms); an index on a partitioned parent counts, and so do covering indexes on every one of its partitions. Severity rises to critical when the referencing table is large (rows or bytes) or hot (inserts+updates+deletes per second since the statistics reset). Priority follows the same facts: low for a small, quiet table (under 10,000 rows and 8 MiB, under one write per second: a lookup table), high from 100,000 rows, 100 MiB or 5 writes per second, immediate where the severity is critical."
 why = "Every DELETE of a parent row and every UPDATE of its key makes PostgreSQL look for referencing rows: without an index that is a sequential scan of the child table, under locks, once per parent row. ON DELETE CASCADE/SET NULL on a large child turns one delete into minutes of blocking, and joins from parent to children (the usual 'list the user's items' query) scan the child too."
 example = "create table orders (id bigint primary key, customer_id bigint references customers);  -- no index on customer_id"
 fix = "create index concurrently orders_customer_id_idx on orders (customer_id);"
@@ -31,6 +31,17 @@ default = "warning"
 critical = ["estimated_rows >= critical_rows", "heap_bytes >= critical_bytes",
             "writes_per_s >= critical_writes_per_s"]
 
+# Priority follows the referencing table's size and traffic: scanning a 60-row lookup table
+# once per parent delete costs nothing worth scheduling; a large or busy child blocks.
+[priority]
+default = "medium"
+immediate = ["estimated_rows >= critical_rows", "heap_bytes >= critical_bytes",
+             "writes_per_s >= critical_writes_per_s"]
+high = ["estimated_rows >= high_rows", "heap_bytes >= high_bytes",
+        "writes_per_s >= high_writes_per_s"]
+# small and quiet; a table never analyzed (rows unknown) stays medium
+low = ["estimated_rows < low_rows and heap_bytes < low_bytes and not writes_per_s >= low_writes_per_s"]
+
 [labels]
 constraints = "Constraint(s)"
 fk_columns = "Key columns"
@@ -47,6 +58,14 @@ critical_rows = 1000000
 critical_bytes = 1073741824
 # ... or this many inserts+updates+deletes per second since the statistics reset
 critical_writes_per_s = 50.0
+# priority high from this many rows, bytes or writes per second (immediate at the critical ones)
+high_rows = 100000
+high_bytes = 104857600
+high_writes_per_s = 5.0
+# priority low under this many rows and bytes, with fewer writes per second
+low_rows = 10000
+low_bytes = 8388608
+low_writes_per_s = 1.0
 */
 with recursive fks as (
   select con.oid as conid, con.conname, con.conrelid, con.confrelid, con.conkey,

@@ -21,6 +21,12 @@ message = "{index} on {object} ({_index_size}) has not been scanned {_unused_for
 remediation = "Confirm on every replica (pg_stat_user_indexes there) and across a full business cycle, then drop the index with DROP INDEX CONCURRENTLY; keep its definition (evidence) to re-create it. A partitioned index cannot be dropped concurrently: plain DROP INDEX briefly takes an ACCESS EXCLUSIVE lock on the parent and every partition."
 replica_note = "counters are per server: scans served by this standby are not seen on the primary and vice versa; an index unused here may be used on another node"
 
+# Priority follows what the index costs: a few megabytes are not worth scheduling a change for
+[priority]
+default = "medium"
+high = ["index_bytes >= high_bytes"]
+low = ["index_bytes < low_bytes"]
+
 [labels]
 idx_scan = "Index scans since the statistics reset"
 table_writes = "Table writes since the statistics reset"
@@ -29,6 +35,9 @@ partitioned = "Partitioned index"
 [params]
 min_index_bytes = 1048576
 idle_s = 2592000
+# priority high from this index size, low under the other
+high_bytes = 1073741824
+low_bytes = 67108864
 */
 with cand as (
   select i.indexrelid, i.indrelid, ic.relkind as idx_kind

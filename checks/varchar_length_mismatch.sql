@@ -5,7 +5,7 @@ section = "1.1"
 format = 2
 uses = ["scope_tables"]
 needs = ["catalog", "column_stats"]
-detects = "From the planner statistics (pg_stats: average width, most common values and histogram bounds): `varchar(n)` columns whose longest sampled value is a small fraction of n (the `varchar(255)` default of ORMs), and unbounded text/varchar columns whose name says the domain is bounded (codes, currencies, emails, hashes, slugs …) and whose sampled values are short. Columns that already carry a single-column CHECK constraint are skipped; tables under `min_rows` rows are skipped."
+detects = "From the planner statistics (pg_stats): `varchar(n)` columns whose longest value in the statistics is a small fraction of n (the `varchar(255)` default of ORMs), and unbounded text/varchar columns whose name says the domain is bounded (codes, currencies, emails, hashes, slugs …) and whose values in the statistics are short. pg_stats never holds a column's maximum length: ANALYZE reads a sample of 300 × the statistics target rows (30,000 by default), keeps at most that target of most common values and of histogram bounds, which are quantiles in sort order, not the longest strings, and leaves values over 1 kB out; avg_width is an average. So a length CHECK is proposed only when the statistics hold every value of the whole table: a plain table no larger than the sample, analyzed since its last change, whose most common values account for every row (no histogram). That is the case of the bounded domains (codes, currencies, statuses); elsewhere the finding proposes no bound. Columns that already carry a single-column CHECK constraint are skipped; tables under `min_rows` rows are skipped."
 why = "In PostgreSQL a length limit costs nothing and saves nothing in storage; its only value is as a constraint. A limit 10× above the real data constrains nothing (a 250-character country code is accepted), and an unbounded column for a bounded domain lets garbage in. The seed review's 1.1.3: keep VARCHAR where the bound is real, TEXT where content is free, and a bound where the domain has one."
 example = "create table customers (id bigint primary key, country_code varchar(255), email text);"
 fix = "alter table customers add constraint customers_country_code_length check (char_length(country_code) <= 2) not valid; alter table customers validate constraint customers_country_code_length;"
@@ -14,8 +14,8 @@ references = ["https://www.postgresql.org/docs/current/datatype-character.html",
 ok = "Declared string lengths match the data"
 ok_message = "Declared string lengths match the data: {with_stats} of {candidates} candidate column(s) checked against pg_stats"
 impact = "Low: the declared limit does not protect the data; invalid oversized values are accepted. No storage or speed effect."
-message = "{object}.{column} is {declared}: longest sampled value {sampled_max} characters, average {avg_width} bytes over ~{estimated_rows} rows"
-remediation = "Express the real bound as a CHECK constraint: added NOT VALID and then validated it takes no long lock and does not rewrite. The suggested bound is twice the longest sampled value rounded up to a power of two: replace it with the domain's real limit (2 for ISO country codes, 3 for currencies, 254 for e-mail). `ALTER COLUMN … TYPE varchar(m)` would enforce the same but rewrites the table when shrinking."
+message = "{object}.{column} is {declared}: the longest value in pg_stats has {stats_max} characters, the average width is {avg_width} bytes over ~{estimated_rows} rows; {_bound_note}"
+remediation = "Express the real bound as a CHECK constraint: added NOT VALID and then validated it takes no long lock and does not rewrite. SQL is given only where pg_stats holds every value of the table: its bound is twice the longest value rounded up to a power of two (16 at least), headroom for values not seen yet; replace it with the domain's real limit where there is one (2 for ISO country codes, 3 for currencies, 254 for e-mail). Elsewhere measure first (`select max(char_length(col)) from tbl`) and choose the bound from the domain: a NOT VALID constraint already refuses new rows over it. `ALTER COLUMN … TYPE varchar(m)` would enforce the same but rewrites the table when shrinking."
 replica_note = "pg_stats is replicated from the primary; the verdict holds on a standby."
 # no_verdict: no statistics window (the engine words those) but pg_stats without a row for any
 # candidate column
@@ -26,12 +26,15 @@ ok = ["_summary"]
 
 [labels]
 declared = "Declared type"
-sampled_max = "Longest sampled value (pg_stats most common values and histogram: a sample, the true maximum may be larger)"
+stats_max = "Longest value in pg_stats (most common values and histogram bounds; unless every value is there, the table may hold longer ones)"
+all_values_known = "pg_stats holds every value of the table"
+longest_value = "Longest value in the table (characters, from pg_stats holding every value)"
+distinct_values = "Distinct values"
 avg_width = "Average width (bytes)"
 null_frac = "Null share"
 n_distinct = "Distinct values (pg_stats)"
 estimated_rows = "Estimated rows"
-suggested_bound = "Suggested bound"
+suggested_bound = "Suggested bound (twice the longest value, to a power of two)"
 bounded_name = "Unbounded, named like a bounded domain"
 candidates = "Candidate columns"
 with_stats = "Candidate columns with statistics"
@@ -47,6 +50,8 @@ with cand as (
   select c.oid as relid, c.relkind, c.nspname, c.relname, a.attnum, a.attname,
          format_type(a.atttypid, a.atttypmod) as declared,
          case when a.atttypmod > 4 then a.atttypmod - 4 end as declared_len,
+         -- ANALYZE samples 300 x the statistics target rows (-1, or null on 17+: the default)
+         coalesce(nullif(a.attstattarget::int, -1), current_setting('default_statistics_target')::int) as stat_target,
          c.reltuples
   from pg_catalog.pg_attribute a
   join scope_tables c on c.oid = a.attrelid
@@ -61,56 +66,84 @@ with cand as (
 ), rows as (
   -- a partitioned table's rows are its partitions'
   select k.relid, sum(pc.reltuples) filter (where pc.reltuples >= 0) as est_rows,
-         bool_and(pc.reltuples < 0) as never_analyzed
+         bool_and(pc.reltuples < 0) as never_analyzed,
+         -- rows changed since the statistics were gathered (unknown without track_counts)
+         sum(case when current_setting('track_counts')::bool
+                  then pg_catalog.pg_stat_get_mod_since_analyze(pc.oid) end) as mods
   from (select distinct relid from cand) k
   -- pg_partition_tree() is empty for a plain table: add the table itself
   cross join lateral (select k.relid union select t.relid from pg_catalog.pg_partition_tree(k.relid) t) pt
   join pg_catalog.pg_class pc on pc.oid = pt.relid and pc.relkind = 'r'
   group by k.relid
-), judged as (
-  select c.*, r.est_rows, r.never_analyzed, s.avg_width, s.null_frac, s.n_distinct,
+), stats as (
+  select c.*, r.est_rows, r.never_analyzed, r.mods, s.avg_width, s.null_frac, s.n_distinct,
          s.attname is not null as has_stats,
-         (select max(char_length(v))
-          from unnest(coalesce(s.most_common_vals::text::text[], '{}') || coalesce(s.histogram_bounds::text::text[], '{}')) v) as sampled_max
+         s.most_common_vals::text::text[] as mcv,
+         s.histogram_bounds::text::text[] as hist,
+         s.most_common_freqs as mcf
   from cand c
   join rows r on r.relid = c.relid
   left join pg_catalog.pg_stats s on s.schemaname = c.nspname and s.tablename = c.relname
        and s.attname = c.attname and s.inherited = (c.relkind = 'p')
   where r.never_analyzed or r.est_rows >= %(min_rows)s
+), judged as (
+  select t.*,
+         (select max(char_length(v)) from unnest(coalesce(t.mcv, '{}') || coalesce(t.hist, '{}')) v) as stats_max,
+         -- every value of the table is in the most common values: ANALYZE read the whole
+         -- (plain) table, nothing changed since, no histogram, and the values' frequencies
+         -- account for every non-null row (values over 1 kB are never kept; a value seen once
+         -- is never a most common value: either would leave rows unaccounted for)
+         coalesce(t.relkind = 'r' and t.mods = 0 and t.hist is null and t.mcv is not null
+                  and t.est_rows <= 300 * t.stat_target
+                  and t.est_rows * (1 - t.null_frac - (select sum(f) from unnest(t.mcf) f)) < 0.5,
+                  false) as all_values_known
+  from stats t
 ), found as (
   select j.*,
-         greatest(16, power(2, ceil(log(2, greatest(j.sampled_max, 1) * 2::numeric))))::int as suggested
+         case when j.all_values_known then (select max(char_length(v)) from unnest(j.mcv) v) end as longest,
+         case when j.all_values_known then cardinality(j.mcv) end as n_values
   from judged j
-  where j.has_stats and j.sampled_max is not null
-    and ((j.declared_len is not null and j.sampled_max <= j.declared_len * %(max_ratio)s)
-         or (j.declared_len is null and j.sampled_max <= %(text_max_known)s))
+  where j.has_stats and j.stats_max is not null
+    and ((j.declared_len is not null and j.stats_max <= j.declared_len * %(max_ratio)s)
+         or (j.declared_len is null and j.stats_max <= %(text_max_known)s))
+), bounded as (
+  select f.*,
+         case when f.longest is not null
+              then greatest(16, power(2, ceil(log(2, greatest(f.longest, 1) * 2::numeric))))::int end as suggested
+  from found f
 ), verdict as (
   select count(*) as candidates, count(*) filter (where has_stats) as with_stats from judged
 )
 select null::text as object, null::text as object_type, null::text[] as columns,
-       null::text as column, null::text as declared, null::int as sampled_max, null::int as avg_width,
+       null::text as column, null::text as declared, null::int as stats_max, null::int as avg_width,
        null::real as null_frac, null::real as n_distinct, null::bigint as estimated_rows,
+       null::boolean as all_values_known, null::int as longest_value, null::int as distinct_values,
        null::int as suggested_bound, null::boolean as bounded_name,
-       null::bigint as candidates, null::bigint as with_stats, false as _summary,
+       null::bigint as candidates, null::bigint as with_stats, false as _summary, null::text as _bound_note,
        null::text as remediation,
        format('pg_stats has no rows for the %%s candidate column(s) (tables never analyzed, or statistics hidden from this role): run ANALYZE or grant pg_read_all_data', v.candidates) as no_verdict
 from verdict v
 where v.candidates > 0 and v.with_stats = 0
 union all
-select f.relid::regclass::text, 'column', array[f.attname::text],
-       quote_ident(f.attname), f.declared, f.sampled_max, f.avg_width, f.null_frac, f.n_distinct,
-       f.est_rows::bigint, f.suggested, f.declared_len is null, null, null, false,
+select b.relid::regclass::text, 'column', array[b.attname::text],
+       quote_ident(b.attname), b.declared, b.stats_max, b.avg_width, b.null_frac, b.n_distinct,
+       b.est_rows::bigint, b.all_values_known, b.longest, b.n_values, b.suggested,
+       b.declared_len is null, null, null, false,
+       case when b.suggested is not null
+            then format('all %%s distinct values of the table are in pg_stats, the longest %%s characters: a CHECK at %%s leaves headroom', b.n_values, b.longest, b.suggested)
+            else 'pg_stats holds a sample of the values, not the longest one: no bound is proposed' end,
+       case when b.suggested is not null then
        format('alter table %%1$s add constraint %%2$I check (char_length(%%3$I) <= %%4$s) not valid;
 alter table %%1$s validate constraint %%2$I;',
               -- byte-bounded stems (whole characters): PostgreSQL truncates names at 63 bytes
-              f.relid::regclass,
-              (select left(f.relname, max(k)) from generate_series(0, length(f.relname)) k where octet_length(left(f.relname, k)) <= 24) || '_'
-              || (select left(f.attname, max(k)) from generate_series(0, length(f.attname)) k where octet_length(left(f.attname, k)) <= 24) || '_length', f.attname, f.suggested),
+              b.relid::regclass,
+              (select left(b.relname, max(k)) from generate_series(0, length(b.relname)) k where octet_length(left(b.relname, k)) <= 24) || '_'
+              || (select left(b.attname, max(k)) from generate_series(0, length(b.attname)) k where octet_length(left(b.attname, k)) <= 24) || '_length', b.attname, b.suggested) end,
        null
-from found f
+from bounded b
 union all
 select quote_ident(current_database()), 'database', null, null, null, null, null, null, null, null,
-       null, null, v.candidates, v.with_stats, true, null, null
+       null, null, null, null, null, v.candidates, v.with_stats, true, null, null, null
 from verdict v
 where not exists (select 1 from found) and not (v.candidates > 0 and v.with_stats = 0)
 order by 1, 3

@@ -302,3 +302,88 @@ def test_fail_on_new_says_why_in_its_own_words(cli, shop, tmp_path, monkeypatch)
     r = cli("audit", shop, "-f", "json", "-o", "r.json", "--checks", NO_PK, "--schema", "shop")
     assert r.stderr.strip().splitlines()[-1] == (
         "exit status 1: 1 finding at or above --fail-on critical")
+
+
+# --- 4. advice -------------------------------------------------------------------------------
+
+def _findings(dsn: str, specs, check: str, schema: str) -> list:
+    from pgaudit.engine import AuditOptions, audit
+
+    run = audit(dsn, [specs[check]], AuditOptions(schemas=[schema]))
+    assert run.checks[0].status == "ran", run.checks[0]
+    return [f for f in run.findings if f.severity != "ok"]
+
+
+@pytest.fixture(scope="module")
+def advice(db: str, server_major: int) -> str:
+    from tests.casefile import execute_script, settle_stats
+
+    execute_script(db, """
+        create schema adv;
+        -- the issue's case: 2,000 people, short names but one long one that no pg_stats
+        -- value shows (a histogram bound is a quantile in sort order, not the longest string)
+        create table adv.people (id bigint primary key, last_name varchar(100));
+        insert into adv.people select g, 'name' || g from generate_series(1, 2000) g;
+        update adv.people set last_name = 'name1000-Featherstonehaugh-Cholmondeley' where id = 1000;
+        -- a bounded domain: every value is in pg_stats
+        create table adv.prices (id bigint primary key, currency text);
+        insert into adv.prices select g, (array['EUR', 'USD', 'GBP'])[1 + g % 3]
+          from generate_series(1, 3000) g;
+        -- the same, changed since ANALYZE: the statistics no longer describe every value
+        create table adv.fees (id bigint primary key, currency text);
+        insert into adv.fees select g, (array['EUR', 'USD'])[1 + g % 2]
+          from generate_series(1, 3000) g;
+        -- a 60-row lookup table and a large child, both with an unindexed foreign key
+        create table adv.categories (id bigint primary key,
+                                     parent_id bigint references adv.categories);
+        insert into adv.categories select g, null from generate_series(1, 60) g;
+        create table adv.events (id bigint primary key,
+                                 category_id bigint references adv.categories);
+        insert into adv.events select g, 1 + g % 60 from generate_series(1, 120000) g;
+        -- a request table with a money-looking column
+        create table adv.orders (id bigint primary key, status text not null, total_cents bigint);
+    """)
+    execute_script(db, "analyze adv.people, adv.prices, adv.fees, adv.categories, adv.events")
+    execute_script(db, "update adv.fees set currency = 'CHF' where id = 1")
+    if server_major >= 15:
+        execute_script(db, "select pg_stat_force_next_flush()")
+    settle_stats(db, server_major)
+    return db
+
+
+def test_length_checks_only_from_statistics_holding_every_value(advice, specs):
+    found = {f.object: f for f in _findings(advice, specs, "varchar_length_mismatch", "adv")}
+    people = found["adv.people"]
+    with psycopg.connect(advice) as conn:
+        row = conn.execute("select max(char_length(last_name)) from adv.people").fetchone()
+    assert row and row[0] == 39 > people.evidence["stats_max"]  # pg_stats never saw it
+    assert people.remediation is None and "suggested_bound" not in people.evidence
+    assert people.evidence["all_values_known"] is False
+    assert "no bound is proposed" in people.detail
+    prices = found["adv.prices"]
+    assert prices.evidence["all_values_known"] is True
+    assert prices.evidence["longest_value"] == 3 and prices.evidence["distinct_values"] == 3
+    assert prices.evidence["suggested_bound"] == 16  # twice the longest, to a power of two
+    assert "check (char_length(currency) <= 16) not valid" in (prices.remediation or "")
+    assert "all 3 distinct values of the table are in pg_stats" in prices.detail
+    fees = found["adv.fees"]  # a row changed since ANALYZE
+    assert fees.remediation is None and fees.evidence["all_values_known"] is False
+
+
+def test_priority_follows_the_size_of_the_table(advice, specs):
+    found = {f.object: f for f in _findings(advice, specs, "unindexed_foreign_key", "adv")}
+    lookup, events = found["adv.categories"], found["adv.events"]
+    assert lookup.evidence["estimated_rows"] == 60
+    assert (lookup.severity, lookup.priority) == ("warning", "low")
+    assert events.evidence["estimated_rows"] >= 100000
+    assert (events.severity, events.priority) == ("warning", "high")
+
+
+def test_labels_come_from_the_facts_they_describe(advice, specs):
+    [orders] = [f for f in _findings(advice, specs, "missing_idempotency_key", "adv")
+                if f.object == "adv.orders"]
+    assert orders.evidence["status_column"] == "status"
+    assert "amount_columns" not in orders.evidence  # total_cents made no part of the verdict
+    assert "total_cents" not in orders.detail
+    assert "(an order, job or request name and the status column status)" in orders.detail
+    assert "request_table_pattern" not in orders.detail
