@@ -604,6 +604,18 @@ create policy s6_tenant_isolation on public.s6_tenant_projects
 -- after a stored run (e.g. alter table public.s45_drift_notes add column hotfix text;).
 create table public.s45_drift_notes (id bigint generated always as identity primary key, note text not null);
 
+-- defect: security_definer_executable_by_public
+-- security_definer_executable_by_public: a privileged helper written for the billing role,
+-- left callable by every role (EXECUTE for PUBLIC is the default)
+create table public.s62_credit_grants (
+  id bigint generated always as identity primary key,
+  account_id bigint not null,
+  amount numeric(12, 2) not null
+);
+create function public.s62_grant_credit(p_account bigint, p_amount numeric) returns void
+  language sql security definer set search_path = pg_catalog, public, pg_temp
+  as 'insert into public.s62_credit_grants (account_id, amount) values (p_account, p_amount)';
+
 -- defect: security_definer_search_path
 -- security_definer_search_path: a privileged helper that resolves names with the caller's search_path
 create table public.s6_accounts (id bigint generated always as identity primary key, closed boolean not null default false);
