@@ -6,11 +6,11 @@ format = 2
 uses = ["scope_tables"]
 needs = ["catalog"]
 locks = true
-detects = "Columns named after another table's key (user_id -> users.id, category_id -> categories.id, product_type_id -> product_types.id, customer_id -> customer.customer_id; singular, -s, -es, -ies and a few irregular plurals; camelCase userId too) whose type is in the same family as that key (uuid, int2/int4/int8, text/varchar/char) and which no foreign key constraint (validated or NOT VALID) includes. The referenced table is looked up in the column's own schema first, then in the other audited schemas; the referenced column must be that table's single-column primary key or a single-column unique key named `id` or like the column itself. A name is only a hint, so a finding is critical only when something corroborates it: the same relationship is constrained elsewhere (another table has a real foreign key from a column of the same name to that key), or a bounded probe (the first `sample_rows` non-null values, each looked up through the key's index) finds orphans. Otherwise it is a warning saying what to verify. The probe also measures the share of sampled values present in the candidate parent: below `min_found_share`, and with no foreign key elsewhere to vouch for it, the column is not a reference and is dropped. At most `probed_candidates` columns are probed (uncorroborated ones first, within the lock budget); under --no-data, or on tables the role cannot read, the catalog verdict stands. One column name without its foreign key on `pattern_min_tables` tables or more is ONE finding about a design choice, on the referenced table, listing the tables: critical when other tables do declare that foreign key (the rest are gaps), a warning when none does (deliberate). Values a CHECK constraint singles out in the column (user_id = 0 or ..., user_id <> -1) are sentinels: the fix maps them to NULL before the constraint is validated. Columns that have a foreign key of another type are foreign_key_type_mismatch's. Name-only inference cannot see references whose name does not spell the target table (contact_forms.read_by -> users.id, owner_id, parent_id): review those by hand."
+detects = "Columns named after another table's key (user_id -> users.id, category_id -> categories.id, product_type_id -> product_types.id, customer_id -> customer.customer_id; singular, -s, -es, -ies and a few irregular plurals; camelCase userId too) whose type is in the same family as that key (uuid, int2/int4/int8, text/varchar/char) and which no foreign key constraint (validated or NOT VALID) includes. The referenced table is looked up in the column's own schema first, then in the other audited schemas; the referenced column must be that table's single-column primary key or a single-column unique key named `id` or like the column itself. Actor columns (read_by, created_by, approved_by_id: `actor_patterns`, minus `actor_ignore` such as grouped_by or replaced_by) reference the user table (`actor_tables`) when the types match. A name is only a hint, so a finding is critical only when something corroborates it: the same relationship is constrained elsewhere (another table has a real foreign key from a column of the same name to that key; for an actor column, any foreign key into the user table's key), or a bounded probe (the first `sample_rows` non-null values, each looked up through the key's index) finds orphans. Otherwise it is a warning saying what to verify. The probe also measures the share of sampled values present in the candidate parent: below `min_found_share`, and with no foreign key elsewhere to vouch for it, the column is not a reference and is dropped. At most `probed_candidates` columns are probed (uncorroborated ones first, within the lock budget); under --no-data, or on tables the role cannot read, the catalog verdict stands. One column name without its foreign key on `pattern_min_tables` tables or more is ONE finding about a design choice, on the referenced table, listing the tables: critical when other tables do declare that foreign key (the rest are gaps), a warning when none does (deliberate). Values a CHECK constraint singles out in the column (user_id = 0 or ..., user_id <> -1) are sentinels: the fix maps them to NULL before the constraint is validated. A column already in a foreign key is never reported here (a type difference there is foreign_key_type_mismatch's): one column, one check. Name-only inference cannot see references whose name spells neither the target table nor an actor (owner_id, parent_id): review those by hand."
 why = "Without the constraint nothing stops a row from pointing at a parent that never existed or was deleted: orphaned rows accumulate silently, joins drop or duplicate data, and ON DELETE rules (CASCADE, SET NULL, RESTRICT) the application relies on never run. ORMs such as TypeORM only create the constraint when the relation is declared, so plain id columns slip through."
 example = "create table generated_images (id uuid primary key, user_id uuid);  -- users(id) exists, no constraint"
 fix = "alter table generated_images add constraint generated_images_user_id_fkey foreign key (user_id) references users (id) not valid;\nalter table generated_images validate constraint generated_images_user_id_fkey;"
-ignore_when = "The column holds an identifier from another system that merely shares a name with a local table (an external/provider id), the reference is intentionally soft (event logs that must outlive their parents, sharded or cross-database data), or the rows live in a different database. A pattern reported as deliberate (no table declares the key) is a design decision: waive it once, with the reason. Name-based inference has blind spots both ways: it cannot see read_by/owner_id/parent_id style references, so review those columns by hand."
+ignore_when = "The column holds an identifier from another system that merely shares a name with a local table (an external/provider id), the reference is intentionally soft (event logs that must outlive their parents, sharded or cross-database data), or the rows live in a different database. A pattern reported as deliberate (no table declares the key) is a design decision: waive it once, with the reason. Name-based inference has blind spots both ways: it cannot see owner_id/parent_id style references, so review those columns by hand."
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK", "https://www.postgresql.org/docs/current/sql-altertable.html"]
 ok = "Every column named after another table's key is covered by a foreign key"
 impact = "Orphaned rows and silent referential corruption; ON DELETE rules never fire."
@@ -47,6 +47,12 @@ key_names = ["id"]
 irregular_plurals = ["person:people", "child:children", "man:men", "woman:women", "mouse:mice", "datum:data", "criterion:criteria", "index:indices", "matrix:matrices", "status:statuses", "analysis:analyses"]
 # tables never audited by this check (schema.table), e.g. pg_partman's template tables
 ignore_tables = "^partman\\.template_"
+# actor columns (who read, created or approved the row) reference the user table (actor_tables,
+# in order of preference) though their name does not spell it
+actor_patterns = ["^[a-z][a-z0-9_]*_by$", "^[a-z][a-z0-9_]*_by_id$", "^[a-z][a-zA-Z0-9]*By$"]
+actor_tables = ["users", "user"]
+# ... except these, which name an ordering or another row, not a person
+actor_ignore = "^(grouped|sorted|ordered|partitioned|indexed|keyed|filtered|replaced|superseded|followed|preceded|caused|triggered|generated|signed|powered|backed|covered)_?by"
 # columns that are never references to a local table, whatever their name
 ignore_columns = "^(external|remote|provider|vendor|stripe|paypal|oauth|openid|google|facebook|apple|github|twitter|legacy|old|foreign|third_party|source_system)_"
 # one column name without its foreign key on this many tables is one finding (a design choice)
@@ -65,7 +71,7 @@ with recursive family(typ, name) as (
          (25, 'text'), (1043, 'text'), (1042, 'text')
 ), cand as (
   -- candidate columns: the name matches a pattern, no foreign key includes the column
-  select a.*, fam.name as family,
+  select a.*, fam.name as family, a.actor_pattern is not null and a.pattern is null as actor,
          lower(regexp_replace(substring(a.attname from a.pattern),
                               '([a-z0-9])([A-Z])', '\1_\2', 'g')) as stem,
          substring(a.attname from a.pattern) as raw_stem    -- a mixed-case table keeps its case
@@ -73,15 +79,22 @@ with recursive family(typ, name) as (
     -- the columns of each table by index range scan, the name patterns first (offset 0):
     -- the other tests run on the few columns that match
     select t.oid as relid, t.nspname, t.relname, t.relkind, a.attnum, a.attname, a.atttypid,
-           a.attnotnull, p.pattern
+           a.attnotnull, p.pattern, p.actor_pattern
     from scope_tables t
     cross join lateral (select a.attnum, a.attname, a.atttypid, a.attnotnull from pg_catalog.pg_attribute a
                         where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+                          -- every pattern as one regular expression (computed once, compiled once)
+                          and a.attname ~ (select string_agg('(?:' || x || ')', '|')
+                                           from unnest(%(column_patterns)s::text[] || %(actor_patterns)s::text[]) x)
                         offset 0) a
     cross join lateral (
-      select pat as pattern from unnest(%(column_patterns)s::text[]) with ordinality u(pat, ord)
-      where a.attname ~ pat order by ord limit 1) p
+      select (select pat from unnest(%(column_patterns)s::text[]) with ordinality u(pat, ord)
+              where a.attname ~ pat order by ord limit 1) as pattern,
+             -- actor columns (read_by, created_by): references to the user table
+             (select pat from unnest(%(actor_patterns)s::text[]) with ordinality u(pat, ord)
+              where a.attname ~ pat and a.attname !~* %(actor_ignore)s::text order by ord limit 1) as actor_pattern) p
     where not t.relispartition                     -- a partitioned table is reported once
+      and (p.pattern is not null or p.actor_pattern is not null)
       and format('%%s.%%s', t.nspname, t.relname) !~ %(ignore_tables)s::text
     offset 0
   ) a
@@ -115,13 +128,18 @@ with recursive family(typ, name) as (
   from cand c
   left join leaf_fk lf on lf.relid = c.relid and lf.attnum = c.attnum
   cross join lateral (
+    select u.t, 10 + u.o from unnest(%(actor_tables)s::text[]) with ordinality u(t, o)
+    where c.actor_pattern is not null
+    union all
+    select * from (
     values (c.stem || 's', 1), (c.stem, 2), (c.stem || 'es', 3),
            (case when c.stem ~ '[^aeiou]y$' then regexp_replace(c.stem, 'y$', 'ies') end, 4),
            (regexp_replace(c.stem, '[^_]*$', '')                 -- irregular plurals
             || (select split_part(ip, ':', 2) from unnest(%(irregular_plurals)s::text[]) ip
                 where split_part(ip, ':', 1) = regexp_replace(c.stem, '^.*_', '') limit 1), 5),
            (case when c.raw_stem <> c.stem then c.raw_stem || 's' end, 6),
-           (case when c.raw_stem <> c.stem then c.raw_stem end, 7)
+           (case when c.raw_stem <> c.stem then c.raw_stem end, 7)) v
+    where c.pattern is not null
   ) f(form, ord)
   where f.form is not null
     -- a partitioned table whose every partition has its own foreign key on the column is covered
@@ -147,7 +165,8 @@ with recursive family(typ, name) as (
 , declared as materialized (
   -- the same relationship constrained elsewhere: real foreign keys into the candidates' parent
   -- keys, by the name of the referencing column (each constraint once, at the partitioned parent)
-  select f.confrelid, k.fatt, ra.attname, count(*) as tables
+  select f.confrelid, k.fatt, ra.attname, count(*) as tables,
+         sum(count(*)) over (partition by f.confrelid, k.fatt) as any_column
   from pg_catalog.pg_constraint f
   cross join lateral unnest(f.conkey, f.confkey) k(att, fatt)
   cross join lateral (select a.attname from pg_catalog.pg_attribute a
@@ -157,10 +176,14 @@ with recursive family(typ, name) as (
   group by 1, 2, 3
 ), grouped as materialized (
   -- one column name without its foreign key on many tables is one pattern (a design choice)
-  select b.*, coalesce(d.tables, 0) as elsewhere,
+  -- an actor column never spells its table: the foreign keys into the user table's key from
+  -- any column vouch for it
+  select b.*, coalesce(case when b.actor then a.any_column else d.tables end, 0) as elsewhere,
          count(*) over (partition by b.attname, b.target) as pattern_size
   from best b
   left join declared d on d.confrelid = b.target and d.fatt = b.key_att and d.attname = b.attname
+  left join (select distinct confrelid, fatt, any_column from declared) a
+    on a.confrelid = b.target and a.fatt = b.key_att
 ), sentinel as (
   -- values the column's CHECK constraints single out (user_id = 0 or ..., user_id <> -1,
   -- user_id = any (array[...])): sentinels such as "0 = anonymous" that no parent row has
@@ -214,7 +237,10 @@ with recursive family(typ, name) as (
   window w as (order by j.elsewhere = 0 desc, j.reltuples desc, j.relid, j.attnum)
 ), worded as (
   select j.*, coalesce(b.probed, false) as probed, n.fk_name,
-         case when j.elsewhere > 0
+         case when j.elsewhere > 0 and j.actor
+              then format('; %%s foreign key(s) of the schema reference %%s, its user table, and the column names an actor',
+                          j.elsewhere, j.target::regclass)
+              when j.elsewhere > 0
               then format('; %%s other table(s) declare this foreign key from a column named %%s, so the relationship is real',
                           j.elsewhere, quote_ident(j.attname)) else '' end as declared_text,
          format(E'alter table %%s add constraint %%I foreign key (%%I) references %%s (%%I)%%s;',
@@ -241,7 +267,7 @@ with recursive family(typ, name) as (
   select k.relid::regclass::text as object,
          'column' as object_type,
          array[k.attname::text] as columns,
-         quote_ident(k.attname) as column, k.pattern as _pattern, k.form as matched_table_name,
+         quote_ident(k.attname) as column, coalesce(k.pattern, k.actor_pattern) as _pattern, k.form as matched_table_name,
          k.target::regclass::text as referenced, quote_ident(k.key_column) as referenced_column,
          case when k.indisprimary then 'primary key' else 'unique key' end as referenced_key,
          k.same_schema, format_type(k.atttypid, null) as type,
@@ -298,7 +324,7 @@ from (select count(*) filter (where not x.sentinel) as sampled,
   select k.target::regclass::text as object,
          'table' as object_type,
          array[k.attname::text] as columns,
-         quote_ident(k.attname) as column, min(k.pattern) as _pattern, min(k.form) as matched_table_name,
+         quote_ident(k.attname) as column, min(coalesce(k.pattern, k.actor_pattern)) as _pattern, min(k.form) as matched_table_name,
          k.target::regclass::text as referenced, quote_ident(k.key_column) as referenced_column,
          case when bool_or(k.indisprimary) then 'primary key' else 'unique key' end as referenced_key,
          null::boolean as same_schema, string_agg(distinct format_type(k.atttypid, null), ', ') as type,

@@ -43,9 +43,10 @@ def test_missing_foreign_key(app: str, specs: dict[str, CheckSpec]) -> None:
     result, findings = run(app, specs["missing_foreign_key"])
     assert result.status == "ran"
     got = {(f.object, tuple(f.columns)) for f in findings}
-    # review 1.1.1, 1.1.2, 2.1.1, 2.1.2; contact_forms.read_by is a reference name inference
-    # cannot see (documented in the check), so it is not expected here
+    # review 1.1.1, 1.1.2, 2.1.1, 2.1.2; contact_forms.read_by names an actor: a reference to
+    # the user table though its name does not spell it
     assert got == {
+        ("public.contact_forms", ("read_by",)),
         ("public.generated_images", ("user_id",)),
         ("public.generated_images", ("industry_id",)),
         ("public.generated_images", ("category_id",)),
@@ -66,8 +67,9 @@ def test_missing_foreign_key(app: str, specs: dict[str, CheckSpec]) -> None:
     }
     # critical where the schema corroborates the name (another table declares the same foreign
     # key from a column of that name: user_addresses.user_id -> users, product_types.category_id
-    # -> categories, the junction tables' product_* keys); industry_id and ai_face_id have no
-    # such witness and no rows to sample here, so the name alone makes them warnings
+    # -> categories, the junction tables' product_* keys; for the actor read_by, the schema's
+    # foreign keys into users); industry_id and ai_face_id have no such witness and no rows to
+    # sample here, so the name alone makes them warnings
     severity = {f.columns[0]: f.severity for f in findings}
     assert severity.pop("industry_id") == "warning"
     assert severity.pop("ai_face_id") == "warning"
