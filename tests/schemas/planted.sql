@@ -588,6 +588,16 @@ create table public.s6_tenant_invoices (
   created_at timestamptz not null default now()
 );
 
+-- defect: rls_policy_always_true
+-- rls_policy_always_true: the prototype's "allow everything" policy that reached production
+create table public.s62_shared_notes (
+  id bigint generated always as identity primary key,
+  tenant_id bigint not null,
+  body text not null
+);
+alter table public.s62_shared_notes enable row level security;
+create policy s62_allow_all on public.s62_shared_notes for all using (true) with check (true);
+
 -- defect: rls_policy_without_rls
 -- rls_policy_without_rls: a tenant policy written, RLS never enabled, so it is not applied
 create table public.s6_tenant_projects (
