@@ -755,6 +755,14 @@ analyze bloat_jobs;
 -- the case file grows:
 create table public.s7_growth_events (id bigint generated always as identity primary key, payload text);
 
+-- defect: table_privileges_granted_to_public
+-- table_privileges_granted_to_public: a "grant to public" shortcut on a customer table
+create table public.s62_customer_contacts (
+  id bigint generated always as identity primary key,
+  email text not null
+);
+grant select, insert, update, delete on public.s62_customer_contacts to public;
+
 -- defect: table_without_primary_key
 -- table_without_primary_key: an import staging table nobody gave a key (and a partitioned
 -- one, reported once at its parent).
