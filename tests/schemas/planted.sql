@@ -337,6 +337,16 @@ insert into public.s7_otps (code, expires_at)
   select lpad((g % 1000000)::text, 6, '0'), now() - interval '10 days' + g * interval '1 minute'
   from generate_series(1, 12000) g;
 
+-- defect: extension_outdated
+-- extension_outdated: an extension created long ago and never updated (seg 1.1; the server
+-- ships 1.4). Servers without contrib, such as the PostgreSQL 13 test server, have no seg.
+do $$ begin
+  if exists (select from pg_catalog.pg_available_extension_versions
+             where name = 'seg' and version = '1.1') then
+    create extension if not exists seg with version '1.1';
+  end if;
+end $$;
+
 -- defect: foreign_key_not_validated
 -- foreign_key_not_validated: a foreign key and a CHECK added NOT VALID and never validated
 create table s2_nv_customers (id bigint generated always as identity primary key, name text not null);
