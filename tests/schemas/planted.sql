@@ -370,6 +370,16 @@ create table s2_tm_order_lines (
 );
 create index s2_tm_order_lines_order_id_idx on s2_tm_order_lines (order_id);
 
+-- defect: function_search_path_mutable
+-- function_search_path_mutable: a helper that resolves order_lines with the caller's path
+create table public.s62_order_lines (
+  id bigint generated always as identity primary key,
+  order_id bigint not null,
+  amount numeric(12, 2) not null
+);
+create function public.s62_order_total(p_order bigint) returns numeric language sql stable
+  as 'select sum(amount) from s62_order_lines where order_id = p_order';
+
 -- defect: hot_row_contention
 -- hot_row_contention: 1 000 balance rows, each updated 110 times (110 000 row updates)
 -- (fires once the statistics window reaches min_stats_age_s, 1 hour by default)
