@@ -549,6 +549,14 @@ alter table s2_or_books add constraint s2_or_books_author_id_fkey
 -- servers, the library is not in shared_preload_libraries either)
 drop extension if exists pg_stat_statements;
 
+-- defect: pg_upgrade_blocking_column_type
+-- pg_upgrade_blocking_column_type: a job table storing the handler function's OID (regproc)
+create table public.s53_scheduled_jobs (
+  id bigint generated always as identity primary key,
+  handler regproc not null,
+  run_at timestamptz not null
+);
+
 -- defect: pii_column_plaintext
 -- pii_column_plaintext: a contact form keeping name, e-mail and phone in clear forever (seed 6.1.3)
 create table public.s6_contact_form (
