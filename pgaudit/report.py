@@ -33,8 +33,9 @@ from pgaudit.checkfile import CheckSpec
 from pgaudit.model import CHAPTERS, SECTIONS, AuditRun, Diff, Finding, Severity, Summary
 
 SQL_CAP = 30  # remediation statements shown per finding group
-SPLIT_MAX = 5  # up to this many objects with one defect get a numbered finding each
-INLINE_ROWS = 10  # object rows shown in a finding; the rest in "Appendix: object lists"
+SPLIT_MAX = 5  # up to this many objects with a critical or warning get a numbered finding each
+INLINE_ROWS = 10  # a finding lists up to this many objects; a longer list goes to the appendix
+INLINE_PREVIEW = 5  # ...and the finding shows its first few
 APPENDIX_CAP = 1000  # object rows per list in the appendix; the JSON run file has them all
 EVIDENCE_COLUMNS = 5
 PREVIEW = 3  # objects named in an action item
@@ -263,6 +264,7 @@ class ReportContext:
     actions: dict[str, list[ActionItem]]
     critical_risks: list[ActionItem]
     optimizations: list[ActionItem]
+    optimizations_by_chapter: list[tuple[str, list[ActionItem]]]
     well_designed: list[str]
     well_designed_by_chapter: list[tuple[str, list[str]]]
     accepted: list[Accepted]
@@ -360,6 +362,9 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
         actions=actions,
         critical_risks=_actions(critical),
         optimizations=_actions(optimization),
+        optimizations_by_chapter=[
+            (ch.heading, _actions([g for s in ch.subsections for g in s.optimization]))
+            for ch in chapters if ch.counts["optimization"]],
         well_designed=[o.title for o in ok_items],
         well_designed_by_chapter=[(ch.heading, [o.title for s in ch.subsections for o in s.ok])
                                   for ch in chapters if ch.counts["ok"]],
@@ -450,12 +455,14 @@ def _fill(sub: Subsection, findings: list[Finding], specs: Mapping[str, CheckSpe
                                                    -len(kv[1]), kv[0][0]))
     n = 0
     for (check, severity), members in order:
-        # A few objects: one numbered finding each, as a reviewer writes them (2.1.1 on
-        # generated_images, 2.1.2 on user_businesses); many: one finding with a table.
+        # A few objects with a defect: one numbered finding each, as a reviewer writes them
+        # (2.1.1 on generated_images, 2.1.2 on user_businesses); many, or informational
+        # findings on several objects: one finding with a table.
         by_object: dict[str, list[Finding]] = {}
         for f in members:
             by_object.setdefault(f.object, []).append(f)
-        parts = list(by_object.values()) if len(by_object) <= SPLIT_MAX else [members]
+        split = len(by_object) <= SPLIT_MAX and severity != Severity.INFO
+        parts = list(by_object.values()) if split else [members]
         for part in parts:
             n += 1
             group = _group(f"{sub.key}.{n}", check, severity, part, specs.get(check))
@@ -507,8 +514,8 @@ def _group(number: str, check: str, severity: str, members: list[Finding],
         description=description,
         evidence=facts,
         table_headers=headers,
-        table_rows=rows[:INLINE_ROWS],
-        table_more=max(0, len(rows) - INLINE_ROWS),
+        table_rows=rows if object_list is None else rows[:INLINE_PREVIEW],
+        table_more=0 if object_list is None else len(rows) - INLINE_PREVIEW,
         sql=joiner.join(shown),
         sql_more=max(0, len(statements) - SQL_CAP),
         fix=spec.remediation if spec else "",

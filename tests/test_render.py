@@ -224,7 +224,7 @@ def test_many_objects_become_one_numbered_finding_with_caps():
     assert len(sub.optimization) == 1
     g = sub.optimization[0]
     assert g.number == "3.1.1" and g.count == 60
-    assert len(g.table_rows) == report.INLINE_ROWS and g.table_more == 60 - report.INLINE_ROWS
+    assert len(g.table_rows) == report.INLINE_PREVIEW and g.table_more == 60 - report.INLINE_PREVIEW
     assert g.sql.count("select") == report.SQL_CAP and g.sql_more == 30
     # the whole list is in the appendix, once
     assert g.object_list is not None and len(g.object_list.rows) == 60
@@ -232,7 +232,7 @@ def test_many_objects_become_one_numbered_finding_with_caps():
     md = render.render(doc, "md")
     assert "(60 columns on 60 tables)" in md
     assert "… and 30 more statements in the JSON report." in md
-    assert f"… and {60 - report.INLINE_ROWS} more: see Appendix: object lists, 3.1.1." in md
+    assert f"… and {60 - report.INLINE_PREVIEW} more: see Appendix: object lists, 3.1.1." in md
     body, _, appendix = md.partition("## Appendix: object lists")
     assert "public.t055" not in body and "public.t055" in appendix
     assert "the largest, public.t059, has \\~59 rows" in body
@@ -261,6 +261,16 @@ def test_criticals_are_numbered_first_and_medium_priority_buckets():
     assert [a.title for a in ctx.actions["immediate"]] == ["Some defect"]
     assert [a.number for a in ctx.actions["high"]] == ["3.1.2"]  # medium warning → HIGH
     assert [a.number for a in ctx.actions["low"]] == ["3.1.3"]  # medium info → LOW
+
+
+def test_a_few_objects_split_unless_informational():
+    doc = _doc([_finding(i, check="w", severity="warning", priority="high") for i in (1, 2, 3)]
+               + [_finding(i, check="i", severity="info", priority="low") for i in (4, 5, 6)])
+    ctx = report.build(AuditRun.from_dict(doc))
+    sub = next(s for ch in ctx.chapters for s in ch.subsections if s.key == "3.1")
+    assert [(g.check, g.count) for g in sub.optimization] == [
+        ("w", 1), ("w", 1), ("w", 1), ("i", 3)]
+    assert [g.fix_ref for g in sub.optimization] == ["", "", "", ""]  # no spec: no fix prose
 
 
 def test_report_never_shows_a_password():
