@@ -26,9 +26,9 @@ ok = ["_summary"]
 
 [labels]
 declared = "Declared type"
-stats_max = "Longest value in pg_stats (most common values and histogram bounds; unless every value is there, the table may hold longer ones)"
-all_values_known = "pg_stats holds every value of the table"
-longest_value = "Longest value in the table (characters, from pg_stats holding every value)"
+stats_max = "Longest value in pg_stats (a lower bound)"
+all_values_known = "pg_stats holds every value"
+longest_value = "Longest value in the table"
 distinct_values = "Distinct values"
 avg_width = "Average width (bytes)"
 null_frac = "Null share"
@@ -93,15 +93,23 @@ with cand as (
          -- (plain) table, nothing changed since, no histogram, and the values' frequencies
          -- account for every non-null row (values over 1 kB are never kept; a value seen once
          -- is never a most common value: either would leave rows unaccounted for)
-         coalesce(t.relkind = 'r' and t.mods = 0 and t.hist is null and t.mcv is not null
-                  and t.est_rows <= 300 * t.stat_target
-                  and t.est_rows * (1 - t.null_frac - (select sum(f) from unnest(t.mcf) f)) < 0.5,
-                  false) as all_values_known
+         case when t.relkind = 'p'
+                then 'a partitioned table''s statistics are a sample of its partitions'
+              when t.est_rows > 300 * t.stat_target
+                then format('ANALYZE sampled %%s of ~%%s rows', 300 * t.stat_target, t.est_rows::bigint)
+              when t.hist is not null or t.mcv is null
+                   or t.est_rows * (1 - t.null_frac - (select sum(f) from unnest(t.mcf) f)) >= 0.5
+                then 'pg_stats keeps the most common values and histogram bounds, not the longest value'
+              when t.mods is null
+                then 'changes since ANALYZE are not counted (track_counts is off)'
+              when t.mods > 0
+                then format('%%s row(s) changed since the last ANALYZE (analyze and audit again for a bound)', t.mods)
+         end as _no_bound
   from stats t
 ), found as (
-  select j.*,
-         case when j.all_values_known then (select max(char_length(v)) from unnest(j.mcv) v) end as longest,
-         case when j.all_values_known then cardinality(j.mcv) end as n_values
+  select j.*, j._no_bound is null as all_values_known,
+         case when j._no_bound is null then (select max(char_length(v)) from unnest(j.mcv) v) end as longest,
+         case when j._no_bound is null then cardinality(j.mcv) end as n_values
   from judged j
   where j.has_stats and j.stats_max is not null
     and ((j.declared_len is not null and j.stats_max <= j.declared_len * %(max_ratio)s)
@@ -131,7 +139,7 @@ select b.relid::regclass::text, 'column', array[b.attname::text],
        b.declared_len is null, null, null, false,
        case when b.suggested is not null
             then format('all %%s distinct values of the table are in pg_stats, the longest %%s characters: a CHECK at %%s leaves headroom', b.n_values, b.longest, b.suggested)
-            else 'pg_stats holds a sample of the values, not the longest one: no bound is proposed' end,
+            else 'no bound is proposed: ' || b._no_bound end,
        case when b.suggested is not null then
        format('alter table %%1$s add constraint %%2$I check (char_length(%%3$I) <= %%4$s) not valid;
 alter table %%1$s validate constraint %%2$I;',
