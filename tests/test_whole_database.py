@@ -27,6 +27,14 @@ SERVER_LEVEL = {
     "connection_usage",
     "replication_overview",
     "replication_slot_inactive",  # slots are cluster-wide: other tests' slots show here
+    # the server's files, settings and version (tests/test_server_checks.py plants them)
+    "hba_insecure_auth",
+    "ssl_disabled",
+    "wal_archiving_disabled",
+    "data_checksums_disabled",
+    "server_version_unsupported",
+    "memory_settings_default",
+    "password_encryption_md5",  # roles are cluster-wide: other tests' MD5 hashes show here
 }
 
 # Checks that cannot fire on a database created seconds ago, and why.
@@ -40,6 +48,13 @@ NOT_PLANTABLE = {
     " server after the fixture's database is dropped (its case file plants one and drops it)",
     "table_never_analyzed": "the fixture loader runs ANALYZE on the whole database after loading"
     " (its case file plants both never-analyzed and stale tables)",
+    "hba_insecure_auth": "reads pg_hba.conf, a server file (tests/test_server_checks.py)",
+    "ssl_disabled": "a server setting (tests/test_server_checks.py)",
+    "wal_archiving_disabled": "archive_mode needs a restart (tests/test_server_checks.py)",
+    "data_checksums_disabled": "fixed at initdb (tests/test_server_checks.py)",
+    "server_version_unsupported": "judges the server's version; its case file moves the date",
+    "memory_settings_default": "needs a database of gigabytes or a day of checkpoint statistics"
+    " (its case file lowers the size; tests/test_server_checks.py)",
     "unused_index": "needs a statistics window of days",
     "unused_table": "needs a statistics window of days",
     "seq_scan_heavy_table": "needs a statistics window",

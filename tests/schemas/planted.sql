@@ -544,6 +544,16 @@ insert into s2_or_books (author_id, title) values (1, 'Notes'), (2, 'Compilers')
 alter table s2_or_books add constraint s2_or_books_author_id_fkey
   foreign key (author_id) references s2_or_authors (id) not valid;
 
+-- defect: password_encryption_md5
+-- password_encryption_md5: the database hashes new passwords with MD5, and an application role
+-- already has an MD5 hash (roles are cluster-wide: the fixture loader drops those it created)
+do $$ begin
+  execute format('alter database %I set password_encryption = %L', current_database(), 'md5');
+end $$;
+set password_encryption = 'md5';
+create role s6_pe5_app login password 'planted-md5-secret';
+reset password_encryption;
+
 -- defect: pg_stat_statements_missing
 -- pg_stat_statements_missing: the extension is absent from this database (and, on most test
 -- servers, the library is not in shared_preload_libraries either)
