@@ -192,8 +192,11 @@ def _exit_line(run: AuditRun, fail_on: str, fail_on_new: str | None) -> str:
 def _summary(run: AuditRun, where: Destinations, code: int, *, output: str | None,
              fail_on: str, fail_on_new: str | None, screen: bool) -> None:
     """The audit's outcome in a few lines: on stdout when the reports went to files instead
-    of a terminal, else on stderr when it is a terminal; nothing for a pipeline."""
+    of a terminal, else on stderr when it is a terminal. Down a pipe (cron, CI) only why it
+    exits 1, on stderr: cron mails output, not exit statuses."""
     if not (screen or _tty()):
+        if code:
+            typer.echo(_exit_line(run, fail_on, fail_on_new), err=True)
         return
     from rich.console import Console
     from rich.text import Text
@@ -360,7 +363,14 @@ def _audit_all(formats: list[str], output: Path | None, given: api.Overrides, *,
     if not runs:
         raise PgauditError("no target could be audited")
     fail = fail_on or settings.config.audit.fail_on
-    return max(api.exit_code(run, fail, fail_on_new) for run in runs)
+    failing = [o.name for o in outcomes
+               if o.run is not None and api.exit_code(o.run, fail, fail_on_new)]
+    if failing:
+        gate = (f"new findings at or above --fail-on-new {fail_on_new}" if fail_on_new
+                else f"findings at or above --fail-on {fail}")
+        typer.echo(f"exit status 1: {gate} in {', '.join(failing)}", err=True)
+        return 1
+    return 0
 
 
 history_app = typer.Typer(help="Runs recorded in the history store.", no_args_is_help=False)

@@ -182,7 +182,9 @@ def test_down_a_pipe_the_report_goes_to_stdout(shop, tmp_path):
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=180)
     assert done.returncode == 1, done.stderr
     assert done.stdout.startswith("# Production Database Review")
-    assert done.stderr == "" and not (tmp_path / "pgaudit-report").exists()
+    assert not (tmp_path / "pgaudit-report").exists()
+    # only why it exits 1, on stderr: cron mails it, a CI log shows it
+    assert done.stderr == "exit status 1: 1 finding at or above --fail-on critical\n"
 
 
 def test_output_dash_is_stdout_even_on_a_terminal(shop, tmp_path):
@@ -389,3 +391,16 @@ def test_labels_come_from_the_facts_they_describe(advice, specs):
     assert "total_cents" not in orders.detail
     assert "(an order, job or request name and the status column status)" in orders.detail
     assert "request_table_pattern" not in orders.detail
+
+
+def test_audit_all_creates_its_folder_and_names_the_failing_targets(cli, shop, tmp_path):
+    (tmp_path / "pgaudit.toml").write_text(
+        f'[[targets]]\nname = "staging"\ndsn = "{shop}"\n\n'
+        f'[[targets]]\nname = "gone"\ndsn = "{UNREACHABLE}"\n', encoding="utf-8")
+    r = cli("audit", "--all", "-f", "md,json", "-o", "fleet/nightly", "--checks", NO_PK,
+            "--schema", "shop")
+    assert r.exit_code == 1, r.stderr
+    assert (tmp_path / "fleet/nightly/staging/report.md").exists()
+    assert (tmp_path / "fleet/nightly/index.html").exists()
+    assert r.stderr.strip().splitlines()[-1] == (
+        "exit status 1: findings at or above --fail-on critical in staging")
