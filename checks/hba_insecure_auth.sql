@@ -70,7 +70,9 @@ select format('%%s line %%s', coalesce(r.file_name, 'pg_hba.conf'), r.line_numbe
                                    then 'the password is sent in clear text (over a local connection)'
                                    when r.type = 'host' and c.ssl = 'off'
                                    then 'the password crosses the network in clear text (host line, ssl off)'
-                                   else 'the password is sent in clear text, protected only where the connection uses TLS' end
+                                   when r.type = 'hostssl'
+                                   then 'the password is sent in clear text inside TLS: the server, and whatever terminates TLS, sees it (scram-sha-256 never sends it)'
+                                   else 'the password is sent in clear text, protected only where the connection happens to use TLS' end
          else 'md5 from the network: a hash exchange that a captured session or a stolen hash turns into a login (use scram-sha-256)'
        end as _problem,
        r.line_number, r.file_name, r.type,
