@@ -270,6 +270,25 @@ def test_history_show_re_renders_a_stored_run(cli, stored, tmp_path):
     assert "**1 new**" in md3 and "shop.fresh" in md3
 
 
+def test_history_show_from_a_postgresql_store(cli, shop, admin, tmp_path):
+    from tests.pgserver import create_database, drop_database, with_db
+
+    name = create_database(admin, "fh_store")
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(with_db(admin, name))
+        store = (f"postgresql+psycopg://{params.get('user', 'postgres')}@"
+                 f"{params.get('host', '127.0.0.1')}:{params.get('port', '5432')}/{name}")
+        r = cli("audit", shop, "-f", "json", "-o", "r.json", "--store", store,
+                "--checks", NO_PK, "--schema", "shop", "--fail-on", "never")
+        assert r.exit_code == 0, r.stderr
+        r = cli("history", "show", "1", "--store", store, "-f", "json")
+        assert r.exit_code == 0, r.stderr
+        written = json.loads((tmp_path / "r.json").read_text())
+        assert json.loads(r.stdout)["findings"] == written["findings"]
+    finally:
+        drop_database(admin, name)
+
+
 def test_history_show_errors(cli, stored, tmp_path):
     store, _ = stored
     r = cli("history", "show", "99", "--store", store)
@@ -404,3 +423,37 @@ def test_audit_all_creates_its_folder_and_names_the_failing_targets(cli, shop, t
     assert (tmp_path / "fleet/nightly/index.html").exists()
     assert r.stderr.strip().splitlines()[-1] == (
         "exit status 1: findings at or above --fail-on critical in staging")
+
+
+# --- 5. docs ---------------------------------------------------------------------------------
+
+GUIDE = ROOT / "docs" / "getting-started.md"
+
+
+def test_the_getting_started_guide_is_linked_and_its_commands_parse():
+    import shlex
+
+    import typer
+
+    assert "(docs/getting-started.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    text = GUIDE.read_text(encoding="utf-8")
+    root = typer.main.get_command(app)
+    commands = [line[len("$ pgaudit "):] for line in text.splitlines()
+                if line.startswith("$ pgaudit ")]
+    assert len(commands) >= 7, commands
+    for line in commands:
+        args = shlex.split(line.replace("$DSN", "dsn"))
+        ctx = root.make_context("pgaudit", list(args), resilient_parsing=False)
+        # walk down the groups (history show …), parsing each level's options strictly
+        while hasattr(ctx.command, "get_command"):
+            protected = getattr(ctx, "_protected_args", None) or getattr(
+                ctx, "protected_args", None) or []
+            remaining = [*protected, *ctx.args]
+            if not remaining:
+                break
+            name, *rest = remaining
+            sub = ctx.command.get_command(ctx, name)
+            assert sub is not None, line
+            ctx = sub.make_context(name, rest, parent=ctx)
+    # the sign-off is described as it is: no command that does not exist
+    assert "$ pgaudit signoff" not in text and "does not exist today" in text
