@@ -21,17 +21,10 @@ import psycopg
 TOP = 50  # tables measured with size functions and listed
 NEVER_ANALYZED_CAP = 100  # names listed; the count covers them all
 
+# {locked}: the engine's own query for the relations a size function would queue behind
 INVENTORY_SQL = """
-with recursive l as (  -- as the engine's %(locked)s: these would queue behind DDL
-  select l.relation
-  from pg_catalog.pg_locks l
-  where l.locktype = 'relation' and l.mode = 'AccessExclusiveLock' and l.relation is not null
-    and l.database = (select oid from pg_catalog.pg_database where datname = current_database())
-    and l.pid <> pg_backend_pid()
-), locked as (
-  select relation as oid from l
-  union select i.indrelid from l join pg_catalog.pg_index i on i.indexrelid = l.relation
-  union select inh.inhparent from l join pg_catalog.pg_inherits inh on inh.inhrelid = l.relation
+with recursive locked as (
+  select unnest(lk.oids) as oid from ({locked}) lk
 ), rel as (
   select c.oid, n.nspname, c.relkind, c.relispartition, c.reltoastrelid,
          c.relpages::bigint as pages,
@@ -134,13 +127,17 @@ def collect(conn: psycopg.Connection[Any], schemas: list[str], locked: list[int]
             counter: Any = None) -> dict[str, Any] | None:
     """The inventory of ``schemas`` in one statement; None when the query fails (the audit
     goes on: the inventory is an appendix, not a verdict). A lost connection is raised."""
+    from pgaudit.engine import _LOCKED_SQL  # one definition of "locked" (imported late: the
+    # engine imports this module)
+
+    sql = INVENTORY_SQL.replace("{locked}", _LOCKED_SQL.strip())
     params = {"schemas": schemas, "locked": list(locked or []), "top": TOP,
               "never_cap": NEVER_ANALYZED_CAP}
     try:
         with conn.transaction(), conn.cursor() as cur:
             if counter is not None:
                 counter.add()
-            cur.execute(INVENTORY_SQL, params)  # type: ignore[arg-type]
+            cur.execute(sql, params)  # type: ignore[arg-type]
             row = cur.fetchone()
     except psycopg.Error:
         if conn.broken or conn.closed:
