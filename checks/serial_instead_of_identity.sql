@@ -21,7 +21,7 @@ exists (
        and d.classid = 'pg_catalog.pg_class'::regclass and d.deptype in ('a', 'i')
   join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'   -- not an index's column
   where not c.relispartition)'''
-not_applicable = "no serial or identity column in scope"
+not_applicable = "no column in scope owns a sequence (serial) or is an identity column"
 ok_message = "No serial defaults; {identity_columns} identity column(s)"
 impact = "Low: sequence permissions and ownership drift, accidental default removal, confusing copies; no data at risk today."
 message = "{object}.{column} uses sequence {sequence} (serial) instead of an identity column"

@@ -26,6 +26,8 @@ class Context:
     allow_data: bool
     has_store: bool
     pgss_schema: str | None  # schema of a readable pg_stat_statements view, if any
+    # pg_hba_file_rules readable: superuser, or SELECT on the view and EXECUTE on its function
+    hba_readable: bool = False
 
 
 def missing_need(
@@ -65,6 +67,11 @@ def missing_need(
             return (
                 "pg_stat_statements is not installed in this database, not preloaded, "
                 "or not readable by the role"
+            )
+        if need == "hba_file_rules" and not (priv.get("superuser") or ctx.hba_readable):
+            return (
+                "reads pg_hba_file_rules: grant SELECT on pg_catalog.pg_hba_file_rules and "
+                "EXECUTE on function pg_catalog.pg_hba_file_rules() to the audit role"
             )
         if need == "history" and not ctx.has_store:
             return "compares with the previous run: give a history store with --store"

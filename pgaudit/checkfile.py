@@ -31,6 +31,7 @@ Need = Literal[
     "pg_stat_statements",
     "history",
     "settings",
+    "hba_file_rules",
 ]
 
 _HEADER = re.compile(r"\A\s*/\*\s*pgaudit\s*\n(?P<toml>.*?)\*/\s*(?P<sql>.*)\Z", re.S)

@@ -3,8 +3,10 @@
 An audit has two steps: ``open_audit`` opens the first session (``pgaudit.sessions``) and knows
 the target, so a caller can read what it needs (the history store's previous run) before
 ``Audit.run`` runs the checks; ``audit`` does both. Each check runs in its own read-only
-transaction, so one failing or timed-out query becomes an ``error`` result and the run goes on.
-The number of statements per check is fixed: it never grows with the number of tables. With
+transaction, so one failing or timed-out query becomes an ``error`` result and the run goes on;
+a ``permission denied`` is ``skipped`` with the privilege named. The number of statements per
+check is fixed: it never grows with the number of tables (a check declaring ``applies`` runs
+that one expression more when its query found nothing, and is ``not_applicable`` when false). With
 ``connections`` above 1 the checks are spread over that many read-only sessions (one thread
 each); results and findings come back in the same order.
 """
@@ -132,6 +134,19 @@ def _pgss_schema(conn: Conn, counter: StatementCounter) -> str | None:
         row = cur.fetchone()
     conn.rollback()
     return row["nspname"] if row else None
+
+
+def _hba_readable(conn: Conn, counter: StatementCounter) -> bool:
+    """Whether the role may read pg_hba_file_rules (a need: preflight and the runner agree)."""
+    with conn.cursor() as cur:
+        counter.execute(
+            cur,
+            "select has_table_privilege('pg_catalog.pg_hba_file_rules', 'SELECT')"
+            " and has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE') as ok",
+        )
+        row = cur.fetchone()
+    conn.rollback()
+    return bool(row and row["ok"])
 
 
 def check_params(spec: CheckSpec, override: CheckOverride | None) -> dict[str, Any]:
@@ -311,6 +326,7 @@ class Engine:
             allow_data=opts.allow_data,
             has_store=opts.has_store,
             pgss_schema=_pgss_schema(conn, self.counter),
+            hba_readable=_hba_readable(conn, self.counter),
         )
         # Read once for every check (some catalog functions lock on older servers); checks that
         # call size functions or read rows refresh it just before they run.

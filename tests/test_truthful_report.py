@@ -33,6 +33,7 @@ from tests.crosschecks import (
     ok_titles_claiming_too_much,
 )
 from tests.pgserver import create_database, drop_database, with_db
+from tests.test_safety import _as_user
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {
@@ -49,10 +50,13 @@ def _roles(admin: str) -> set[str]:
         return {r[0] for r in conn.execute("select rolname from pg_catalog.pg_roles")}
 
 
-def _drop_roles_created(admin: str, before: set[str], script: str) -> None:
-    """Roles the script created (cluster-wide); other sessions' new roles are left alone."""
+def _drop_roles_created(admin: str, before: set[str], script: str, database: str) -> None:
+    """Roles the script created (cluster-wide): named in it, or after the database (a fixture
+    names its roles after the database so that two loads do not collide); other sessions'
+    new roles are left alone."""
     for role in sorted(_roles(admin) - before):
-        if re.search(rf"create\s+(role|user)\s+{re.escape(role)}\b", script, re.I):
+        if (re.search(rf"create\s+(role|user)\s+{re.escape(role)}\b", script, re.I)
+                or database[:30] in role):
             execute_script(admin, f'drop role if exists "{role}"')
 
 
@@ -69,7 +73,7 @@ def app_run(request: pytest.FixtureRequest, admin: str,
         yield audit(dsn, list(specs.values()), AuditOptions(assumptions=ASSUME))
     finally:
         drop_database(admin, name)
-        _drop_roles_created(admin, before, script)
+        _drop_roles_created(admin, before, script, name)
 
 
 @pytest.fixture(scope="module", params=CORPUS)
@@ -224,13 +228,6 @@ def test_a_partial_positive_carries_its_own_sentence(db: str, schema: str,
 # --- preflight and the audit agree --------------------------------------------------------------
 
 
-def _as(dsn: str, role: str) -> str:
-    params = conninfo_to_dict(dsn)
-    params["user"] = role
-    params.pop("password", None)
-    return make_conninfo(**params)
-
-
 @pytest.fixture(scope="module")
 def app_db(admin: str) -> Iterator[str]:
     before = _roles(admin)
@@ -243,7 +240,7 @@ def app_db(admin: str) -> Iterator[str]:
         yield dsn
     finally:
         drop_database(admin, name)
-        _drop_roles_created(admin, before, script)
+        _drop_roles_created(admin, before, script, name)
 
 
 @pytest.mark.parametrize("grant", ["pg_monitor", None])
@@ -258,7 +255,7 @@ def test_preflight_says_what_the_audit_does(app_db: str, admin: str,
     execute_script(admin, f"drop role if exists {role}; create role {role} login"
                           + (f" in role {grant}" if grant else ""))
     try:
-        dsn = _as(app_db, role)
+        dsn = _as_user(app_db, role)
         setup = api.Setup(specs, Config(), None, list(specs.values()))
         pre = {s.id: r for s, r in api.preflight(setup, dsn).verdicts}
         run = audit(dsn, list(specs.values()), api.options_from_config(setup.config))
@@ -320,7 +317,7 @@ def test_permission_denied_is_skipped_with_the_privilege_named(
     execute_script(admin, f"drop role if exists {role}; create role {role} login")
     execute_script(db, f"grant usage on schema {schema} to {role}")
     try:
-        run = audit(_as(db, role), [spec], AuditOptions(schemas=[schema]))
+        run = audit(_as_user(db, role), [spec], AuditOptions(schemas=[schema]))
     finally:
         execute_script(db, f"revoke usage on schema {schema} from {role}")
         execute_script(admin, f"drop owned by {role} cascade; drop role {role}")
