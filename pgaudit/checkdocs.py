@@ -28,6 +28,10 @@ NEEDS = {
     "data": "reads table rows (bounded): `pg_read_all_data`; off under `--no-data`",
     "pg_stat_statements": "the `pg_stat_statements` extension, preloaded and readable",
     "history": "the previous run: a history store (`--store`)",
+    "settings": "settings hidden from other roles (`shared_preload_libraries` …): "
+                "`pg_read_all_settings` or `pg_monitor`",
+    "hba_file_rules": "`pg_hba_file_rules`: superuser, or SELECT on the view and EXECUTE on "
+                      "its function",
 }
 
 
@@ -201,6 +205,8 @@ def blocks(spec: CheckSpec) -> list[Block]:
     if spec.locks:
         needs.items.append("measures sizes or reads rows: skips relations with a granted or "
                            "pending AccessExclusiveLock")
+    if spec.not_applicable:
+        needs.items.append(f"not applicable (no 🟢 line) when {spec.not_applicable}")
     out.append(needs)
     if spec.replica_note:
         out.append(Block("On a standby", [spec.replica_note]))
