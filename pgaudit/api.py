@@ -21,7 +21,7 @@ from pgaudit.config import Config, Connections, Waiver, duration_ms, require_con
 from pgaudit.config import load as load_config_file
 from pgaudit.connection import SessionOptions
 from pgaudit.consolidate import consolidate
-from pgaudit.engine import AuditOptions, Engine, Progress, open_audit
+from pgaudit.engine import AuditOptions, Engine, Progress, check_params, open_audit
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun, default_target_name
 from pgaudit.resources import checks_dir
@@ -291,7 +291,8 @@ class Preflight:
 
 
 def preflight(settings: Setup, dsn: str) -> Preflight:
-    """Connect as the audit would and judge every check against the role's privileges."""
+    """Connect as the audit would and judge every check as the runner will: the role's
+    privileges, the options and the statistics window (``capabilities.missing_need``)."""
     options = options_from_config(settings.config)
     with Sessions(dsn, options.session) as sessions:
         facts = sessions.facts
@@ -302,5 +303,10 @@ def preflight(settings: Setup, dsn: str) -> Preflight:
             server_version=facts.server_version,
             privileges=privilege_report(facts),
             schemas=engine.schemas,
-            verdicts=[(s, missing_need(s, engine.ctx)) for s in settings.specs.values()],
+            # the runner's own decision: same function, same parameters (a config may change
+            # a check's statistics window)
+            verdicts=[
+                (s, missing_need(s, engine.ctx, check_params(s, options.overrides.get(s.id))))
+                for s in settings.specs.values()
+            ],
         )

@@ -21,7 +21,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pgaudit import api
 from pgaudit.capabilities import denied
 from pgaudit.checkfile import CheckSpec, discover
-from pgaudit.config import Assumptions, Config
+from pgaudit.config import Assumptions, CheckOverride, Config
 from pgaudit.consolidate import CONTEXT_COLUMNS
 from pgaudit.engine import AuditOptions, audit
 from pgaudit.model import AuditRun
@@ -362,3 +362,18 @@ def test_checks_reading_hidden_settings_declare_the_settings_need(
         id="peek_setting", sql="select current_setting('data_directory') as object"))
     peek = discover([tmp_path])["peek_setting"]
     assert hidden_reads(peek) == {"data_directory"} and "settings" not in peek.needs
+
+
+def test_preflight_reads_the_configs_statistics_window(app_db: str,
+                                                        specs: dict[str, CheckSpec]) -> None:
+    """A config that shortens a check's window lets it run: preflight knows it too."""
+    chosen = [specs["unused_index"], specs["seq_scan_heavy_table"]]
+    config = Config(checks={"unused_index": CheckOverride(params={"min_stats_age_s": 0})})
+    setup = api.Setup(specs, config, None, chosen)
+    pre = {s.id: r for s, r in api.preflight(setup, app_db).verdicts}
+    run = audit(app_db, chosen, api.options_from_config(config))
+    status = {c.id: c for c in run.checks}
+    assert pre["unused_index"] is None and status["unused_index"].status == "ran"
+    # teeth: the other keeps its window, and both say so in the same words
+    assert pre["seq_scan_heavy_table"] == status["seq_scan_heavy_table"].reason
+    assert (pre["seq_scan_heavy_table"] or "").startswith("no verdict:")
