@@ -267,6 +267,23 @@ StmtOpt = Annotated[str | None, typer.Option(
     "--statement-timeout", help="statement_timeout per check (default 30s)")]
 
 
+# re-rendering a run (render, history show)
+RenderFormatOpt = Annotated[list[str] | None, typer.Option(
+    "--format", "-f", help="md (default), html, json or sarif (repeatable or comma-separated)")]
+RenderOutputOpt = Annotated[str | None, typer.Option(
+    "--output", "-o", help="file; a folder when it ends in / or exists; with several formats "
+    "a bare name is a file stem; default stdout")]
+
+
+def _rerender_plan(format: list[str] | None, output: str | None
+                   ) -> tuple[list[str], Destinations]:
+    """The formats and destinations of a re-rendered run, checked before anything is read."""
+    formats = render.parse_formats(format)
+    where = plan(output, formats)
+    where.check()
+    return formats, where
+
+
 StoreOpt = Annotated[str | None, typer.Option(
     "--store", help="history store, an SQLAlchemy URL (sqlite:///history.db, postgresql://…); "
     "default [store] url in the config or $PGAUDIT_STORE")]
@@ -445,23 +462,15 @@ def _history_table(runs: list[dict[str, Any]]) -> None:
 @history_app.command("show")
 def history_show(
     run_id: Annotated[int, typer.Argument(metavar="RUN_ID", help="a run id from pgaudit history")],
-    format: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", help="md (default), html, json or sarif")] = None,
-    output: Annotated[str | None, typer.Option(
-        "--output", "-o", help="file; a folder when it ends in / or exists; with several "
-        "formats a bare name is a file stem; default stdout")] = None,
+    format: RenderFormatOpt = None,
+    output: RenderOutputOpt = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
     checks_dir: ChecksDirOpt = None,
 ) -> None:
     """Re-render a stored run: its report as it was, with the history up to that run."""
     with _guard():
-        formats = render.parse_formats(format)
-        if "prom" in formats:
-            raise PgauditError("history show renders md, html, json or sarif; prom is the "
-                               "nightly metrics file")
-        where = plan(output, formats)
-        where.check()
+        formats, where = _rerender_plan(format, output)
         run = render.as_run(_store(store, config).document(run_id))
         _write_outputs(run, formats, where, _load_specs(checks_dir))
         if _tty() and where.written:
@@ -529,18 +538,13 @@ def explain(
 @app.command("render")
 def render_cmd(
     run_json: Annotated[Path, typer.Argument(metavar="RUN.json", help="a pgaudit JSON run")],
-    format: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", help="md, html, json or sarif")] = None,
-    output: Annotated[str | None, typer.Option(
-        "--output", "-o", help="file; a folder when it ends in / or exists; with several "
-        "formats a bare name is a file stem")] = None,
+    format: RenderFormatOpt = None,
+    output: RenderOutputOpt = None,
     checks_dir: ChecksDirOpt = None,
 ) -> None:
     """Re-render a JSON run without a database."""
     with _guard():
-        formats = render.parse_formats(format)
-        where = plan(output, formats)
-        where.check()
+        formats, where = _rerender_plan(format, output)
         try:
             doc = json.loads(run_json.read_text(encoding="utf-8"))
         except FileNotFoundError:

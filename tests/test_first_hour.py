@@ -35,12 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def shop(db: str) -> str:
-    with psycopg.connect(db, autocommit=True) as conn:
-        conn.execute("""
-            create schema shop;
-            create table shop.no_pk (a int, b text);
-            create table shop.keyed (id bigint primary key);
-        """)
+    """One critical finding in schema shop: a table without a primary key."""
+    from tests.casefile import execute_script
+
+    execute_script(db, "create schema shop; create table shop.no_pk (a int, b text);"
+                       " create table shop.keyed (id bigint primary key);")
     return db
 
 
