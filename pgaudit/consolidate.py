@@ -38,6 +38,7 @@ run into its parts, applies the waivers, and consolidates again).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -221,10 +222,24 @@ class Alteration:
         return ".".join((*self.table, self.column) if self.column else self.table)
 
 
+# A remediation that could alter a column or a sequence: an ALTER SEQUENCE, or an ALTER that is
+# not the start of an ALTER TABLE (a clause: ALTER COLUMN x, ALTER x). Most fixes (create index,
+# add constraint) do not, and are not parsed at all: a large catalog has thousands of them.
+_MAYBE = re.compile(r"\balter\s+(?:sequence\b|(?!table\b|index\b|materialized\b|view\b)\S)",
+                    re.I)
+
+
 def alterations(sql: str | None) -> list[Alteration]:
     """The column alterations a remediation makes (commented-out SQL does not count)."""
+    if not sql or not _MAYBE.search(sql):
+        return []
+    return list(_alterations(sql))
+
+
+@functools.lru_cache(maxsize=4096)
+def _alterations(sql: str) -> tuple[Alteration, ...]:
     found: list[Alteration] = []
-    for statement in statements(sql or ""):
+    for statement in statements(sql):
         text = normalise(statement)
         seq = _ALTER_SEQUENCE.match(text)
         if seq:  # a sequence's type or limits: column "" of the sequence, kind its first word
@@ -244,7 +259,7 @@ def alterations(sql: str | None) -> list[Alteration]:
             kind = next((k for pattern, k in _KINDS if pattern.match(rest)),
                         rest.split(" ", 1)[0].lower())
             found.append(Alteration(table, _ident(col.group("col")), kind, rest))
-    return found
+    return tuple(found)
 
 
 def disagreements(first: str | None, second: str | None) -> list[Alteration]:
