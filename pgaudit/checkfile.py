@@ -119,6 +119,9 @@ class CheckSpec(BaseModel):
             raise ValueError(f"id {self.id!r} is not snake_case")
         if self.example.strip() == self.fix.strip():
             raise ValueError("example and fix are identical")
+        if self.severity_rule and "ok" in self.severity_rule.levels() and not self.ok_message:
+            raise ValueError("a [severity] ok rule needs ok_message: an ok row's own sentence "
+                             "(the check-wide ok line would claim more than that row judged)")
         if (self.applies is None) != (self.not_applicable is None):
             raise ValueError("applies and not_applicable go together (the expression and the "
                              "reason given when it is false)")

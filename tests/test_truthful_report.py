@@ -24,6 +24,7 @@ from pgaudit.checkfile import CheckSpec, discover
 from pgaudit.config import Assumptions, CheckOverride, Config
 from pgaudit.consolidate import CONTEXT_COLUMNS
 from pgaudit.engine import AuditOptions, audit
+from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun
 from tests.casefile import UID, execute_script
 from tests.crosschecks import (
@@ -377,3 +378,15 @@ def test_preflight_reads_the_configs_statistics_window(app_db: str,
     # teeth: the other keeps its window, and both say so in the same words
     assert pre["seq_scan_heavy_table"] == status["seq_scan_heavy_table"].reason
     assert (pre["seq_scan_heavy_table"] or "").startswith("no verdict:")
+
+
+def test_an_ok_rule_needs_its_own_sentence(tmp_path: Path) -> None:
+    """A partial positive never borrows the check-wide ok line: a check whose [severity] rule
+    can rate a row ok must say that row's sentence (ok_message)."""
+    text = HEADER.format(id="zz_no_sentence", extra="").replace(
+        'ok_message = "{object} is named well"\n', "")
+    (tmp_path / "zz_no_sentence.sql").write_text(text)
+    with pytest.raises(PgauditError, match="ok_message"):
+        discover([tmp_path])
+    (tmp_path / "zz_no_sentence.sql").write_text(HEADER.format(id="zz_no_sentence", extra=""))
+    assert discover([tmp_path])["zz_no_sentence"].ok_message
