@@ -4,9 +4,8 @@ title = "Tables without a primary key"
 section = "1.1"
 format = 2
 uses = ["scope_tables"]
-severity = "critical"
 needs = ["catalog"]
-detects = "Ordinary and partitioned tables (each partitioned table once, at its parent) with no PRIMARY KEY constraint."
+detects = "Ordinary and partitioned tables (each partitioned table once, at its parent) with no PRIMARY KEY constraint. Critical when nothing else identifies a row either (no valid, non-partial unique index on NOT NULL plain columns) and the table is published for logical replication (UPDATE and DELETE then fail on this server) or holds at least `critical_rows` rows (duplicates can no longer be told apart or removed one by one); a table with a unique key that could serve, or an empty or small one, is a warning."
 why = "Rows cannot be addressed individually: updates and deletes by key are impossible, logical replication cannot replicate UPDATE/DELETE, and duplicate rows creep in."
 example = "create table events (created_at timestamptz, payload jsonb);"
 fix = "alter table events add column id bigint generated always as identity primary key;"
@@ -14,12 +13,23 @@ ignore_when = "Append-only staging or log tables that are truncated on every loa
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS"]
 ok = "Every table has a primary key"
 impact = "Rows cannot be updated or deleted reliably; logical replication of UPDATE/DELETE fails."
-message = "{object} has no primary key ({unique_indexes} unique index(es) could serve as one)"
+message = "{object} has no primary key ({usable_unique_keys} of its {unique_indexes} unique index(es) could serve as one)"
 remediation = "Add a primary key: an identity column (rewrites the table: plan a maintenance window on large tables), or promote a unique NOT NULL index with ADD PRIMARY KEY USING INDEX. A partitioned table's key must include its partition key."
+
+[severity]
+default = "warning"
+# nothing identifies a row, and it matters here: replication breaks, or real data is at stake
+critical = ["usable_unique_keys = 0 and published", "usable_unique_keys = 0 and estimated_rows >= critical_rows"]
 
 [labels]
 unique_indexes = "Unique indexes"
+usable_unique_keys = "Unique indexes that could serve as the key"
+published = "Published for logical replication"
 estimated_rows = "Estimated rows"
+
+[params]
+# a table without any key is critical from this many rows on
+critical_rows = 10000
 */
 with tables as (
   select pc.oid, pc.relkind, pc.relname, pc.nspname, pc.reltuples
@@ -48,6 +58,16 @@ select s.oid::regclass::text as object,
        'table' as object_type,
        (select count(*) from pg_catalog.pg_index i
         where i.indrelid = s.oid and i.indisunique) as unique_indexes,
+       -- a unique index can stand in for the key (and be the replica identity) when it is
+       -- valid, not partial, on plain columns, all NOT NULL
+       (select count(*) from pg_catalog.pg_index i
+        where i.indrelid = s.oid and i.indisunique and i.indisvalid and i.indpred is null
+          and 0 <> all(i.indkey::int2[])
+          and not exists (select 1 from pg_catalog.pg_attribute a
+                          where a.attrelid = i.indrelid and a.attnum = any(i.indkey::int2[])
+                            and not a.attnotnull)) as usable_unique_keys,
+       exists (select 1 from pg_catalog.pg_publication_rel pr where pr.prrelid = s.oid)
+         or exists (select 1 from pg_catalog.pg_publication pb where pb.puballtables) as published,
        greatest(s.reltuples, 0)::bigint as estimated_rows,
        s.relkind = 'p' as partitioned,
        case
