@@ -40,11 +40,12 @@ with leaf as (
          case when c.reltuples >= 0 then c.reltuples else s.n_live_tup end as rows,
          greatest(s.last_vacuum, s.last_autovacuum) as last_vac,
          s.last_autovacuum, s.autovacuum_count, s.vacuum_count,
-         coalesce((select o[2]::float8 from pg_catalog.unnest(c.reloptions) r,
-                   regexp_match(r, '^autovacuum_vacuum_threshold=(.*)$') o limit 1),
+         -- the table's own storage parameters first (a non-matching option is no row, not a null)
+         coalesce((select split_part(r, '=', 2)::float8 from pg_catalog.unnest(c.reloptions) r
+                   where r like 'autovacuum\_vacuum\_threshold=%%' limit 1),
                   pg_catalog.current_setting('autovacuum_vacuum_threshold')::float8) as av_threshold,
-         coalesce((select o[2]::float8 from pg_catalog.unnest(c.reloptions) r,
-                   regexp_match(r, '^autovacuum_vacuum_scale_factor=(.*)$') o limit 1),
+         coalesce((select split_part(r, '=', 2)::float8 from pg_catalog.unnest(c.reloptions) r
+                   where r like 'autovacuum\_vacuum\_scale\_factor=%%' limit 1),
                   pg_catalog.current_setting('autovacuum_vacuum_scale_factor')::float8) as av_scale
   from scope_relations c
   -- the counters pg_stat_all_tables shows, read directly: the view aggregates over every
