@@ -211,6 +211,7 @@ def _summary(run: AuditRun, where: Destinations, code: int, *, output: str | Non
         (f", {s.waived} waived" if s.waived else ""),
         (f", {s.new} new, {s.resolved} resolved" if s.new is not None else ""),
         f" — {scope.get('checks_run', 0)} checks ran, "
+        f"{scope.get('checks_not_applicable', 0)} not applicable, "
         f"{scope.get('checks_skipped', 0)} skipped, {scope.get('checks_error', 0)} failed"))
     for title, n in s.critical_titles.items():
         console.print(Text.assemble(("  ● ", "red"), f"{_plain(title)} ({n})",

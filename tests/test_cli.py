@@ -36,6 +36,10 @@ def shop(db: str) -> str:
             create table shop.docs (id int primary key, body json);
             create schema other;
             create table other.also_no_pk (x int);
+            -- real data and no key of any kind: a critical (an empty one is a warning)
+            insert into shop.no_pk select g, 'x' from generate_series(1, 10000) g;
+            insert into other.also_no_pk select generate_series(1, 10000);
+            analyze shop.no_pk; analyze other.also_no_pk;
         """)
     return db
 
@@ -319,7 +323,9 @@ def test_baseline_then_gate_only_new_problems(cli, shop, tmp_path):
     assert r.exit_code == 0 and "0 waiver(s)" in r.stderr
     # a new problem still fails the gate
     with psycopg.connect(shop, autocommit=True) as conn:
-        conn.execute("create table shop.new_no_pk (a int)")
+        conn.execute("create table shop.new_no_pk (a int);"
+                     " insert into shop.new_no_pk select generate_series(1, 10000);"
+                     " analyze shop.new_no_pk")
     try:
         r = cli("audit", shop, "-f", "json", "-o", "r.json", "--checks", TWO,
                 "--schema", "shop", "--config", str(cfg))
@@ -376,7 +382,7 @@ def test_explain(cli):
     r = cli("explain", "table_without_primary_key")
     assert r.exit_code == 0
     for heading in ("What it detects", "Why it matters", "Example", "Fix", "When to ignore it",
-                    "References", "severity critical", "section 1.1"):
+                    "References", "severity warning → critical", "section 1.1"):
         assert heading in r.stdout, heading
     _one_error_line(cli("explain", "no_such_check"), "unknown check id: no_such_check")
 

@@ -45,7 +45,7 @@ def scram() -> Iterator[Cluster]:
         server.execute("create database app")
         server.execute("create table public.no_pk (a int, b text);"
                        " create table public.docs (id int primary key, body json);"
-                       " insert into public.no_pk select g, 'x' from generate_series(1, 100) g;"
+                       " insert into public.no_pk select g, 'x' from generate_series(1, 10000) g;"
                        " analyze", dbname="app")
         yield server
 

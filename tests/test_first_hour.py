@@ -39,6 +39,8 @@ def shop(db: str) -> str:
     from tests.casefile import execute_script
 
     execute_script(db, "create schema shop; create table shop.no_pk (a int, b text);"
+                       " insert into shop.no_pk select g, 'x' from generate_series(1, 10000) g;"
+                       " analyze shop.no_pk;"
                        " create table shop.keyed (id bigint primary key);")
     return db
 
@@ -203,7 +205,9 @@ def stored(cli, shop, tmp_path) -> tuple[str, list[dict]]:
     for step in range(3):
         if step == 2:
             with psycopg.connect(shop, autocommit=True) as conn:
-                conn.execute("create table shop.fresh (x int)")
+                conn.execute("create table shop.fresh (x int);"
+                             " insert into shop.fresh select generate_series(1, 10000);"
+                             " analyze shop.fresh")
         r = cli("audit", shop, "-f", "json", "-o", f"run{step}.json", "--store", store,
                 "--checks", NO_PK, "--schema", "shop", "--fail-on", "never",
                 "--target-name", "staging-billing@db1.internal:5432")
@@ -307,7 +311,9 @@ def test_fail_on_new_says_why_in_its_own_words(cli, shop, tmp_path, monkeypatch)
             "--schema", "shop", "--fail-on-new", "critical"]
     assert cli(*args).exit_code == 0
     with psycopg.connect(shop, autocommit=True) as conn:
-        conn.execute("create table shop.fresh2 (x int)")
+        conn.execute("create table shop.fresh2 (x int);"
+                     " insert into shop.fresh2 select generate_series(1, 10000);"
+                     " analyze shop.fresh2")
     try:
         r = cli(*args)
     finally:
