@@ -580,3 +580,58 @@ def test_write_atomic_replaces_whole_files(tmp_path):
         ensure_writable(tmp_path / "nope" / "r.md")
     with pytest.raises(PgauditError):
         ensure_writable(tmp_path)
+
+
+# --- trend charts --------------------------------------------------------------------------
+
+def _instants(*stamps: str) -> list[float]:
+    return [dt.datetime.fromisoformat(s).timestamp() for s in stamps]
+
+
+@pytest.mark.parametrize("stamps", [
+    ("2026-12-04T09:15:00+00:00", "2026-12-04T17:40:00+00:00", "2026-12-05T02:00:00+00:00"),
+    ("2026-12-04T09:15:00+00:00", "2026-12-04T09:15:05+00:00", "2026-12-04T09:15:12+00:00"),
+    ("2026-12-04T09:15:00+00:00", "2026-12-06T17:40:00+00:00"),
+    ("2026-12-01T00:00:00+00:00", "2026-12-04T23:00:00+00:00"),
+    ("2025-10-01T09:15:00+00:00", "2026-12-04T17:40:00+00:00"),
+    ("2024-10-01T09:15:00+00:00", "2026-12-04T17:40:00+00:00"),
+])
+def test_time_axis_labels_each_tick_once(stamps):
+    from pgaudit.charts import MAX_TICKS, time_axis
+
+    axis = time_axis(_instants(*stamps))
+    labels = [label for _, label in axis.ticks]
+    assert 2 <= len(labels) <= MAX_TICKS
+    assert len(set(labels)) == len(labels), labels
+    assert all(axis.lo <= t <= axis.hi for t, _ in axis.ticks)
+    assert axis.lo < min(_instants(*stamps)) and axis.hi > max(_instants(*stamps))
+
+
+def test_value_axis_round_ticks_and_units():
+    from pgaudit.charts import value_axis
+
+    axis, scale, unit = value_axis([0, 3, 17])
+    assert [label for _, label in axis.ticks] == ["0", "5", "10", "15", "20"] and unit == ""
+    axis, scale, unit = value_axis([1.5 * 1024 ** 2, 2e5], "bytes")
+    assert unit == "MB" and scale == 1024 ** 2
+    assert [label for _, label in axis.ticks] == ["0.0", "0.5", "1.0", "1.5"]
+    axis, _, _ = value_axis([0, 0, 1])
+    assert [label for _, label in axis.ticks] == ["0", "1"]  # counts: whole numbers only
+
+
+def test_trend_chart_one_point_per_run_escaped_and_reproducible():
+    from pgaudit.charts import trend_charts
+
+    runs = [{"generated_at": t, "critical": 1, "warning": 2, "info": i}
+            for i, t in enumerate(("2026-11-25T03:30:00+00:00", "2026-11-26T01:05:00+00:00",
+                                   "2026-11-26T03:30:00+00:00"))]
+    growth = {'app."<b>x</b>"': [[r["generated_at"], 10 ** 6 * (i + 1)]
+                                 for i, r in enumerate(runs)]}
+    charts = trend_charts({"runs": runs, "growth": growth})
+    assert charts == trend_charts({"runs": runs, "growth": growth})  # no random ids
+    findings, sizes = charts
+    assert findings.count('r="3.5"') == 3 * 3 and sizes.count('r="3.5"') == 3  # legend aside
+    assert ">Findings per audit</text>" in findings and ">Findings</text>" in findings
+    assert ">Size (MB)</text>" in sizes and "<b>" not in sizes and "&lt;b&gt;" in sizes
+    # the two runs of Nov 26 are two points at their own times, under one day's tick
+    assert findings.count(">Nov 26<") <= 1
