@@ -6,7 +6,9 @@ format = 2
 uses = ["scope_schemas"]
 severity = "info"
 needs = ["catalog", "history"]
-detects = "Tables (columns, types, defaults, NOT NULL), indexes, constraints, views, sequences, triggers, functions and types of the audited schemas added, dropped or altered since the previous stored run: the current snapshot (checks/_schema_snapshot.sql, embedded verbatim) against the {identity: md5 of definition} map the previous run stored under history.schema. Partitions follow their parent and are not listed."
+# its rows are the run's change log ("Changes since the last audit"), not findings
+change_log = true
+detects = "Tables (columns, types, defaults, NOT NULL), indexes, constraints, views, sequences, triggers, functions and types of the audited schemas added, dropped or altered since the previous stored run: the current snapshot (checks/_schema_snapshot.sql, embedded verbatim) against the {identity: md5 of definition} map the previous run stored under history.schema. Partitions follow their parent and are not listed. Its rows are the run's change log, shown under \"Changes since the last audit\" and stored as events of the run: a change is never a new finding, nor resolved by the next run. A change that breaks something (a dropped index a foreign key needed, a dropped constraint) is reported by the check that judges it."
 why = "Changes that did not come through the migration pipeline (a hotfix in psql, an index created by hand during an incident) make environments diverge: the next migration fails or silently runs against a different schema, and nobody can rebuild production from the repository."
 example = "-- during an incident: create index concurrently orders_status_idx on orders (status);  (never added to a migration)"
 fix = "Compare each change with the migrations deployed since the previous run; write a migration for every manual change (or revert it) so the repository describes the schema again."

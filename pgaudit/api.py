@@ -23,7 +23,7 @@ from pgaudit.connection import SessionOptions
 from pgaudit.consolidate import consolidate
 from pgaudit.engine import AuditOptions, Engine, Progress, check_params, open_audit
 from pgaudit.errors import PgauditError
-from pgaudit.model import AuditRun, default_target_name
+from pgaudit.model import AuditRun, default_target_name, take_change_log
 from pgaudit.resources import checks_dir
 from pgaudit.sessions import Sessions
 from pgaudit.waivers import apply as apply_waivers
@@ -200,6 +200,7 @@ def run_audit(
             name = name or default_target_name(opened.target)
             history = store.previous(opened.target, name)
         run = opened.run(checks, progress, history)
+    take_change_log(run, {s.id for s in checks if s.change_log})
     apply_waivers(run, waivers)
     # after the waivers (an accepted finding stays its own line), before anything is counted
     run.findings = consolidate(run.findings)

@@ -80,6 +80,9 @@ class CheckSpec(BaseModel):
     message: str = "{object}"
     remediation: str = ""  # prose on how to fix, beside the per-finding SQL
     replica_note: str | None = None  # why the check means less on a hot standby
+    # the check's rows are the run's change log (``AuditRun.changes``), not findings: an event
+    # such as a schema change is neither new nor resolved (``model.take_change_log``)
+    change_log: bool = False
     locks: bool = False  # calls size functions or reads rows: skip AccessExclusive-locked relations
     raise_when: dict[str, Literal["critical", "warning", "info"]] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)

@@ -312,6 +312,60 @@ class Diff:
         )
 
 
+@dataclass
+class SchemaChange:
+    """One object of the audited schemas added, dropped or altered since the target's previous
+    stored run: an event of this run (its change log), never a finding. The rows of a check
+    marked ``change_log`` (schema_drift) become these (``take_change_log``)."""
+
+    object: str
+    object_type: str
+    change: str  # added | dropped | altered
+    identity: str = ""  # "table public.orders": the snapshot's key
+    previous_md5: str | None = None
+    current_md5: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> SchemaChange:
+        return cls(
+            object=str(doc.get("object") or ""),
+            object_type=str(doc.get("object_type") or ""),
+            change=str(doc.get("change") or ""),
+            identity=str(doc.get("identity") or ""),
+            previous_md5=doc.get("previous_md5"),
+            current_md5=doc.get("current_md5"),
+        )
+
+    @classmethod
+    def from_finding(cls, f: Finding) -> SchemaChange:
+        facts = f.evidence
+        return cls(
+            object=f.object,
+            object_type=f.object_type,
+            change=str(facts.get("change") or ""),
+            identity=str(facts.get("identity") or ""),
+            previous_md5=facts.get("previous_md5"),
+            current_md5=facts.get("current_md5"),
+        )
+
+
+def take_change_log(run: AuditRun, change_log: set[str]) -> None:
+    """Move the rows of the change-log checks ``change_log`` (check ids) out of the findings
+    into ``run.changes``: ``[]`` when such a check ran and found no change, None when none ran
+    (no previous snapshot, or not selected). Their 🟢 line goes too: no change is no verdict."""
+    ran = any(c.id in change_log and c.status == "ran" for c in run.checks)
+    if ran:
+        run.changes = [
+            SchemaChange.from_finding(f)
+            for f in run.findings
+            if f.check in change_log and f.severity != Severity.OK
+        ]
+    run.findings = [f for f in run.findings if f.check not in change_log]
+
+
 @dataclass(frozen=True)
 class Summary:
     """Every count of a run, computed once (``AuditRun.summary``) and read by every output:
@@ -408,7 +462,7 @@ def summarise(
 _KNOWN = frozenset({
     "schema_version", "pgaudit_version", "generated_at", "duration_ms", "target", "facts",
     "scope", "assumptions", "summary", "findings", "checks", "diff", "history", "waivers",
-    "inventory",
+    "inventory", "changes",
 })  # fmt: skip
 
 
@@ -430,6 +484,9 @@ class AuditRun:
     waivers: dict[str, Any] | None = None
     # the report's appendix "Inventory" (pgaudit.inventory); None in runs written without it
     inventory: dict[str, Any] | None = None
+    # with a history store: the schema's change log since the previous run (SchemaChange);
+    # None when no change-log check ran, [] when one ran and nothing changed
+    changes: list[SchemaChange] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys of a read document
     # Table sizes and schema objects for the history store; not part of the JSON document.
     snapshot: Snapshot | None = field(default=None, repr=False, compare=False)
@@ -460,6 +517,8 @@ class AuditRun:
             doc["waivers"] = self.waivers
         if self.inventory is not None:
             doc["inventory"] = self.inventory
+        if self.changes is not None:
+            doc["changes"] = [c.to_dict() for c in self.changes]
         doc.update(self.extra)
         return doc
 
@@ -483,6 +542,9 @@ class AuditRun:
                 history=doc.get("history"),
                 waivers=doc.get("waivers"),
                 inventory=doc.get("inventory"),
+                changes=None
+                if doc.get("changes") is None
+                else [SchemaChange.from_dict(c) for c in doc["changes"]],
                 extra={k: v for k, v in doc.items() if k not in _KNOWN},
             )
         except (KeyError, TypeError, AttributeError) as exc:

@@ -30,7 +30,16 @@ from typing import Any
 from pgaudit import evidence
 from pgaudit.charts import trend_charts
 from pgaudit.checkfile import CheckSpec
-from pgaudit.model import CHAPTERS, SECTIONS, AuditRun, Diff, Finding, Severity, Summary
+from pgaudit.model import (
+    CHAPTERS,
+    SECTIONS,
+    AuditRun,
+    Diff,
+    Finding,
+    SchemaChange,
+    Severity,
+    Summary,
+)
 
 SQL_CAP = 30  # remediation statements shown per finding group
 SPLIT_MAX = 5  # up to this many objects with a critical or warning get a numbered finding each
@@ -374,7 +383,7 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
         not_run=not_run,
         notes=notes,
         skipped_objects=skipped_objects,
-        diff=_diff(run.diff, summary),
+        diff=_diff(run.diff, summary, run.changes),
         duration_s=round(run.duration_ms / 1000, 1),
         object_lists=[g.object_list for g in groups if g.object_list is not None],
         inventory=_inventory(run.inventory),
@@ -904,12 +913,18 @@ def _datetime_text(stamp: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M")
 
 
-def _diff(diff: Diff | None, summary: Summary) -> dict[str, Any] | None:
-    """The history store's comparison as the report lists it; counts from the summary."""
+CHANGE_ORDER = {"dropped": 0, "altered": 1, "added": 2}
+
+
+def _diff(diff: Diff | None, summary: Summary, changes: list[SchemaChange] | None = None
+          ) -> dict[str, Any] | None:
+    """The history store's comparison as the report lists it; counts from the summary. The
+    schema's change log (``changes``) is listed apart: events of this run, not findings."""
     if diff is None or diff.previous_run is None:
         return None  # the first recorded run has nothing to compare with
     prev = diff.previous_run
-    prev_text = str(prev.get("generated_at") or prev.get("id") or json.dumps(prev, default=str))
+    prev_text = (_datetime_text(str(prev["generated_at"])) if prev.get("generated_at")
+                 else str(prev.get("id") or json.dumps(prev, default=str)))
 
     def items(values: list[dict[str, Any]]) -> list[dict[str, str]]:
         return [{"severity": str(v.get("severity", "")),
@@ -919,7 +934,17 @@ def _diff(diff: Diff | None, summary: Summary) -> dict[str, Any] | None:
     new = items(diff.new)
     rank = {"critical": 0, "warning": 1, "info": 2}
     new.sort(key=lambda item: rank.get(item["severity"], 3))  # new 🔴 first
+    logged = sorted(changes or [], key=lambda c: (CHANGE_ORDER.get(c.change, 3), c.object))
+    by_kind = {k: sum(1 for c in logged if c.change == k) for k in CHANGE_ORDER}
     return {"previous_run": prev_text, "new_count": summary.new, "new": new[:DIFF_CAP],
             "resolved_count": summary.resolved,
             "resolved": items(diff.resolved)[:DIFF_CAP],
-            "persisting_count": diff.persisting}
+            "persisting_count": diff.persisting,
+            # None: no change log this run (schema_drift did not run); []: schema unchanged
+            "schema": None if changes is None else {
+                "count": len(logged),
+                "counts": ", ".join(f"{n} {k}" for k, n in by_kind.items() if n),
+                "events": [{"change": c.change, "kind": c.object_type or
+                           c.identity.split(" ", 1)[0], "object": c.object or c.identity}
+                          for c in logged[:DIFF_CAP]],
+                "more": max(0, len(logged) - DIFF_CAP)}}

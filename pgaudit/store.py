@@ -4,7 +4,8 @@ A SQLAlchemy URL names it: ``sqlite:///history.db`` for one machine, ``postgresq
 for a team. Its schema is created and upgraded by the Alembic migrations shipped in
 ``pgaudit/store_migrations``. A run is recorded in one transaction: a crash leaves nothing
 half-written, and overlapping runs serialise on the database's own locks. Each run keeps its
-JSON document (compressed), so ``document`` gives it back for ``pgaudit history show``.
+JSON document (compressed), so ``document`` gives it back for ``pgaudit history show``, and
+the schema's change log it saw (``AuditRun.changes``) as events: never new or resolved findings.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLA
 from pgaudit.consolidate import expand
 from pgaudit.dsn import redact_text
 from pgaudit.errors import PgauditError
-from pgaudit.model import AuditRun, Diff, summarise
+from pgaudit.model import AuditRun, Diff, SchemaChange, summarise
 from pgaudit.snapshot import Snapshot
 from pgaudit.store_schema import (
     findings,
     run_documents,
     runs,
+    schema_changes,
     schema_objects,
     table_sizes,
     targets,
@@ -232,6 +234,12 @@ class Store:
                             for rel, v in snapshot.tables.items()
                         ],
                     )
+                if run.changes:
+                    # the change log: events of this run, not findings (never new or resolved)
+                    conn.execute(
+                        insert(schema_changes),
+                        [{"run_id": diff.run_id, **c.to_dict()} for c in run.changes],
+                    )
                 if snapshot.schema:
                     conn.execute(
                         insert(schema_objects),
@@ -301,13 +309,23 @@ class Store:
             }
         return doc
 
+    def changes(self, run_id: int) -> list[SchemaChange]:
+        """The schema's change log recorded with a run: what it saw added, dropped or altered."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(schema_changes)
+                .where(schema_changes.c.run_id == run_id)
+                .order_by(schema_changes.c.object, schema_changes.c.identity)
+            )
+            return [SchemaChange.from_dict(r._asdict()) for r in rows]
+
     def prune(self, keep: dt.timedelta) -> int:
         cutoff = dt.datetime.now(dt.UTC) - keep
         with self.engine.begin() as conn:
             old = [
                 r.id for r in conn.execute(select(runs.c.id).where(runs.c.generated_at < cutoff))
             ]
-            for table in (findings, table_sizes, schema_objects, run_documents):
+            for table in (findings, table_sizes, schema_objects, schema_changes, run_documents):
                 conn.execute(delete(table).where(table.c.run_id.in_(old)))
             conn.execute(delete(runs).where(runs.c.id.in_(old)))
         return len(old)

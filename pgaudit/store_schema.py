@@ -130,3 +130,25 @@ run_documents = Table(
     Column("encoding", String(20), nullable=False),
     Column("document", LargeBinary, nullable=False),
 )
+
+# The schema's change log: objects added, dropped or altered since the previous run, as events
+# of the run that saw them (``AuditRun.changes``). Never findings: nothing here is new or
+# resolved.
+schema_changes = Table(
+    "pgaudit_schema_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "run_id",
+        Integer,
+        ForeignKey("pgaudit_runs.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("identity", Text, nullable=False),
+    Column("object", Text, nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("change", String(10), nullable=False),
+    Column("previous_md5", String(32)),
+    Column("current_md5", String(32)),
+)
