@@ -6,15 +6,15 @@ format = 2
 uses = ["scope_tables"]
 needs = ["catalog"]
 locks = true
-detects = "Columns named after another table's key (user_id -> users.id, category_id -> categories.id, product_type_id -> product_types.id, customer_id -> customer.customer_id; singular, -s, -es, -ies and a few irregular plurals; camelCase userId too) whose type is in the same family as that key (uuid, int2/int4/int8, text/varchar/char) and which no foreign key constraint (validated or NOT VALID) includes. The referenced table is looked up in the column's own schema first, then in the other audited schemas; the referenced column must be that table's single-column primary key or a single-column unique key named `id` or like the column itself. Actor columns (read_by, approved_by_id, resolved_by: `actor_patterns`, minus `actor_ignore`: the audit stamps created_by/updated_by/deleted_by, which usually stay unconstrained so they outlive the user, and grouped_by or replaced_by) reference the user table (`actor_tables`) when the types match. A name is only a hint, so a finding is critical only when something corroborates it: the same relationship is constrained elsewhere (another table has a real foreign key from a column of the same name to that key; for an actor column, any foreign key into the user table's key), or a bounded probe (the first `sample_rows` non-null values, each looked up through the key's index) finds orphans. Otherwise it is a warning saying what to verify. The probe also measures the share of sampled values present in the candidate parent: below `min_found_share`, and with no foreign key elsewhere to vouch for it, the column is not a reference and is dropped. At most `probed_candidates` columns are probed (uncorroborated ones first, within the lock budget); under --no-data, or on tables the role cannot read, the catalog verdict stands. One column name without its foreign key on `pattern_min_tables` tables or more is ONE finding about a design choice, on the referenced table, listing the tables: critical when other tables do declare that foreign key (the rest are gaps), a warning when none does (deliberate). Values a CHECK constraint singles out in the column (user_id = 0 or ..., user_id <> -1) are sentinels: the fix maps them to NULL before the constraint is validated. A column already in a foreign key is never reported here (a type difference there is foreign_key_type_mismatch's): one column, one check. Name-only inference cannot see references whose name spells neither the target table nor an actor (owner_id, parent_id): review those by hand."
+detects = "Columns named after another table's key (user_id -> users.id, category_id -> categories.id, product_type_id -> product_types.id, customer_id -> customer.customer_id; singular, -s, -es, -ies and a few irregular plurals; camelCase userId and mixed case: userId -> \"User\", \"Mixed_id\" -> \"Mixeds\", product_type_id -> \"ProductTypes\", matched without regard to case and underscores, an exact name first; trailing-underscore keys deployment_id_ -> id_; codes language_code -> languages.code) whose type is in the same family as that key (uuid, int2/int4/int8, text/varchar/char) and which no foreign key constraint (validated or NOT VALID) includes. Beyond the plain name: the child table's own leading words (module prefixes: runner_id in ci_running_builds -> ci_runners, node_id in current_way_nodes -> current_nodes) come first; a partitioned table named `p_<name>` (`partitioned_prefixes`: p_ci_builds) stands for <name>; a first word such as origin_, source_, target_, parent_, root_, from_, previous_ (`stripped_prefixes`) is stripped (origin_project_id -> projects, from_user_id -> users; parent_group_id in groups -> groups itself); parent_id, root_id and parent (`self_columns`) reference the table's own key. The referenced table is looked up in the column's own schema first, then in the other audited schemas; the referenced column must be that table's single-column primary key or a single-column unique key named `id` (`key_names`), like the column itself, or like its suffix (code, id_). A key of two columns (id, partition_id), as a partitioned table's key must include its partition key, is referenced by a composite foreign key when the child has the other column (the fix names both); when it has not, the finding says why no foreign key is possible yet (partitioned parents only). Actor columns (read_by, approved_by_id, resolved_by: `actor_patterns`) and role names (owner_id, author_id, creator_id, updater_id, assignee_id, reporter_id, approver_id, sender_id, recipient_id, resource_owner_id, ownerId: `actor_roles`) reference the user table when no table is named after them and the types match: `actor_tables` (users, user) by name, `actor_tables_referenced` (accounts, members) only when real foreign keys reference them, a referenced one first. The audit stamps created_by, updated_by, deleted_by (and created_by_id, updated_by_id: `actor_ignore`) usually stay unconstrained so they outlive the user and are never reported, nor names of an ordering or another row (grouped_by, replaced_by). A column with a text-typed `<name>_type` beside it (owner_type, owner_id: a Rails polymorphic association) references several tables and is never reported. A partitioned table is judged once, at the parent: covered when every partition has its own foreign key on the column (a partitioned table without partitions is judged like a plain one). A name is only a hint, so a finding is critical only when something corroborates it: the same relationship is constrained elsewhere (another table has a real foreign key from a column of the same name to that key; for an actor column, any foreign key into the user table's key), or a bounded probe (the first `sample_rows` non-null values, each looked up through the key's index) finds orphans. Otherwise it is a warning saying what to verify. The probe also measures the share of sampled values present in the candidate parent: below `min_found_share`, and with no foreign key elsewhere to vouch for it, the column is not a reference and is dropped. At most `probed_candidates` columns are probed (uncorroborated ones first, within the lock budget; not into partitioned parents or composite keys); under --no-data, or on tables the role cannot read, the catalog verdict stands. One column name without its foreign key on `pattern_min_tables` tables or more is ONE finding about a design choice, on the referenced table, listing the tables: critical when other tables do declare that foreign key (the rest are gaps), a warning when none does (deliberate). Values a CHECK constraint singles out in the column (user_id = 0 or ..., user_id <> -1) are sentinels: the fix maps them to NULL before the constraint is validated. A column already in a foreign key is never reported here (a type difference there is foreign_key_type_mismatch's): one column, one check. Name-only inference cannot see references whose name spells neither the target table nor a role (musicbrainz's entity0/entity1, a column named only after its table, 1:1 extension tables keyed by the parent's id, from_id/to_id): review those by hand."
 why = "Without the constraint nothing stops a row from pointing at a parent that never existed or was deleted: orphaned rows accumulate silently, joins drop or duplicate data, and ON DELETE rules (CASCADE, SET NULL, RESTRICT) the application relies on never run. ORMs such as TypeORM only create the constraint when the relation is declared, so plain id columns slip through."
 example = "create table generated_images (id uuid primary key, user_id uuid);  -- users(id) exists, no constraint"
 fix = "alter table generated_images add constraint generated_images_user_id_fkey foreign key (user_id) references users (id) not valid;\nalter table generated_images validate constraint generated_images_user_id_fkey;"
-ignore_when = "The column holds an identifier from another system that merely shares a name with a local table (an external/provider id), the reference is intentionally soft (event logs that must outlive their parents, sharded or cross-database data), or the rows live in a different database. A pattern reported as deliberate (no table declares the key) is a design decision: waive it once, with the reason. Name-based inference has blind spots both ways: it cannot see owner_id/parent_id style references, so review those columns by hand."
+ignore_when = "The column holds an identifier from another system that merely shares a name with a local table (an external/provider id), the reference is intentionally soft (event logs that must outlive their parents, sharded or cross-database data), or the rows live in a different database. A pattern reported as deliberate (no table declares the key) is a design decision: waive it once, with the reason. A role column (owner_id, creator_id) of a schema whose people live in a table named otherwise than users/user, or in accounts/members no foreign key references yet, is not seen: add the table to `actor_tables`. Name-based inference has blind spots both ways: review by hand the references whose name spells no table (entity0, from_id, a bare column named like its table)."
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK", "https://www.postgresql.org/docs/current/sql-altertable.html"]
 ok = "Every column named after another table's key is covered by a foreign key"
 impact = "Orphaned rows and silent referential corruption; ON DELETE rules never fire."
-message = "{_subject} looks like a reference to {referenced}({referenced_column}) but {_gap}{_evidence}{_sentinel_note}"
+message = "{_subject} looks like a reference to {referenced}({referenced_column}) but {_gap}{_key_note}{_evidence}{_sentinel_note}"
 remediation = "Add the constraint NOT VALID first (takes only a brief SHARE ROW EXCLUSIVE lock on both tables and checks new rows at once), then VALIDATE CONSTRAINT, which scans the table under a lock that does not block reads or writes. VALIDATE fails if orphaned rows already exist: find them first (select ... where col is not null and not exists (select 1 from parent where parent.key = col)) and delete, repair or NULL them. A sentinel value (0 for 'anonymous') has no parent row: map it to NULL first and have the application write NULL, or insert a row with that key into the parent. Choose ON DELETE (RESTRICT, SET NULL, CASCADE) to match the relationship; the default is NO ACTION. Index the column too (see unindexed_foreign_key). For a pattern, decide once: declare the key on every table listed, or document the choice and waive the finding."
 
 [severity]
@@ -24,6 +24,8 @@ critical = ["same_fk_elsewhere > 0", "orphans_in_sample > 0"]
 
 [labels]
 matched_table_name = "Table name matched"
+matched_by = "How the name matched"
+referenced_key_columns = "Columns of the referenced key"
 same_schema = "In the column's schema"
 other_candidates = "Other candidate tables"
 partitions_with_fk = "Partitions with their own foreign key"
@@ -39,18 +41,36 @@ orphan_examples = "Orphan examples"
 sentinel_rows_in_sample = "Sentinel values in the sample"
 
 [params]
-# regular expressions with one capture group: the stem names the referenced table
-column_patterns = ["^(.+)_id$", "^(.*[a-z0-9])Id$"]
-# names of the referenced key, besides a key named like the column itself
+# regular expressions with one capture group: the stem names the referenced table; the rest of the
+# name (id, id_, code) may name the referenced key
+column_patterns = ["^(.+)_id$", "^(.*[a-z0-9])Id$", "^(.+)_id_$", "^(.+)_code$"]
+# names of the referenced key, besides a key named like the column itself or like its suffix
 key_names = ["id"]
 # irregular plurals, "singular:plural"
 irregular_plurals = ["person:people", "child:children", "man:men", "woman:women", "mouse:mice", "datum:data", "criterion:criteria", "index:indices", "matrix:matrices", "status:statuses", "analysis:analyses"]
+# a first word stripped from the stem when the whole stem names no table (origin_project_id:
+# projects); the table itself may then be the one referenced (parent_group_id in groups)
+stripped_prefixes = ["origin", "original", "source", "src", "target", "dest", "destination", "parent", "root", "from", "to", "previous", "prev", "next"]
+# a column named only like a table, without _id (musicbrainz: artist, link; release_group.type ->
+# release_group_type): integer and uuid columns (a bare text column, url or name, is a value more
+# often than a reference), to a key named id or like the column, a plural table name
+# (destination -> destinations) only to a key named like the column
+bare_names = true
+# columns that reference their own table's key (adjacency lists), when no table is named after them
+self_columns = "^(parent|root)(_id|_id_|Id)?$"
+# partitioned tables named after the logical table behind a prefix (p_ci_builds for ci_builds)
+partitioned_prefixes = ["p_"]
 # tables never audited by this check (schema.table), e.g. pg_partman's template tables
 ignore_tables = "^partman\\.template_"
 # actor columns (who read, created or approved the row) reference the user table (actor_tables,
 # in order of preference) though their name does not spell it
 actor_patterns = ["^[a-z][a-z0-9_]*_by$", "^[a-z][a-z0-9_]*_by_id$", "^[a-z][a-zA-Z0-9]*By$"]
+# role nouns that name a person: <role>_id, <anything>_<role>_id, <role>Id, <anything><Role>Id
+actor_roles = ["owner", "author", "creator", "updater", "assignee", "assigner", "reporter", "approver", "reviewer", "sender", "recipient", "uploader", "inviter", "invitee", "requester", "submitter", "purchaser", "redeemer", "revoker", "granter", "subscriber", "moderator"]
 actor_tables = ["users", "user"]
+# user tables under a name that may mean something else: candidates only when real foreign keys
+# reference them
+actor_tables_referenced = ["accounts", "account", "members", "member"]
 # ... except these: audit stamps (who created or changed the row: kept without a foreign key so
 # that they outlive the user, see audit_columns_missing) and names of an ordering or another row
 actor_ignore = "^((created|updated|deleted|changed|modified|last_modified|last_updated|inserted|archived)_?by(_?id)?$|(grouped|sorted|ordered|partitioned|indexed|keyed|filtered|replaced|superseded|followed|preceded|caused|triggered|generated|signed|powered|backed|covered)_?by)"
@@ -65,46 +85,94 @@ min_found_share = 0.5
 # columns probed per audit (keep under the engine's cap of 50 probes per check)
 probed_candidates = 40
 */
-
 with recursive family(typ, name) as (
   -- the key type families a reference and its key must share (a domain by its base type)
   values (20::oid, 'integer'), (21, 'integer'), (23, 'integer'), (2950, 'uuid'),
          (25, 'text'), (1043, 'text'), (1042, 'text')
+), rx as (
+  -- every name pattern as one regular expression (computed once, compiled once); role names end
+  -- in _id or Id (owner_id, resource_owner_id, ownerId) and are told by their last word below:
+  -- an alternation of the role nouns costs several times the whole catalog scan
+  select '(?:' || array_to_string(%(column_patterns)s::text[] || %(actor_patterns)s::text[], ')|(?:') || ')|'
+         || %(self_columns)s::text
+         || case when cardinality(%(actor_roles)s::text[]) > 0 then '|(?:_id|Id)$' else '' end as any_name
+), names as materialized (
+  -- the tables a name may designate, by their name without case and underscores
+  select t.oid, t.nspname, t.relname, t.relkind, lower(replace(t.relname, '_', '')) as norm
+  from scope_tables t
+  where not t.relispartition
+), tails as materialized (
+  -- every table name's trailing words (editor_collection: editor_collection, collection): the
+  -- names a bare column may be (link, artist, type in artist -> artist_type)
+  select distinct array_to_string(w.words[n:], '_') as tail
+  from names nm
+  cross join lateral (select string_to_array(nm.relname, '_') as words) w
+  cross join generate_series(1, cardinality(w.words)) n
+  where %(bare_names)s
 ), cand as (
   -- candidate columns: the name matches a pattern, no foreign key includes the column
-  select a.*, fam.name as family, a.actor_pattern is not null and a.pattern is null as actor,
-         lower(regexp_replace(substring(a.attname from a.pattern),
+  select a.*, fam.name as family,
+         lower(regexp_replace(coalesce(substring(a.attname from a.pattern), case when a.bare then a.attname end),
                               '([a-z0-9])([A-Z])', '\1_\2', 'g')) as stem,
-         substring(a.attname from a.pattern) as raw_stem    -- a mixed-case table keeps its case
+         -- the rest of the name may name the key: language_code -> code, deployment_id_ -> id_
+         lower(ltrim(substr(a.attname, length(substring(a.attname from a.pattern)) + 1), '_')) as key_suffix
   from (
     -- the columns of each table by index range scan, the name patterns first (offset 0):
     -- the other tests run on the few columns that match
     select t.oid as relid, t.nspname, t.relname, t.relkind, a.attnum, a.attname, a.atttypid,
-           a.attnotnull, p.pattern, p.actor_pattern
+           a.attnotnull, p.pattern, p.actor_pattern, a.attname ~ %(self_columns)s::text as self_ref,
+           -- a column named only like a table (artist, link): no pattern, no actor, no self-reference
+           p.pattern is null and p.actor_pattern is null and a.attname !~ %(self_columns)s::text as bare
     from scope_tables t
     cross join lateral (select a.attnum, a.attname, a.atttypid, a.attnotnull from pg_catalog.pg_attribute a
                         where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
-                          -- every pattern as one regular expression (computed once, compiled once)
-                          and a.attname ~ (select string_agg('(?:' || x || ')', '|')
-                                           from unnest(%(column_patterns)s::text[] || %(actor_patterns)s::text[]) x)
+                          -- a key type (family below) or a user type (a domain over one): a cheap
+                          -- test before the regular expression
+                          and (a.atttypid in (20, 21, 23, 2950, 25, 1043, 1042) or a.atttypid >= 16384)
+                          and (a.attname ~ (select rx.any_name from rx)
+                               or a.attname in (select tl.tail from tails tl)
+                               or a.attname || 's' in (select tl.tail from tails tl))
                         offset 0) a
     cross join lateral (
       select (select pat from unnest(%(column_patterns)s::text[]) with ordinality u(pat, ord)
               where a.attname ~ pat order by ord limit 1) as pattern,
-             -- actor columns (read_by, created_by): references to the user table
-             (select pat from unnest(%(actor_patterns)s::text[]) with ordinality u(pat, ord)
-              where a.attname ~ pat and a.attname !~* %(actor_ignore)s::text order by ord limit 1) as actor_pattern) p
+             -- actor columns (read_by, approved_by_id) and role names (owner_id): the user table
+             coalesce((select pat from unnest(%(actor_patterns)s::text[]) with ordinality u(pat, ord)
+                       where a.attname ~ pat order by ord limit 1),
+                      (select 'role name ' || r.word
+                       from (select case when right(a.attname, 3) = '_id'
+                                         then reverse(split_part(reverse(a.attname), '_', 2))
+                                         when right(a.attname, 2) = 'Id'
+                                         then lower(substring(a.attname from '([A-Za-z][a-z0-9]*)Id$')) end as word) r
+                       where r.word = any(%(actor_roles)s::text[])))
+             as actor_pattern_any) p0
+    cross join lateral (
+      select p0.pattern,
+             case when p0.actor_pattern_any is null then null
+                  when a.attname !~* %(actor_ignore)s::text then p0.actor_pattern_any end as actor_pattern) p
     where not t.relispartition                     -- a partitioned table is reported once
-      and (p.pattern is not null or p.actor_pattern is not null)
+      and (p.pattern is not null or p.actor_pattern is not null or a.attname ~ %(self_columns)s::text
+           or a.attname in (select tl.tail from tails tl) or a.attname || 's' in (select tl.tail from tails tl))
       and format('%%s.%%s', t.nspname, t.relname) !~ %(ignore_tables)s::text
     offset 0
   ) a
   join pg_catalog.pg_type ct on ct.oid = a.atttypid
   join family fam on fam.typ = coalesce(nullif(ct.typbasetype, 0), ct.oid)
   where a.attname !~* %(ignore_columns)s::text
+    -- a bare text column (url, name) is a value more often than a reference
+    and not (a.bare and fam.name = 'text')
     and not exists (
       select 1 from pg_catalog.pg_constraint f
       where f.conrelid = a.relid and f.contype = 'f' and a.attnum = any(f.conkey))
+    -- owner_id beside a text owner_type: a polymorphic association (Rails), several tables
+    and not exists (
+      select 1 from pg_catalog.pg_attribute pa
+      join pg_catalog.pg_type pt on pt.oid = pa.atttypid
+      where pa.attrelid = a.relid
+        and pa.attname = regexp_replace(regexp_replace(a.attname, '_id_?$', '_type'), 'Id$', 'Type')
+        and pa.attname <> a.attname and not pa.attisdropped
+        and coalesce(nullif(pt.typbasetype, 0), pt.oid) in (25, 1043, 1042)
+        and pt.typtype in ('b', 'd', 'e'))
 ), tree as (
   -- partitions below a partitioned candidate, via pg_inherits (pg_partition_tree() locks them all)
   select distinct c.relid as root, c.relid from cand c where c.relkind = 'p'
@@ -121,47 +189,132 @@ with recursive family(typ, name) as (
   join tree t on t.root = c.relid
   join pg_catalog.pg_class l on l.oid = t.relid and l.relkind not in ('p', 'I')
   group by c.relid, c.attnum
+), pprefix as materialized (
+  -- prefixes of partitioned tables (p_): only those some partitioned table in scope has
+  select '' as p
+  union all
+  select x from unnest(%(partitioned_prefixes)s::text[]) x
+  where exists (select 1 from names n where n.relkind = 'p' and left(n.relname, length(x)) = x)
+), referenced as materialized (
+  -- tables real foreign keys reference (the user tables of actor_tables_referenced must be)
+  select distinct f.confrelid from pg_catalog.pg_constraint f where f.contype = 'f'
+), self_names as materialized (
+  -- self-references the schema declares, by column name: parent_id referencing its own table
+  -- elsewhere corroborates the self-reference
+  select ra.attname, count(*) as n_self
+  from pg_catalog.pg_constraint f
+  cross join lateral (select a.attname from pg_catalog.pg_attribute a
+                      where a.attrelid = f.conrelid and a.attnum = f.conkey[1] offset 0) ra
+  where f.contype = 'f' and f.conparentid = 0 and f.conrelid = f.confrelid and cardinality(f.conkey) = 1
+    and exists (select 1 from cand c where c.self_ref)
+  group by ra.attname
 ), forms as materialized (
-  -- the table names a stem may stand for, in order of preference; the column's fields travel
-  -- along, so nothing below joins back to cand (a re-scan per candidate column)
-  select c.*, f.form, f.ord, case when c.relkind = 'p' then format('%%s of %%s',
-                             coalesce(lf.with_fk, 0), coalesce(lf.leaves, 0)) end as partitions_with_fk
+  -- the table names a column may stand for, with their tier (1 the name, 2 the child table's own
+  -- prefix words + the name, 3 a partitioned p_ table, 4 and 5 the same with a first word
+  -- stripped, 6 the table itself, 7 the user table) and their order within it; the column's
+  -- fields travel along, so nothing below joins back to cand (a re-scan per candidate column)
+  select c.*, f.form, f.tier, f.ord, f.plen, f.partitioned_only, f.referenced_only, f.key_alias, f.strict_key,
+         case when c.relkind = 'p' then format('%%s of %%s', coalesce(lf.with_fk, 0), coalesce(lf.leaves, 0)) end
+           as partitions_with_fk
   from cand c
   left join leaf_fk lf on lf.relid = c.relid and lf.attnum = c.attnum
   cross join lateral (
-    select u.t, 10 + u.o from unnest(%(actor_tables)s::text[]) with ordinality u(t, o)
+    select u.t, 7, u.o::int, 0, false, false, null::text, false
+    from unnest(%(actor_tables)s::text[]) with ordinality u(t, o)
     where c.actor_pattern is not null
     union all
-    select * from (
-    values (c.stem || 's', 1), (c.stem, 2), (c.stem || 'es', 3),
-           (case when c.stem ~ '[^aeiou]y$' then regexp_replace(c.stem, 'y$', 'ies') end, 4),
-           (regexp_replace(c.stem, '[^_]*$', '')                 -- irregular plurals
-            || (select split_part(ip, ':', 2) from unnest(%(irregular_plurals)s::text[]) ip
-                where split_part(ip, ':', 1) = regexp_replace(c.stem, '^.*_', '') limit 1), 5),
-           (case when c.raw_stem <> c.stem then c.raw_stem || 's' end, 6),
-           (case when c.raw_stem <> c.stem then c.raw_stem end, 7)) v
-    where c.pattern is not null
-  ) f(form, ord)
-  where f.form is not null
-    -- a partitioned table whose every partition has its own foreign key on the column is covered
-    and not (c.relkind = 'p' and coalesce(lf.leaves, 0) = coalesce(lf.with_fk, 0))
-), best as (
-  -- the referenced key: a single-column primary key or unique key (constraint or plain unique
-  -- index) of the same type family, named like the column or like key_names
-  select distinct on (c.relid, c.attnum) c.*, rt.oid as target, ka.attnum as key_att, ka.attname as key_column,
-         ka.atttypid as key_type, k.indisprimary, rt.nspname = c.nspname as same_schema,
-         count(*) over (partition by c.relid, c.attnum) as candidates
+    select u.t, 7, 100 + u.o::int, 0, false, true, null, false
+    from unnest(%(actor_tables_referenced)s::text[]) with ordinality u(t, o)
+    where c.actor_pattern is not null
+    union all
+    select c.relname, 6, 1, 0, false, false, null, false where c.self_ref
+    union all
+    select pp.p || mp.prefix || nf.name,
+           case when st.stripped and mp.plen = 0 and pp.p = '' then 4 when st.stripped then 5
+                when pp.p <> '' then 3 when mp.plen > 0 then 2 else 1 end,
+           nf.ord, mp.plen, pp.p <> '', false,
+           -- the key may be named like the column without its first word (original_language_id: language_id)
+           st.s || '_' || c.key_suffix,
+           -- a bare name: the plural (destination -> destinations) only when the key is named
+           -- like the column
+           c.bare and nf.ord <> 2
+    from (
+      -- the stem, and the stem without a first word such as origin_ (origin_project: project)
+      select c.stem as s, false as stripped
+      union all
+      select substr(c.stem, strpos(c.stem, '_') + 1), true
+      where strpos(c.stem, '_') > 0 and split_part(c.stem, '_', 1) = any(%(stripped_prefixes)s::text[])
+        and not c.bare
+    ) st
+    cross join lateral (
+      values (st.s || 's', 1), (st.s, 2), (case when not c.bare then st.s || 'es' end, 3),
+             (case when st.s ~ '[^aeiou]y$' and not c.bare then regexp_replace(st.s, 'y$', 'ies') end, 4),
+             (regexp_replace(st.s, '[^_]*$', '')                 -- irregular plurals
+              || (select split_part(ip, ':', 2) from unnest(%(irregular_plurals)s::text[]) ip
+                  where split_part(ip, ':', 1) = regexp_replace(st.s, '^.*_', '') and not c.bare limit 1), 5)
+    ) nf(name, ord)
+    cross join lateral (
+      -- the name alone, or behind the child table's own leading words (ci_running_builds: ci_,
+      -- ci_running_); a bare name also behind the whole child name (artist.type: artist_type)
+      select '' as prefix, 0 as plen
+      union all
+      select array_to_string(w.words[1:n], '_') || '_', n
+      from (select string_to_array(c.relname, '_') as words) w
+      cross join generate_series(1, cardinality(w.words) - case when c.bare then 0 else 1 end) n
+    ) mp
+    cross join pprefix pp
+    where (c.pattern is not null or c.bare) and nf.name is not null
+  ) f(form, tier, ord, plen, partitioned_only, referenced_only, key_alias, strict_key)
+  -- a partitioned table whose every partition has its own foreign key on the column is covered
+  -- (one without partitions is not: nothing covers its rows once it has some)
+  where not (c.relkind = 'p' and coalesce(lf.leaves, 0) > 0 and lf.leaves = lf.with_fk)
+), matched as materialized (
+  -- the tables each name form designates (a hash join on the normalized name: the key lookups
+  -- below run for these few pairs only)
+  select c.*, rt.oid as target, rt.nspname as target_nspname, rt.relname as target_relname,
+         rt.relkind as target_kind, rt.nspname = c.nspname as same_schema,
+         -- the user table real foreign keys reference first (users unreferenced, accounts referenced)
+         c.tier = 7 and rt.oid in (select r.confrelid from referenced r) as target_referenced
   from forms c
-  join scope_tables rt on rt.relname = c.form and not rt.relispartition
-  join pg_catalog.pg_index k on k.indrelid = rt.oid and k.indisunique and k.indisvalid
-   and k.indnkeyatts = 1 and k.indkey[0] <> 0 and k.indpred is null and k.indexprs is null
-  join pg_catalog.pg_attribute ka on ka.attrelid = rt.oid and ka.attnum = k.indkey[0]
-  join pg_catalog.pg_type kt on kt.oid = ka.atttypid
-  join family kf on kf.typ = coalesce(nullif(kt.typbasetype, 0), kt.oid) and kf.name = c.family
-  where rt.oid <> c.relid                        -- a table's own key is not a reference
-    and (ka.attname = c.attname or ka.attname = any(%(key_names)s::text[]))
-  order by c.relid, c.attnum, same_schema desc, (ka.attname = any(%(key_names)s::text[])) desc,
-           k.indisprimary desc, c.ord, rt.nspname
+  join names rt on rt.norm = lower(replace(c.form, '_', ''))
+  -- a table's own key is no reference, but for parent_id, parent_group_id in groups, users.inviter_id
+  where (rt.oid <> c.relid or c.tier in (4, 5, 6, 7))
+    and (c.tier <> 6 or rt.oid = c.relid)
+    and (not c.partitioned_only or rt.relkind = 'p')
+    and (not c.referenced_only or rt.oid in (select r.confrelid from referenced r))
+), best as (
+  -- the referenced key: a primary key or unique key (constraint or plain unique index) of the
+  -- same type family, named like the column, like its suffix or like key_names; one column, or
+  -- two with the other one in the child too (or a partitioned parent: the partition key)
+  select distinct on (c.relid, c.attnum) c.*, kk.key_att, kk.key_column, kk.key_type, kk.indisprimary,
+         c.tier = 7 as actor, kk.part_column, kk.child_has_part, kk.composite, kk.key_pos,
+         count(*) over (partition by c.relid, c.attnum) as candidates
+  from matched c
+  cross join lateral (
+    select ka.attnum as key_att, ka.attname as key_column, ka.atttypid as key_type, k.indisprimary,
+           pa.attname as part_column, cp.attname is not null as child_has_part,
+           k.indnkeyatts = 2 as composite, ki.i as key_pos
+    from pg_catalog.pg_index k
+    cross join lateral generate_series(0, k.indnkeyatts - 1) ki(i)
+    join pg_catalog.pg_attribute ka on ka.attrelid = k.indrelid and ka.attnum = k.indkey[ki.i]
+    join pg_catalog.pg_type kt on kt.oid = ka.atttypid
+    join family kf on kf.typ = coalesce(nullif(kt.typbasetype, 0), kt.oid) and kf.name = c.family
+    left join pg_catalog.pg_attribute pa on k.indnkeyatts = 2 and pa.attrelid = k.indrelid
+     and pa.attnum = k.indkey[1 - ki.i] and pa.attnum > 0
+    left join lateral (select ca.attname from pg_catalog.pg_attribute ca
+                       where ca.attrelid = c.relid and ca.attname = pa.attname and ca.atttypid = pa.atttypid
+                         and not ca.attisdropped and ca.attname <> c.attname offset 0) cp on true
+    where k.indrelid = c.target and k.indisunique and k.indisvalid
+      and k.indnkeyatts in (1, 2) and k.indpred is null and k.indexprs is null
+      and (ka.attname = c.attname
+           or not c.strict_key and (ka.attname = any(%(key_names)s::text[]) or ka.attname = c.key_suffix
+                                    or ka.attname = c.key_alias))
+      and (k.indnkeyatts = 1 or (pa.attnum is not null and (cp.attname is not null or c.target_kind = 'p')))
+    offset 0
+  ) kk
+  order by c.relid, c.attnum, c.tier, c.same_schema desc, kk.composite, (c.target_relname = c.form) desc,
+           (kk.key_column = any(%(key_names)s::text[])) desc, kk.indisprimary desc,
+           c.target_referenced desc, c.ord, c.plen desc, c.target_nspname
 )
 , declared as materialized (
   -- the same relationship constrained elsewhere: real foreign keys into the candidates' parent
@@ -179,12 +332,18 @@ with recursive family(typ, name) as (
   -- one column name without its foreign key on many tables is one pattern (a design choice)
   -- an actor column never spells its table: the foreign keys into the user table's key from
   -- any column vouch for it
-  select b.*, coalesce(case when b.actor then a.any_column else d.tables end, 0) as elsewhere,
-         count(*) over (partition by b.attname, b.target) as pattern_size
+  select b.*, coalesce(case when b.actor then a.any_column when b.tier = 6 then sn.n_self else d.tables end, 0) as elsewhere,
+         count(*) over (partition by b.attname, b.target) as pattern_size,
+         -- a composite key the child cannot reference yet (no partition column): no fix to apply
+         b.composite and not b.child_has_part as no_fk_possible
   from best b
   left join declared d on d.confrelid = b.target and d.fatt = b.key_att and d.attname = b.attname
   left join (select distinct confrelid, fatt, any_column from declared) a
     on a.confrelid = b.target and a.fatt = b.key_att
+  left join self_names sn on b.tier = 6 and sn.attname = b.attname
+  -- parent_id of other tables referencing this one: here the name means a row of another table
+  -- (a chain t1.parent_id -> t0), not of its own
+  where not (b.tier = 6 and coalesce(d.tables, 0) > 0)
 ), sentinel as (
   -- values the column's CHECK constraints single out (user_id = 0 or ..., user_id <> -1,
   -- user_id = any (array[...])): sentinels such as "0 = anonymous" that no parent row has
@@ -209,10 +368,11 @@ with recursive family(typ, name) as (
   group by g.relid, g.attnum
 ), judged as (
   select g.*, s.vals as sentinels, s.conname as sentinel_check,
-         g.pattern_size >= %(pattern_min_tables)s as is_pattern, c.reltuples,
+         g.pattern_size >= %(pattern_min_tables)s and not g.no_fk_possible as is_pattern, c.reltuples,
          -- a bounded read of the column's values, for the tables that have rows: plain tables
-         -- (reading a partitioned one locks every partition) the role may read, not locked
-         %(allow_data)s and g.relkind = 'r' and pt.relkind = 'r'
+         -- (reading a partitioned one locks every partition) the role may read, not locked;
+         -- a composite key is looked up by both columns or not at all
+         %(allow_data)s and g.relkind = 'r' and g.target_kind = 'r' and not g.composite
            and g.pattern_size < %(pattern_min_tables)s
            and not (c.reltuples = 0 and (%(server_version_num)s >= 140000 or c.relpages = 0)
                     and pg_catalog.pg_stat_get_live_tuples(g.relid) = 0
@@ -223,7 +383,6 @@ with recursive family(typ, name) as (
   from grouped g
   left join sentinel s on s.relid = g.relid and s.attnum = g.attnum
   cross join lateral (select c.reltuples, c.relpages from pg_catalog.pg_class c where c.oid = g.relid offset 0) c
-  cross join lateral (select c.relkind from pg_catalog.pg_class c where c.oid = g.target offset 0) pt
 ), budget as (
   -- each probe locks both tables and their indexes until the check ends: the uncorroborated
   -- candidates first (the probe decides their verdict), the biggest tables first, within
@@ -241,22 +400,19 @@ with recursive family(typ, name) as (
          case when j.elsewhere > 0 and j.actor
               then format('; %%s foreign key(s) of the schema reference %%s, its user table, and the column names an actor',
                           j.elsewhere, j.target::regclass)
+              when j.elsewhere > 0 and j.tier = 6
+              then format('; %%s other table(s) reference themselves through a foreign key from a column named %%s, so the name means a self-reference in this schema',
+                          j.elsewhere, quote_ident(j.attname))
               when j.elsewhere > 0
               then format('; %%s other table(s) declare this foreign key from a column named %%s, so the relationship is real',
                           j.elsewhere, quote_ident(j.attname)) else '' end as declared_text,
-         format(E'alter table %%s add constraint %%I foreign key (%%I) references %%s (%%I)%%s;',
-                j.relid::regclass, n.fk_name, j.attname, j.target::regclass, j.key_column,
-                -- NOT VALID foreign keys on partitioned tables need PostgreSQL 18
-                case when j.relkind = 'p' then '' else ' not valid' end) as add_sql,
-         case when j.relkind <> 'p'
-              then format('alter table %%s validate constraint %%I;', j.relid::regclass, n.fk_name) end as validate_sql,
-         case when j.sentinels is not null
-              then concat(E'-- the sentinel values of the CHECK constraint become NULL first: the foreign key cannot be validated while rows hold them, and the application must write NULL from now on (or insert a row with that key into the referenced table instead of this step)\n',
-                          case when j.attnotnull
-                               then format(E'alter table %%s alter column %%I drop not null;\n', j.relid::regclass, j.attname) end,
-                          format(E'update %%s set %%I = null where %%I in (%%s);\n', j.relid::regclass, j.attname, j.attname,
-                                 (select string_agg(quote_literal(v), ', ' order by v) from unnest(j.sentinels) v)))
-              else '' end as pre_sql
+         -- the key's columns in the index's order, the child's in the same order
+         case when j.composite and j.key_pos = 0 then format('%%I, %%I', j.key_column, j.part_column)
+              when j.composite then format('%%I, %%I', j.part_column, j.key_column)
+              else quote_ident(j.key_column) end as key_list,
+         case when j.composite and j.key_pos = 0 then format('%%I, %%I', j.attname, j.part_column)
+              when j.composite then format('%%I, %%I', j.part_column, j.attname)
+              else quote_ident(j.attname) end as col_list
   from judged j
   left join budget b on b.relid = j.relid and b.attnum = j.attnum
   cross join lateral (select j.relname || '_' || j.attname || '_fkey' as base) nb
@@ -264,12 +420,44 @@ with recursive family(typ, name) as (
     select case when octet_length(nb.base) <= 63 then nb.base
                 else left(nb.base, case when octet_length(nb.base) = length(nb.base) then 54 else 13 end)
                      || '_' || left(md5(nb.base), 8) end as fk_name) n
+), sqls as (
+  select k.*,
+         case when not k.no_fk_possible then
+         format(E'alter table %%s add constraint %%I foreign key (%%s) references %%s (%%s)%%s;',
+                k.relid::regclass, k.fk_name, k.col_list, k.target::regclass, k.key_list,
+                -- NOT VALID foreign keys on partitioned tables need PostgreSQL 18
+                case when k.relkind = 'p' then '' else ' not valid' end) end as add_sql,
+         case when k.relkind <> 'p' and not k.no_fk_possible
+              then format('alter table %%s validate constraint %%I;', k.relid::regclass, k.fk_name) end as validate_sql,
+         case when k.sentinels is not null and not k.no_fk_possible
+              then concat(E'-- the sentinel values of the CHECK constraint become NULL first: the foreign key cannot be validated while rows hold them, and the application must write NULL from now on (or insert a row with that key into the referenced table instead of this step)\n',
+                          case when k.attnotnull
+                               then format(E'alter table %%s alter column %%I drop not null;\n', k.relid::regclass, k.attname) end,
+                          format(E'update %%s set %%I = null where %%I in (%%s);\n', k.relid::regclass, k.attname, k.attname,
+                                 (select string_agg(quote_literal(v), ', ' order by v) from unnest(k.sentinels) v)))
+              else '' end as pre_sql,
+         case when k.no_fk_possible
+              then format('; %%s is partitioned and its key is (%%s), which includes the partition key %%I: a foreign key must reference all of it, and %%s has no %%I column of that type, so no foreign key is possible until it has one (add it, filled from %%s)',
+                          k.target::regclass, k.key_list, k.part_column, k.relid::regclass, k.part_column, k.target::regclass)
+              when k.composite
+              then format('; the key of %%s is (%%s)%%s, so the foreign key names both columns: (%%s)',
+                          k.target::regclass, k.key_list,
+                          case when k.target_kind = 'p' then format(', a partitioned table''s key with its partition key %%I', k.part_column) else '' end,
+                          k.col_list)
+              else '' end as key_note
+  from worded k
 ), single as (
   select k.relid::regclass::text as object,
          'column' as object_type,
          array[k.attname::text] as columns,
-         quote_ident(k.attname) as column, coalesce(k.pattern, k.actor_pattern) as _pattern, k.form as matched_table_name,
+         quote_ident(k.attname) as column, coalesce(k.pattern, k.actor_pattern, %(self_columns)s::text) as _pattern,
+         k.form as matched_table_name,
+         case k.tier when 1 then 'the name' when 2 then 'the table''s own prefix words and the name'
+                     when 3 then 'the partitioned table behind the name' when 4 then 'the name without its first word'
+                     when 5 then 'the name without its first word, behind prefix words'
+                     when 6 then 'a reference to the table itself' else 'an actor or role: the user table' end as matched_by,
          k.target::regclass::text as referenced, quote_ident(k.key_column) as referenced_column,
+         case when k.composite then '(' || k.key_list || ')' end as referenced_key_columns,
          case when k.indisprimary then 'primary key' else 'unique key' end as referenced_key,
          k.same_schema, format_type(k.atttypid, null) as type,
          format_type(k.key_type, null) as referenced_type,
@@ -281,11 +469,11 @@ with recursive family(typ, name) as (
          null::bigint as sampled_rows, null::bigint as orphans_in_sample,
          null::float8 as found_in_parent_pct, null::jsonb as orphan_examples, null::bigint as sentinel_rows_in_sample,
          format('%%s.%%s (%%s)', k.relid::regclass, quote_ident(k.attname), format_type(k.atttypid, null)) as _subject,
-         'no foreign key covers it' as _gap,
+         'no foreign key covers it' as _gap, k.key_note as _key_note,
          case when k.elsewhere > 0 then k.declared_text
               else format('; nothing corroborates it (no value sampled, no other table declares it): verify that the column holds keys of %%s before adding the constraint',
                           k.target::regclass) end as _evidence,
-         case when k.sentinels is not null
+         case when k.sentinels is not null and not k.no_fk_possible
               then format('; %%s in CHECK constraint %%s, so the fix maps %%s to NULL before validating',
                           case when cardinality(k.sentinels) = 1 then array_to_string(k.sentinels, ', ') || ' is a sentinel'
                                else array_to_string(k.sentinels, ', ') || ' are sentinels' end,
@@ -316,17 +504,20 @@ from (select count(*) filter (where not x.sentinel) as sampled,
                         else format('; nothing corroborates it (no value to sample, no other table declares it): verify that the column holds keys of %%s before adding the constraint',
                                     k.target::regclass) end,
                    k.attname, k.key_column, coalesce(k.sentinels, '{}'), %(sample_rows)s::int) end as probe,
-         concat(case when k.relkind = 'p'
-                     then E'-- partitioned table: the constraint is validated at once (a scan of every partition under SHARE ROW EXCLUSIVE locks)\n' end,
-                k.pre_sql, k.add_sql, E'\n' || k.validate_sql) as remediation
-  from worded k
+         case when not k.no_fk_possible
+              then concat(case when k.relkind = 'p'
+                               then E'-- partitioned table: the constraint is validated at once (a scan of every partition under SHARE ROW EXCLUSIVE locks)\n' end,
+                          k.pre_sql, k.add_sql, E'\n' || k.validate_sql) end as remediation
+  from sqls k
   where not k.is_pattern
 ), patterned as (
   select k.target::regclass::text as object,
          'table' as object_type,
          array[k.attname::text] as columns,
-         quote_ident(k.attname) as column, min(coalesce(k.pattern, k.actor_pattern)) as _pattern, min(k.form) as matched_table_name,
+         quote_ident(k.attname) as column, min(coalesce(k.pattern, k.actor_pattern, %(self_columns)s::text)) as _pattern,
+         min(k.form) as matched_table_name, null::text as matched_by,
          k.target::regclass::text as referenced, quote_ident(k.key_column) as referenced_column,
+         min(case when k.composite then '(' || k.key_list || ')' end) as referenced_key_columns,
          case when bool_or(k.indisprimary) then 'primary key' else 'unique key' end as referenced_key,
          null::boolean as same_schema, string_agg(distinct format_type(k.atttypid, null), ', ') as type,
          format_type(min(k.key_type), null) as referenced_type,
@@ -338,6 +529,9 @@ from (select count(*) filter (where not x.sentinel) as sampled,
          null::float8 as found_in_parent_pct, null::jsonb as orphan_examples, null::bigint as sentinel_rows_in_sample,
          format('%%s on %%s tables', quote_ident(k.attname), count(*)) as _subject,
          format('none of these %%s tables has a foreign key on it', count(*)) as _gap,
+         case when bool_or(k.composite)
+              then format('; the key of %%s has two columns, so the foreign key names both', k.target::regclass)
+              else '' end as _key_note,
          case when min(k.elsewhere) > 0
               then format('; %%s other table(s) declare this foreign key, so these are gaps in one design: add it to every table listed',
                           min(k.elsewhere))
@@ -349,7 +543,7 @@ from (select count(*) filter (where not x.sentinel) as sampled,
                                        then E'-- partitioned table: the constraint is validated at once\n' end,
                                   k.pre_sql, k.add_sql), E'\n' order by k.relid::regclass::text),
                 E'\n' || string_agg(k.validate_sql, E'\n' order by k.relid::regclass::text)) as remediation
-  from worded k
+  from sqls k
   where k.is_pattern
   group by k.target, k.attname, k.key_column
 )
