@@ -6,11 +6,11 @@ format = 2
 uses = ["scope_tables"]
 needs = ["catalog"]
 locks = true
-detects = "Columns named after another table's key (user_id -> users.id, category_id -> categories.id, product_type_id -> product_types.id, customer_id -> customer.customer_id; singular, -s, -es, -ies and a few irregular plurals; camelCase userId and mixed case: userId -> \"User\", \"Mixed_id\" -> \"Mixeds\", product_type_id -> \"ProductTypes\", matched without regard to case and underscores, an exact name first; trailing-underscore keys deployment_id_ -> id_; codes language_code -> languages.code) whose type is in the same family as that key (uuid, int2/int4/int8, text/varchar/char) and which no foreign key constraint (validated or NOT VALID) includes. Beyond the plain name: the child table's own leading words (module prefixes: runner_id in ci_running_builds -> ci_runners, node_id in current_way_nodes -> current_nodes) come first; a partitioned table named `p_<name>` (`partitioned_prefixes`: p_ci_builds) stands for <name>; a first word such as origin_, source_, target_, parent_, root_, from_, previous_ (`stripped_prefixes`) is stripped (origin_project_id -> projects, from_user_id -> users; parent_group_id in groups -> groups itself); parent_id, root_id and parent (`self_columns`) reference the table's own key. The referenced table is looked up in the column's own schema first, then in the other audited schemas; the referenced column must be that table's single-column primary key or a single-column unique key named `id` (`key_names`), like the column itself, or like its suffix (code, id_). A key of two columns (id, partition_id), as a partitioned table's key must include its partition key, is referenced by a composite foreign key when the child has the other column (the fix names both); when it has not, the finding says why no foreign key is possible yet (partitioned parents only). Actor columns (read_by, approved_by_id, resolved_by: `actor_patterns`) and role names (owner_id, author_id, creator_id, updater_id, assignee_id, reporter_id, approver_id, sender_id, recipient_id, resource_owner_id, ownerId: `actor_roles`) reference the user table when no table is named after them and the types match: `actor_tables` (users, user) by name, `actor_tables_referenced` (accounts, members) only when real foreign keys reference them, a referenced one first. The audit stamps created_by, updated_by, deleted_by (and created_by_id, updated_by_id: `actor_ignore`) usually stay unconstrained so they outlive the user and are never reported, nor names of an ordering or another row (grouped_by, replaced_by). A column with a text-typed `<name>_type` beside it (owner_type, owner_id: a Rails polymorphic association) references several tables and is never reported. A partitioned table is judged once, at the parent: covered when every partition has its own foreign key on the column (a partitioned table without partitions is judged like a plain one). A name is only a hint, so a finding is critical only when something corroborates it: the same relationship is constrained elsewhere (another table has a real foreign key from a column of the same name to that key; for an actor column, any foreign key into the user table's key), or a bounded probe (the first `sample_rows` non-null values, each looked up through the key's index) finds orphans. Otherwise it is a warning saying what to verify. The probe also measures the share of sampled values present in the candidate parent: below `min_found_share`, and with no foreign key elsewhere to vouch for it, the column is not a reference and is dropped. At most `probed_candidates` columns are probed (uncorroborated ones first, within the lock budget; not into partitioned parents or composite keys); under --no-data, or on tables the role cannot read, the catalog verdict stands. One column name without its foreign key on `pattern_min_tables` tables or more is ONE finding about a design choice, on the referenced table, listing the tables: critical when other tables do declare that foreign key (the rest are gaps), a warning when none does (deliberate). Values a CHECK constraint singles out in the column (user_id = 0 or ..., user_id <> -1) are sentinels: the fix maps them to NULL before the constraint is validated. A column already in a foreign key is never reported here (a type difference there is foreign_key_type_mismatch's): one column, one check. Name-only inference cannot see references whose name spells neither the target table nor a role (musicbrainz's entity0/entity1, a column named only after its table, 1:1 extension tables keyed by the parent's id, from_id/to_id): review those by hand."
+detects = "Columns named after another table's key (user_id -> users.id, category_id -> categories.id, product_type_id -> product_types.id, customer_id -> customer.customer_id; singular, -s, -es, -ies and a few irregular plurals; camelCase userId) whose type is in the same family as that key (uuid, int2/int4/int8, text/varchar/char) and which no foreign key constraint (validated or NOT VALID) includes. Names are compared without regard to case and underscores, an exact name first (userId -> \"User\", \"Mixed_id\" -> \"Mixeds\", product_type_id -> \"ProductTypes\"); the rest of the name may name the key (language_code -> languages.code, Flowable's deployment_id_ -> id_). When the plain name designates no table: the child table's own leading words (module prefixes: runner_id in ci_running_builds -> ci_runners, node_id in current_way_nodes -> current_nodes); a partitioned table named `p_<name>` (`partitioned_prefixes`: build_id -> p_ci_builds); a first word such as origin_, original_, source_, target_, parent_, from_, previous_ (`stripped_prefixes`) stripped (origin_project_id -> projects, original_language_id -> language.language_id, from_user_id -> users, parent_group_id in groups -> groups itself); parent_id, root_id and parent (`self_columns`) to the table's own key, unless the schema's parent_id columns reference other tables (a chain t1.parent_id -> t0); an integer or uuid column named only like a table (`bare_names`: musicbrainz's artist, link; release_group.type -> release_group_type; destination -> destinations.destination). Actor columns (read_by, approved_by_id, resolved_by: `actor_patterns`) and role names (owner_id, author_id, creator_id, updater_id, assignee_id, reporter_id, approver_id, sender_id, recipient_id, resource_owner_id, ownerId: `actor_roles`) reference the user table when no table is named after them: `actor_tables` (users, user) by name, `actor_tables_referenced` (accounts, members) only when real foreign keys reference them, a referenced one first; not beside a text <name>_type column (owner_type: a Rails polymorphic association, several tables). The audit stamps created_by, updated_by, deleted_by (and created_by_id, updated_by_id: `actor_ignore`) usually stay unconstrained so they outlive the user and are never reported, nor names of an ordering or another row (grouped_by, replaced_by). The referenced table is looked up in the column's own schema first, then in the other audited schemas; the referenced key is that table's single-column primary key or unique key named `id` (`key_names`), like the column or like the rest of its name. A two-column key is referenced by a composite foreign key: a partitioned parent's (id, partition_id), whose key must include the partition key, or a key whose other column the child has and which is a reference itself (tenant_id, user_id); the fix names both columns, and where the child lacks a partitioned parent's partition column the finding says why no foreign key is possible yet. A bare column a CHECK constraint restricts to a list of values (vote in (-1, 0, 1)) is an enumeration, not a reference. A partitioned table is judged once, at the parent: covered when every partition has its own foreign key on the column (one without partitions is judged like a plain table). A name is only a hint, so a finding is critical only when something corroborates it: the same relationship is constrained elsewhere (another table has a real foreign key from a column of the same name to that key; for an actor column, any foreign key into the user table's key; for parent_id, another table's self-reference by that name), or a bounded probe (the first `sample_rows` non-null values, each looked up through the key's index) finds orphans. Otherwise it is a warning saying what to verify. The probe also measures the share of sampled values present in the candidate parent: below `min_found_share`, and with no foreign key elsewhere to vouch for it, the column is not a reference and is dropped. At most `probed_candidates` columns are probed (uncorroborated ones first, within the lock budget; not into partitioned parents or two-column keys); under --no-data, or on tables the role cannot read, the catalog verdict stands. One column name without its foreign key on `pattern_min_tables` tables or more is ONE finding about a design choice, on the referenced table, listing the tables: critical when other tables do declare that foreign key (the rest are gaps), a warning when none does (deliberate). Values a CHECK constraint singles out in the column (user_id = 0 or ..., user_id <> -1) are sentinels: the fix maps them to NULL before the constraint is validated. A column already in a foreign key is never reported here (a type difference there is foreign_key_type_mismatch's): one column, one check. Name-only inference cannot see references whose name spells no table and no role (musicbrainz's entity0/entity1, a 1:1 extension table keyed by its parent's id, from_id/to_id, proc_inst_id_ -> act_ru_execution): review those by hand; scripts/fk_recall.py measures recall and precision on the corpus (docs/corpus-findings.md)."
 why = "Without the constraint nothing stops a row from pointing at a parent that never existed or was deleted: orphaned rows accumulate silently, joins drop or duplicate data, and ON DELETE rules (CASCADE, SET NULL, RESTRICT) the application relies on never run. ORMs such as TypeORM only create the constraint when the relation is declared, so plain id columns slip through."
 example = "create table generated_images (id uuid primary key, user_id uuid);  -- users(id) exists, no constraint"
 fix = "alter table generated_images add constraint generated_images_user_id_fkey foreign key (user_id) references users (id) not valid;\nalter table generated_images validate constraint generated_images_user_id_fkey;"
-ignore_when = "The column holds an identifier from another system that merely shares a name with a local table (an external/provider id), the reference is intentionally soft (event logs that must outlive their parents, sharded or cross-database data), or the rows live in a different database. A pattern reported as deliberate (no table declares the key) is a design decision: waive it once, with the reason. A role column (owner_id, creator_id) of a schema whose people live in a table named otherwise than users/user, or in accounts/members no foreign key references yet, is not seen: add the table to `actor_tables`. Name-based inference has blind spots both ways: review by hand the references whose name spells no table (entity0, from_id, a bare column named like its table)."
+ignore_when = "The column holds an identifier from another system that merely shares a name with a local table (an external/provider id), the reference is intentionally soft (event logs, history and dead-letter tables that must outlive their parents, sharded or cross-database data), or the rows live in a different database. A pattern reported as deliberate (no table declares the key) is a design decision: waive it once, with the reason. Guesses to check by hand: a stripped name that lands on the table itself (Flowable's parent_deployment_id_ names another engine's deployment), a versions table's parent_id that copies its source row's (post_versions.parent_id -> posts). A role column (owner_id, creator_id) of a schema whose people live in a table named otherwise than users/user, or in accounts/members no foreign key references yet, is not seen: add the table to `actor_tables`."
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK", "https://www.postgresql.org/docs/current/sql-altertable.html"]
 ok = "Every column named after another table's key is covered by a foreign key"
 impact = "Orphaned rows and silent referential corruption; ON DELETE rules never fire."
@@ -115,7 +115,16 @@ with recursive family(typ, name) as (
          lower(regexp_replace(coalesce(substring(a.attname from a.pattern), case when a.bare then a.attname end),
                               '([a-z0-9])([A-Z])', '\1_\2', 'g')) as stem,
          -- the rest of the name may name the key: language_code -> code, deployment_id_ -> id_
-         lower(ltrim(substr(a.attname, length(substring(a.attname from a.pattern)) + 1), '_')) as key_suffix
+         lower(ltrim(substr(a.attname, length(substring(a.attname from a.pattern)) + 1), '_')) as key_suffix,
+         -- owner_id beside a text owner_type: a polymorphic association (Rails), several tables;
+         -- a role name there is no user (room_id beside a room_type may still be rooms')
+         a.actor_pattern is not null and exists (
+           select 1 from pg_catalog.pg_attribute pa
+           join pg_catalog.pg_type pt on pt.oid = pa.atttypid
+           where pa.attrelid = a.relid
+             and pa.attname = regexp_replace(regexp_replace(a.attname, '_id_?$', '_type'), 'Id$', 'Type')
+             and pa.attname <> a.attname and not pa.attisdropped
+             and coalesce(nullif(pt.typbasetype, 0), pt.oid) in (25, 1043, 1042)) as polymorphic
   from (
     -- the columns of each table by index range scan, the name patterns first (offset 0):
     -- the other tests run on the few columns that match
@@ -164,15 +173,7 @@ with recursive family(typ, name) as (
     and not exists (
       select 1 from pg_catalog.pg_constraint f
       where f.conrelid = a.relid and f.contype = 'f' and a.attnum = any(f.conkey))
-    -- owner_id beside a text owner_type: a polymorphic association (Rails), several tables
-    and not exists (
-      select 1 from pg_catalog.pg_attribute pa
-      join pg_catalog.pg_type pt on pt.oid = pa.atttypid
-      where pa.attrelid = a.relid
-        and pa.attname = regexp_replace(regexp_replace(a.attname, '_id_?$', '_type'), 'Id$', 'Type')
-        and pa.attname <> a.attname and not pa.attisdropped
-        and coalesce(nullif(pt.typbasetype, 0), pt.oid) in (25, 1043, 1042)
-        and pt.typtype in ('b', 'd', 'e'))
+
 ), tree as (
   -- partitions below a partitioned candidate, via pg_inherits (pg_partition_tree() locks them all)
   select distinct c.relid as root, c.relid from cand c where c.relkind = 'p'
@@ -221,11 +222,11 @@ with recursive family(typ, name) as (
   cross join lateral (
     select u.t, 7, u.o::int, 0, false, false, null::text, false
     from unnest(%(actor_tables)s::text[]) with ordinality u(t, o)
-    where c.actor_pattern is not null
+    where c.actor_pattern is not null and not c.polymorphic
     union all
     select u.t, 7, 100 + u.o::int, 0, false, true, null, false
     from unnest(%(actor_tables_referenced)s::text[]) with ordinality u(t, o)
-    where c.actor_pattern is not null
+    where c.actor_pattern is not null and not c.polymorphic
     union all
     select c.relname, 6, 1, 0, false, false, null, false where c.self_ref
     union all
@@ -309,7 +310,14 @@ with recursive family(typ, name) as (
       and (ka.attname = c.attname
            or not c.strict_key and (ka.attname = any(%(key_names)s::text[]) or ka.attname = c.key_suffix
                                     or ka.attname = c.key_alias))
-      and (k.indnkeyatts = 1 or (pa.attnum is not null and (cp.attname is not null or c.target_kind = 'p')))
+      -- a two-column key: a partitioned parent's (id, partition_id), or a key whose other column
+      -- the child has and which is a reference itself (tenant_id, user_id; not a version number)
+      -- (a stripped name has no partner: target_device_id is not the device of user_id)
+      and (k.indnkeyatts = 1
+           or pa.attnum is not null and c.tier not in (4, 5)
+              and (c.target_kind = 'p'
+                   or cp.attname is not null
+                      and exists (select 1 from unnest(%(column_patterns)s::text[]) x where pa.attname ~ x)))
     offset 0
   ) kk
   order by c.relid, c.attnum, c.tier, c.same_schema desc, kk.composite, (c.target_relname = c.form) desc,
@@ -347,13 +355,17 @@ with recursive family(typ, name) as (
 ), sentinel as (
   -- values the column's CHECK constraints single out (user_id = 0 or ..., user_id <> -1,
   -- user_id = any (array[...])): sentinels such as "0 = anonymous" that no parent row has
-  select g.relid, g.attnum, array_agg(distinct v.val order by v.val) as vals, min(d.conname) as conname
+  -- a CHECK that is nothing but a list of values (vote in (-1, 0, 1)) makes a bare column an
+  -- enumeration, not a reference: enumerated
+  select g.relid, g.attnum, array_agg(distinct v.val order by v.val) as vals, min(d.conname) as conname,
+         bool_or(d.def ~ ('^CHECK \(\(' || d.ident || ' = ANY \(ARRAY\[[^]]*\]\)\)\)$')) as enumerated
   from grouped g
   join pg_catalog.pg_constraint con on con.conrelid = g.relid and con.contype = 'c'
    and g.attnum = any(con.conkey)
   cross join lateral (
-    select con.conname, pg_catalog.pg_get_constraintdef(con.oid) as def,
-           '(?:^|[^\w".])' || regexp_replace(quote_ident(g.attname), '([].^$*+?(){}|\\[])', '\\\1', 'g') as col) d
+    select x.*, '(?:^|[^\w".])' || x.ident as col
+    from (select con.conname, pg_catalog.pg_get_constraintdef(con.oid) as def,
+                 regexp_replace(quote_ident(g.attname), '([].^$*+?(){}|\\[])', '\\\1', 'g') as ident) x) d
   cross join lateral (
     select m[1] as lit
     from regexp_matches(d.def, d.col || '\s*(?:=|<>|!=)\s*\(?(''(?:[^'']|'''')*''|-?[0-9]+(?:\.[0-9]+)?)', 'g') m
@@ -383,6 +395,7 @@ with recursive family(typ, name) as (
   from grouped g
   left join sentinel s on s.relid = g.relid and s.attnum = g.attnum
   cross join lateral (select c.reltuples, c.relpages from pg_catalog.pg_class c where c.oid = g.relid offset 0) c
+  where not (g.bare and coalesce(s.enumerated, false))
 ), budget as (
   -- each probe locks both tables and their indexes until the check ends: the uncorroborated
   -- candidates first (the probe decides their verdict), the biggest tables first, within
@@ -450,7 +463,7 @@ with recursive family(typ, name) as (
   select k.relid::regclass::text as object,
          'column' as object_type,
          array[k.attname::text] as columns,
-         quote_ident(k.attname) as column, coalesce(k.pattern, k.actor_pattern, %(self_columns)s::text) as _pattern,
+         quote_ident(k.attname) as column, coalesce(k.pattern, k.actor_pattern, case when k.bare then 'a table name' else %(self_columns)s::text end) as _pattern,
          k.form as matched_table_name,
          case k.tier when 1 then 'the name' when 2 then 'the table''s own prefix words and the name'
                      when 3 then 'the partitioned table behind the name' when 4 then 'the name without its first word'
@@ -514,7 +527,7 @@ from (select count(*) filter (where not x.sentinel) as sampled,
   select k.target::regclass::text as object,
          'table' as object_type,
          array[k.attname::text] as columns,
-         quote_ident(k.attname) as column, min(coalesce(k.pattern, k.actor_pattern, %(self_columns)s::text)) as _pattern,
+         quote_ident(k.attname) as column, min(coalesce(k.pattern, k.actor_pattern, case when k.bare then 'a table name' else %(self_columns)s::text end)) as _pattern,
          min(k.form) as matched_table_name, null::text as matched_by,
          k.target::regclass::text as referenced, quote_ident(k.key_column) as referenced_column,
          min(case when k.composite then '(' || k.key_list || ')' end) as referenced_key_columns,
