@@ -2,7 +2,9 @@
 
 No database and no business rules here: ``pgaudit.report`` builds the model, templates only
 loop and escape. Markdown escaping is explicit (``md``, ``md_cell``, ``fence``); HTML relies on
-Jinja's autoescape. Undefined names are errors (``StrictUndefined``).
+Jinja's autoescape. Undefined names are errors (``StrictUndefined``). The checks' prose may
+hold `code spans`: ``md_code`` and ``code`` render them as code, in Markdown and HTML (never
+identifiers, which stay text).
 
 Every renderer takes the typed ``AuditRun``. A JSON run document (``pgaudit render``) is read
 into one by ``as_run``, the only place a document becomes a run.
@@ -34,6 +36,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_<>|\[\]#~&{}!])")
 _LINE_START = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _BACKTICKS = re.compile(r"`+")
+# a code span of the checks' prose: `varchar(n)` (one backtick each side, on one line)
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
 
 def md(value: Any) -> str:
@@ -43,6 +47,29 @@ def md(value: Any) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2)
                            if not m.group(2)[0].isdigit()
                            else m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
+
+
+def md_code(value: Any) -> str:
+    """Prose with code spans (a check's remediation): ``md`` outside the spans, each span kept
+    as Markdown code (its text needs no escaping there, and holds no backtick)."""
+    text, out, last = str(value), [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out += [md(text[last:m.start()]), "`", _NEWLINES.sub(" ", m.group(1)), "`"]
+        last = m.end()
+    out.append(md(text[last:]))
+    return "".join(out)
+
+
+def html_code(value: Any) -> Any:
+    """Prose with code spans as HTML: escaped text, each `span` a ``<code>`` element."""
+    from markupsafe import Markup, escape
+
+    text, out, last = str(value), Markup(), 0
+    for m in _CODE_SPAN.finditer(text):
+        out += escape(text[last:m.start()]) + Markup("<code>") + escape(m.group(1))
+        out += Markup("</code>")
+        last = m.end()
+    return out + escape(text[last:])
 
 
 def md_cell(value: Any) -> str:
@@ -75,7 +102,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md, md_cell=md_cell, fence=fence)
+    env.filters.update(md=md, md_cell=md_cell, fence=fence, md_code=md_code, code=html_code)
     env.globals.update(plural=plural)
     return env
 

@@ -104,10 +104,13 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
     yield from _browse(report)
 
 
-def _browse(report: Path) -> Iterator[DevTools]:
+def _browse(report: Path, width: int = 1366, height: int = 900,
+            scripts: bool = True) -> Iterator[DevTools]:
+    """The report in a fresh chromium, its viewport ``width`` CSS px wide (a phone's below
+    600, as a phone lays it out), with or without JavaScript."""
     profile = tempfile.mkdtemp(prefix="pgaudit-chromium-")
     proc = subprocess.Popen(
-        [_chromium(), *FLAGS, f"--user-data-dir={profile}", "--window-size=1366,900",
+        [_chromium(), *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
          "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     dt = None
@@ -125,8 +128,10 @@ def _browse(report: Path) -> Iterator[DevTools]:
         dt = DevTools(ws_url)
         for domain in ("Page", "Runtime", "Log"):
             dt.send(f"{domain}.enable")
-        dt.send("Emulation.setDeviceMetricsOverride", width=1366, height=900,
-                deviceScaleFactor=1, mobile=False)
+        dt.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                deviceScaleFactor=1, mobile=width < 600)
+        if not scripts:
+            dt.send("Emulation.setScriptExecutionDisabled", value=True)
         dt.send("Page.navigate", url=report.as_uri())
         dt.wait_for("Page.loadEventFired")
         yield dt
@@ -155,14 +160,19 @@ def test_loads_without_console_errors(page: DevTools) -> None:
     assert errors == []
 
 
-def _shot(page: DevTools, name: str, selector: str | None = None, height: int = 900) -> None:
-    """A PNG of the first screen, or of the element ``selector`` (at most ``height`` px)."""
+def _shot(page: DevTools, name: str, selector: str | None = None, height: int = 900,
+          margin: int = 0) -> None:
+    """A PNG of the first screen, or of the element ``selector`` (at most ``height`` px); with
+    ``margin``, the page's whole width that many px above and below it too."""
     params: dict[str, Any] = {"format": "png"}
     if selector:
         box = page.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
                       " e.scrollIntoView(); const r = e.getBoundingClientRect();"
                       " return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })()")
         x, y, w, h = box
+        if margin:
+            x, w = 0, page.js("document.documentElement.clientWidth")
+            y, h = max(0, y - margin), h + 2 * margin
         params.update(clip={"x": x, "y": y, "width": w, "height": min(h, height), "scale": 1},
                       captureBeyondViewport=True)
     shot = page.send("Page.captureScreenshot", **params)
@@ -240,11 +250,12 @@ def test_severity_filter_hides_and_shows(page: DevTools) -> None:
 
 def test_sections_collapse_and_expand(page: DevTools) -> None:
     page.js("document.getElementById('collapse-all').click()")
-    assert page.js("document.querySelectorAll('details[open]').length") == 0
+    assert page.js("document.querySelectorAll('main details[open]').length") == 0
+    assert page.js("document.getElementById('toc').open") is True  # the contents stay
     assert page.js("Array.from(document.querySelectorAll('details.finding'))"
                    ".filter(e => e.checkVisibility()).length") == 0
     page.js("document.getElementById('expand-all').click()")
-    assert page.js("document.querySelectorAll('details:not([open])').length") == 0
+    assert page.js("document.querySelectorAll('main details:not([open])').length") == 0
     assert _visible(page, "critical") > 0
 
 
@@ -337,3 +348,173 @@ def test_print_expands_and_hides_controls(page: DevTools) -> None:
     finally:
         page.send("Emulation.setEmulatedMedia", media="")
         page.js("document.getElementById('expand-all').click()")
+
+
+def test_code_spans_of_prose_are_code(page: DevTools) -> None:
+    """A check's remediation writes `alter column …` as Markdown code: the report shows code,
+    never the backticks; identifiers with backticks stay text."""
+    codes = page.js("Array.from(document.querySelectorAll('.fix code')).map(e => e.textContent)")
+    assert "alter column … type jsonb using …::jsonb" in codes
+    fixes = page.js("Array.from(document.querySelectorAll('.fix')).map(e => e.textContent)")
+    assert not [f for f in fixes if "`" in f]
+    assert page.js("document.body.textContent.includes('app.\"back```tick\"')")
+
+
+def test_long_sql_lines_wrap(page: DevTools) -> None:
+    """No statement is cut off: every SQL block is as wide as its content, lines wrap."""
+    cut = page.js("Array.from(document.querySelectorAll('pre.sql'))"
+                  ".filter(e => e.scrollWidth > e.clientWidth + 1).length")
+    assert cut == 0
+    longest = page.js("Math.max(...Array.from(document.querySelectorAll('pre.sql'))"
+                      ".map(e => Math.max(...e.textContent.split('\\n').map(l => l.length))))")
+    assert longest > 120  # the test has a long line to wrap
+
+
+# --- a run with history: trend charts, the change log, a phone, no JavaScript ---------------
+
+RUN_TIMES = ("2026-11-23T03:30:00+00:00", "2026-11-24T03:30:00+00:00",
+             "2026-11-25T22:10:00+00:00", "2026-11-26T01:05:00+00:00",
+             "2026-11-26T03:30:00+00:00")  # the last two on one day
+
+
+def history_doc() -> dict[str, Any]:
+    """tests/render/run.json as the fifth run of a target in a history store: five runs (two on
+    its day), the growth of three tables, two new findings and one resolved since the fourth,
+    and the schema's change log."""
+    doc = json.loads((HERE / "run.json").read_text(encoding="utf-8"))
+    counts = [(9, 14, 20), (9, 15, 21), (8, 15, 23), (7, 14, 22), (7, 15, 24)]
+    doc["history"] = {
+        "store": "sqlite:///history.db", "target_name": "h8_fixture",
+        "runs": [{"run_id": i + 1, "target": "h8_fixture", "generated_at": t, "critical": c,
+                  "warning": w, "info": n, "ok": 5, "new": 0, "resolved": 0}
+                 for i, (t, (c, w, n)) in enumerate(zip(RUN_TIMES, counts, strict=True))],
+        "growth": {
+            "app.audit_2025": [[t, 700_000_000 + 90_000_000 * i] for i, t in enumerate(RUN_TIMES)],
+            "app.audit_2024": [[t, 536_870_912] for t in RUN_TIMES],
+            'app."<script>alert(1)</script>"': [[t, 60_000_000 + 3_000_000 * i]
+                                                for i, t in enumerate(RUN_TIMES)],
+        },
+    }
+    doc["diff"] = {
+        "run_id": 5, "previous_run": {"id": 4, "generated_at": RUN_TIMES[3]}, "persisting": 30,
+        "new": [{"check": "table_without_primary_key", "object": "app.events",
+                 "severity": "critical", "title": "Tables without a primary key"}],
+        "resolved": [{"check": "duplicate_index", "object": "app.orders",
+                      "severity": "warning", "title": "Duplicate indexes"}],
+    }
+    doc["changes"] = [
+        {"object": "app.events", "object_type": "table", "change": "added",
+         "identity": "table app.events"},
+        {"object": "app.orders_status_idx", "object_type": "index", "change": "dropped",
+         "identity": "index app.orders_status_idx"},
+        {"object": "app.orders", "object_type": "table", "change": "altered",
+         "identity": "table app.orders"},
+    ]
+    return doc
+
+
+@pytest.fixture(scope="module")
+def history_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    html = render.render(history_doc(), "html", discover([HERE / "checks"]))
+    report = tmp_path_factory.mktemp("history") / "report.html"
+    report.write_text(html, encoding="utf-8")
+    return report
+
+
+def _chart_facts(page: DevTools) -> list[dict[str, Any]]:
+    return page.js("""Array.from(document.querySelectorAll('svg.chart')).map(svg => ({
+        title: svg.querySelector(':scope > text').textContent,
+        width: svg.getBoundingClientRect().width,
+        xlabels: Array.from(svg.querySelectorAll('text[text-anchor=middle] tspan'))
+                 .filter(t => !t.previousElementSibling).map(t => t.parentNode.textContent),
+        ylabels: Array.from(svg.querySelectorAll('text[text-anchor=end]')).map(t => t.textContent),
+        axes: Array.from(svg.querySelectorAll('text[text-anchor=middle]'))
+              .filter(t => !t.querySelector('tspan')).map(t => t.textContent),
+        points: svg.querySelectorAll('circle > title').length,
+        boxes: Array.from(svg.querySelectorAll('text')).map(t => {
+            const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }),
+        svgbox: (r => [r.left, r.top, r.right, r.bottom])(svg.getBoundingClientRect()),
+    }))""")
+
+
+def _check_charts(charts: list[dict[str, Any]]) -> None:
+    assert [c["title"] for c in charts] == ["Findings per audit", "Size of the largest tables"]
+    for chart in charts:
+        # one point per run and series, a real time axis: round ticks, each labelled once
+        assert len(chart["xlabels"]) >= 2 and len(set(chart["xlabels"])) == len(chart["xlabels"])
+        assert len(chart["ylabels"]) >= 3 and chart["ylabels"][0] == "0"
+        assert "Time of the audit (UTC)" in chart["axes"]
+        left, top, right, bottom = chart["svgbox"]
+        for box in chart["boxes"]:  # no label outside the drawing
+            assert box[0] >= left - 1 and box[2] <= right + 1, (chart["title"], box)
+            assert box[1] >= top - 1 and box[3] <= bottom + 1, (chart["title"], box)
+    assert charts[0]["points"] == 3 * len(RUN_TIMES)
+    assert charts[1]["points"] == 3 * len(RUN_TIMES)
+    assert "Findings" in charts[0]["axes"] and "Size (MB)" in charts[1]["axes"]
+
+
+def test_trend_charts(history_report: Path) -> None:
+    for page in _browse(history_report):
+        charts = _chart_facts(page)
+        _check_charts(charts)
+        assert all(c["width"] <= 561 for c in charts)  # not blown up on a wide screen
+        _shot(page, "report-charts.png", "#trends")
+        changes = page.js("Array.from(document.querySelectorAll('#changes ul.changes li'))"
+                          ".map(e => e.textContent)")
+        assert changes == ["dropped index app.orders_status_idx", "altered table app.orders",
+                           "added table app.events"]
+        _shot(page, "report-changes.png", "#changes")
+
+
+def test_narrow_screen(history_report: Path) -> None:
+    """At 420 px: the summary first, the contents folded under it, nothing cut off or wider
+    than the screen, the charts' text still about 11 px."""
+    for page in _browse(history_report, width=420, height=900):
+        top = page.js("(id => document.getElementById(id).getBoundingClientRect().top)")
+        order = page.js("['summary', 'executive-summary', 'toc', 'actions']"
+                        ".map(id => document.getElementById(id).getBoundingClientRect().top)")
+        assert order == sorted(order), order
+        del top
+        assert page.js("document.getElementById('toc').open") is False
+        assert page.js("document.querySelector('nav.toc ol').checkVisibility()") is False
+        assert page.js("document.querySelector('nav.toc').getBoundingClientRect().height") < 60
+        assert page.js("document.documentElement.scrollWidth") <= 420
+        assert page.js("Array.from(document.querySelectorAll('pre.sql'))"
+                       ".filter(e => e.scrollWidth > e.clientWidth + 1).length") == 0
+        page.js("window.scrollTo(0, 0)")
+        _shot(page, "report-narrow.png")
+        charts = _chart_facts(page)
+        _check_charts(charts)
+        assert all(c["width"] * 12 / 400 >= 10 for c in charts)  # 12-unit text at >= 10 px
+        _shot(page, "report-narrow-charts.png", "#trends", height=1400)
+        _shot(page, "report-narrow-contents.png", "nav.toc", margin=200)
+        page.js("(() => { const pres = Array.from(document.querySelectorAll('pre.sql'));"
+                " const width = e => Math.max(...e.textContent.split('\\n').map(l => l.length));"
+                " pres.sort((a, b) => width(b) - width(a));"
+                " pres[0].classList.add('longest'); })()")
+        _shot(page, "report-narrow-sql.png", "pre.longest", margin=150)
+        page.js("document.querySelector('#toc summary').click()")
+        assert page.js("document.querySelector('nav.toc ol').checkVisibility()") is True
+        page.js("document.querySelector('nav.toc a[href=\"#changes\"]').click()")
+        assert page.js("document.getElementById('toc').open") is False  # folds after a jump
+
+
+def test_without_javascript_no_dead_controls(history_report: Path) -> None:
+    """With JavaScript off the filters and Expand/Collapse, which need it, are not there;
+    everything else is: sections open, the contents unfolded on a wide screen."""
+    for page in _browse(history_report, scripts=False):
+        assert page.js("document.querySelectorAll('.toolbar, input, button').length") == 0
+        assert page.js("document.querySelector('#toolbar-template').checkVisibility()") is False
+        assert page.js("document.querySelector('nav.toc ol').checkVisibility()") is True
+        assert page.js("document.querySelectorAll('main details:not([open])').length") == \
+            page.js("document.querySelectorAll('details.evidence').length")
+        assert page.js("document.querySelectorAll('svg.chart').length") == 2
+        _shot(page, "report-nojs.png")
+        _shot(page, "report-nojs-findings.png", "#c-1", height=900)
+    for page in _browse(history_report, width=420, scripts=False):
+        assert page.js("document.querySelectorAll('.toolbar, input, button').length") == 0
+        order = page.js("['executive-summary', 'toc', 'actions']"
+                        ".map(id => document.getElementById(id).getBoundingClientRect().top)")
+        assert order == sorted(order), order
+        assert page.js("document.querySelector('nav.toc ol').checkVisibility()") is False
+        _shot(page, "report-nojs-narrow.png")

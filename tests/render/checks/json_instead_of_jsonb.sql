@@ -13,7 +13,7 @@ references = ["https://www.postgresql.org/docs/current/datatype-json.html", "htt
 ok = "All JSON columns are jsonb"
 impact = "Every read re-parses the document; the column cannot be indexed with GIN or compared, so JSON queries scan and parse whole tables."
 message = "{object} stores {column_list} as json"
-remediation = "Convert with ALTER COLUMN … TYPE jsonb USING …::jsonb. This REWRITES the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock: plan a maintenance window on large tables, or add a jsonb column, backfill in batches and swap. jsonb drops insignificant whitespace, duplicate keys (last wins) and key order. Views referencing the columns must be dropped and recreated; a json default keeps working through the assignment cast."
+remediation = "Convert with `alter column … type jsonb using …::jsonb`. This REWRITES the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock: plan a maintenance window on large tables, or add a jsonb column, backfill in batches and swap. jsonb drops insignificant whitespace, duplicate keys (last wins) and key order. Views referencing the columns must be dropped and recreated; a json default keeps working through the assignment cast."
 */
 with cols as (
   select c.oid, a.attnum, a.attname
