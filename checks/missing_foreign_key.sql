@@ -95,7 +95,10 @@ with recursive family(typ, name) as (
   -- an alternation of the role nouns costs several times the whole catalog scan
   select '(?:' || array_to_string(%(column_patterns)s::text[] || %(actor_patterns)s::text[], ')|(?:') || ')|'
          || %(self_columns)s::text
-         || case when cardinality(%(actor_roles)s::text[]) > 0 then '|(?:_id|Id)$' else '' end as any_name
+         -- role names need their own alternative only where no column pattern already takes them
+         || case when cardinality(%(actor_roles)s::text[]) > 0
+                  and not ('a_owner_id' ~ any (%(column_patterns)s::text[]) and 'aOwnerId' ~ any (%(column_patterns)s::text[]))
+                 then '|(?:_id|Id)$' else '' end as any_name
 ), names as materialized (
   -- the tables a name may designate, by their name without case and underscores
   select t.oid, t.nspname, t.relname, t.relkind, lower(replace(t.relname, '_', '')) as norm
@@ -133,15 +136,24 @@ with recursive family(typ, name) as (
            -- a column named only like a table (artist, link): no pattern, no actor, no self-reference
            p.pattern is null and p.actor_pattern is null and a.attname !~ %(self_columns)s::text as bare
     from scope_tables t
-    cross join lateral (select a.attnum, a.attname, a.atttypid, a.attnotnull from pg_catalog.pg_attribute a
-                        where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
-                          -- a key type (family below) or a user type (a domain over one): a cheap
-                          -- test before the regular expression
-                          and (a.atttypid in (20, 21, 23, 2950, 25, 1043, 1042) or a.atttypid >= 16384)
-                          and (a.attname ~ (select rx.any_name from rx)
-                               or a.attname in (select tl.tail from tails tl)
-                               or a.attname || 's' in (select tl.tail from tails tl))
-                        offset 0) a
+    cross join lateral (
+      select a.* from (
+        select a.attnum, a.attname, a.atttypid, a.attnotnull from pg_catalog.pg_attribute a
+        where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+          -- a key type (family below) or a user type (a domain over one): a cheap test before
+          -- the regular expression; a bare name (a table's trailing words) integer or uuid only
+          and (a.atttypid in (20, 21, 23, 2950, 25, 1043, 1042) or a.atttypid >= 16384)
+          and (a.attname ~ (select rx.any_name from rx)
+               or (a.atttypid in (20, 21, 23, 2950) or a.atttypid >= 16384)
+                  and (a.attname in (select tl.tail from tails tl)
+                       or a.attname || 's' in (select tl.tail from tails tl)))
+        offset 0) a
+      -- no foreign key includes the column (before the patterns are told apart: most bare names
+      -- are constrained references already)
+      where not exists (
+        select 1 from pg_catalog.pg_constraint f
+        where f.conrelid = t.oid and f.contype = 'f' and a.attnum = any(f.conkey))
+      offset 0) a
     cross join lateral (
       select (select pat from unnest(%(column_patterns)s::text[]) with ordinality u(pat, ord)
               where a.attname ~ pat order by ord limit 1) as pattern,
@@ -170,9 +182,6 @@ with recursive family(typ, name) as (
   where a.attname !~* %(ignore_columns)s::text
     -- a bare text column (url, name) is a value more often than a reference
     and not (a.bare and fam.name = 'text')
-    and not exists (
-      select 1 from pg_catalog.pg_constraint f
-      where f.conrelid = a.relid and f.contype = 'f' and a.attnum = any(f.conkey))
 
 ), tree as (
   -- partitions below a partitioned candidate, via pg_inherits (pg_partition_tree() locks them all)
@@ -321,7 +330,7 @@ with recursive family(typ, name) as (
     offset 0
   ) kk
   order by c.relid, c.attnum, c.tier, c.same_schema desc, kk.composite, (c.target_relname = c.form) desc,
-           (kk.key_column = any(%(key_names)s::text[])) desc, kk.indisprimary desc,
+           (kk.key_column = any(%(key_names)s::text[])) desc, (kk.key_column = c.attname) desc, kk.indisprimary desc,
            c.target_referenced desc, c.ord, c.plen desc, c.target_nspname
 )
 , declared as materialized (
