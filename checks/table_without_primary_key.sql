@@ -28,8 +28,8 @@ published = "Published for logical replication"
 estimated_rows = "Estimated rows"
 
 [params]
-# a table without any key is critical from this many rows on
-critical_rows = 10000
+# a table without any key is critical from this many estimated rows on (0: always)
+critical_rows = 0
 */
 with tables as (
   select pc.oid, pc.relkind, pc.relname, pc.nspname, pc.reltuples
