@@ -432,12 +432,18 @@ def _unescaped(ch: str, line: str) -> list[int]:
     return out
 
 
+_PROSE_SPAN = re.compile(r"`[^`\n]+`")
+PROSE_SPANS = {m.group(0) for spec in SPECS.values() for m in _PROSE_SPAN.finditer(spec.remediation or "")}
+
+
 def check_markdown(text: str, run: AuditRun) -> None:
     outside, blocks = markdown_outside_fences(text)
     for line in outside:
         for pos in _unescaped("<", line):
             assert not re.match(r"</?[A-Za-z!?]", line[pos:]), f"raw HTML in Markdown: {line!r}"
-        assert not re.search(r"(?<!\\)`", line.replace("\\\\", "")), f"raw backtick: {line!r}"
+        # code spans are allowed only where a check's own prose wrote them, never around a name
+        bare = _PROSE_SPAN.sub(lambda m: "" if m.group(0) in PROSE_SPANS else m.group(0), line)
+        assert not re.search(r"(?<!\\)`", bare.replace("\\\\", "")), f"raw backtick: {line!r}"
     # table rows: as many cells as the header, and the table ends on a blank line
     for k, line in enumerate(outside):
         if re.match(r"^\|(-{3,}:?\|)+$", line.replace(":", "")) or re.match(r"^\|---", line):
