@@ -36,6 +36,7 @@ from pgaudit.store_schema import (
     runs,
     schema_changes,
     schema_objects,
+    signoffs,
     table_sizes,
     targets,
 )
@@ -319,13 +320,71 @@ class Store:
             )
             return [SchemaChange.from_dict(r._asdict()) for r in rows]
 
+    # -- the dashboard's reads ---------------------------------------------------------------
+
+    def targets(self) -> list[dict[str, Any]]:
+        """Every target with its last run's counts, what is new since the run before, and the
+        critical and warning counts of its last 30 runs (oldest first) for a sparkline."""
+        with self.engine.connect() as conn:
+            out: list[dict[str, Any]] = []
+            for t in conn.execute(select(targets.c.id, targets.c.name).order_by(targets.c.name)):
+                series = list(reversed(conn.execute(
+                    select(runs.c.id, runs.c.generated_at, runs.c.critical, runs.c.warning,
+                           runs.c.new)
+                    .where(runs.c.target_id == t.id)
+                    .order_by(runs.c.generated_at.desc(), runs.c.id.desc())
+                    .limit(30)
+                ).all()))
+                if not series:
+                    continue
+                last = series[-1]
+                out.append({
+                    "name": t.name,
+                    "last_run_id": last.id,
+                    "last_run_at": _iso(last.generated_at),
+                    "critical": last.critical,
+                    "warning": last.warning,
+                    "new": last.new,
+                    "series": [
+                        {"run_id": r.id, "at": _iso(r.generated_at), "critical": r.critical,
+                         "warning": r.warning}
+                        for r in series
+                    ],
+                })
+        return out
+
+    def open_findings(self, target: str | None = None) -> list[dict[str, Any]]:
+        """The findings (not ``ok``, not waived) of each target's last run, with the run since
+        which they have been there without a break; oldest first."""
+        with self.engine.connect() as conn:
+            query = select(targets.c.id, targets.c.name)
+            if target is not None:
+                query = query.where(targets.c.name == target)
+            out: list[dict[str, Any]] = []
+            for t in conn.execute(query):
+                out.extend(_open_findings(conn, t.id, t.name))
+        out.sort(key=lambda f: (f["first_seen_at"], f["first_seen_run"], f["target"],
+                                f["check"], f["object"]))
+        return out
+
+    def signoff(self, run_id: int) -> dict[str, Any] | None:
+        """The sign-off recorded for a run (``by``, ``role``, ``comment``, ``at``, ``sha256``),
+        or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(signoffs).where(signoffs.c.run_id == run_id)).first()
+        if row is None:
+            return None
+        return {"by": row.signed_by, "role": row.role, "comment": row.comment,
+                "at": _iso(row.signed_at), "sha256": row.sha256}
+
     def prune(self, keep: dt.timedelta) -> int:
         cutoff = dt.datetime.now(dt.UTC) - keep
         with self.engine.begin() as conn:
             old = [
                 r.id for r in conn.execute(select(runs.c.id).where(runs.c.generated_at < cutoff))
             ]
-            for table in (findings, table_sizes, schema_objects, schema_changes, run_documents):
+            for table in (findings, table_sizes, schema_objects, schema_changes, run_documents,
+                          signoffs):
                 conn.execute(delete(table).where(table.c.run_id.in_(old)))
             conn.execute(delete(runs).where(runs.c.id.in_(old)))
         return len(old)
@@ -359,6 +418,36 @@ def _runs(conn: Connection, where: Any = None) -> list[dict[str, Any]]:
         }
         for r in conn.execute(query)
     ]
+
+
+def _open_findings(conn: Connection, tid: int, name: str) -> list[dict[str, Any]]:
+    """The last run's findings of a target, each with the first run of its unbroken streak."""
+    ids = [r.id for r in conn.execute(
+        select(runs.c.id).where(runs.c.target_id == tid)
+        .order_by(runs.c.generated_at, runs.c.id))]
+    if not ids:
+        return []
+    last = conn.execute(select(findings).where(
+        findings.c.run_id == ids[-1], findings.c.severity != "ok")).all()
+    seen: dict[str, set[int]] = {}
+    for r in conn.execute(select(findings.c.fingerprint, findings.c.run_id).where(
+            findings.c.run_id.in_(ids), findings.c.fingerprint.in_([f.fingerprint for f in last]))):
+        seen.setdefault(r.fingerprint, set()).add(r.run_id)
+    at = {r.id: r.generated_at for r in conn.execute(
+        select(runs.c.id, runs.c.generated_at).where(runs.c.target_id == tid))}
+    out = []
+    for f in last:
+        first = ids[-1]
+        for rid in reversed(ids):
+            if rid not in seen.get(f.fingerprint, ()):
+                break
+            first = rid
+        out.append({
+            "target": name, "fingerprint": f.fingerprint, "check": f.check_id,
+            "severity": f.severity, "object": f.object, "detail": f.detail,
+            "first_seen_at": _iso(at[first]), "first_seen_run": first,
+        })
+    return out
 
 
 def _growth(conn: Connection, tid: int, last: int | None, top: int = 5) -> dict[str, list[Any]]:

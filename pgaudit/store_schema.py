@@ -152,3 +152,21 @@ schema_changes = Table(
     Column("previous_md5", String(32)),
     Column("current_md5", String(32)),
 )
+
+# A reviewer's sign-off of a run: who, when, and the SHA-256 of the run's JSON document as it
+# was signed. A signed run is immutable: prune keeps it unless told otherwise.
+signoffs = Table(
+    "pgaudit_signoffs",
+    metadata,
+    Column(
+        "run_id",
+        Integer,
+        ForeignKey("pgaudit_runs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("signed_by", String(200), nullable=False),
+    Column("role", String(200)),
+    Column("comment", Text),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+    Column("sha256", String(64), nullable=False),
+)

@@ -161,3 +161,25 @@ def test_prune_keeps_recent_runs(target: str, store_url: str, specs: dict[str, C
     assert store.prune(dt.timedelta(days=90)) == 0
     assert store.prune(dt.timedelta(seconds=-1)) >= 1
     assert store.history("prune") == []
+
+
+def test_dashboard_reads(target: str, store_url: str, specs: dict[str, CheckSpec]) -> None:
+    """targets(), open_findings() and signoff(): the shapes the dashboard reads."""
+    execute_script(target, "create table public.a (x int);")
+    first = _run(target, specs, store_url, name="dash")
+    execute_script(target, "create table public.b (y int);")
+    second = _run(target, specs, store_url, name="dash")
+    store = Store(store_url)
+    [row] = store.targets()
+    assert row["name"] == "dash" and row["last_run_id"] == second.diff.run_id
+    assert (row["critical"], row["warning"], row["new"]) == (2, 0, 1)
+    assert [p["run_id"] for p in row["series"]] == [first.diff.run_id, second.diff.run_id]
+    assert [p["critical"] for p in row["series"]] == [1, 2]
+    assert row["last_run_at"] == row["series"][-1]["at"]
+    found = store.open_findings("dash")
+    assert [(f["object"], f["first_seen_run"]) for f in found] == [
+        ("public.a", first.diff.run_id), ("public.b", second.diff.run_id)]
+    assert set(found[0]) == {"target", "fingerprint", "check", "severity", "object", "detail",
+                             "first_seen_at", "first_seen_run"}
+    assert store.open_findings("nobody") == []
+    assert store.signoff(second.diff.run_id) is None
