@@ -11,7 +11,7 @@ import tomllib
 
 from pgaudit import waivers
 from pgaudit.config import Waiver
-from pgaudit.consolidate import alterations, consolidate, expand, statements
+from pgaudit.consolidate import alterations, consolidate, expand, normalise, statements
 from pgaudit.model import AuditRun, CheckResult, Diff, Finding
 from pgaudit.render import as_run
 from tests.crosschecks import contradicting_ok, disagreeing_fixes, not_applicable_with_ok
@@ -265,6 +265,22 @@ def test_statements_and_alterations_read_sql_as_sql() -> None:
     assert got[0] == "begin; -- first" and len(got) == 4
     assert [(a.table, a.column, a.kind) for a in alterations(sql)] == [
         (("S", "T;"), "Col", "not null"), (("S", "T;"), "y", "type")]
+
+
+def test_statements_edge_cases_of_the_scanner() -> None:
+    """Doubled quotes, a ``$1`` that opens no dollar quote, an unterminated quote or comment
+    (it runs to the end), a semicolon inside a dollar quote with a tag."""
+    assert statements("select 'it''s;'; select $1; select 2") == [
+        "select 'it''s;';", "select $1;", "select 2"]
+    assert statements("select $a$ ; $b$ ; $a$; x") == ["select $a$ ; $b$ ; $a$;", "x"]
+    assert statements("select 'open; x; y") == ["select 'open; x; y"]
+    assert statements("a; /* open; b") == ["a;", "/* open; b"]
+    assert statements("a; -- why\nb;  \nc") == ["a; -- why", "b;", "c"]
+    assert normalise("alter  table /* x; */ t -- y\n alter c type 'a -- b'") == (
+        "alter table t alter c type 'a -- b'")
+    assert [a.column for a in alterations(
+        "alter table t alter column \"a,b\" type int using ('x,(y'), alter c set default 1;"
+    )] == ["a,b", "c"]
 
 
 def test_crosscheck_teeth_on_hand_made_runs() -> None:
