@@ -5,7 +5,7 @@ section = "4.3"
 format = 2
 uses = ["scope_tables"]
 needs = ["catalog"]
-detects = "Money ledgers (a name like *transaction*, *payment*, *ledger*, *charge*, *refund* together with an amount/balance/credits/total/price column, or a balance_before/balance_after pair) and request tables (a name ending in order(s), job(s), request(s) with a status/state column) with no UNIQUE constraint or unique index on a column named like an idempotency key (idempotency_key, request_id, external_*, provider_*_id, txn_id, *_reference, dedup*) and no natural unique key made only of foreign-key columns, polymorphic id/type pairs and code/name columns (one row per parent, or a definition row such as a price keyed by (plan_id, code)). Critical for money ledgers, warning for request tables. A money name alone (payment_providers) or an amount alone (price lists, wallets) does not qualify; line-item and lookup tables (order_items, payment_methods) are not candidates. Patterns are params."
+detects = "Money ledgers (a name like *transaction*, *payment*, *ledger*, *charge*, *refund* together with an amount/balance/credits/total/price column, or a balance_before/balance_after pair) and request tables (a name ending in order(s), job(s), request(s) with a status/state column) with no UNIQUE constraint or unique index on a column named like an idempotency key (idempotency_key, request_id, external_*, provider_*_id, txn_id, *_reference, dedup*) and no natural unique key made only of foreign-key columns, polymorphic id/type pairs and code/name columns (one row per parent, or a definition row such as a price keyed by (plan_id, code)). A name is only a hint, so a money ledger is critical only when its shape corroborates it: a balance_before/balance_after pair (a running-balance ledger, where a duplicate entry corrupts every later balance), or a column named like the request's identity (provider_refund_id, external_reference) that exists but is not unique (the writer already receives a request key; nothing stops a retry from inserting it twice). A money name and an amount column alone (payments.amount) is a warning saying what to verify: whether API clients, queues or a provider's webhooks retry inserts into the table. Request tables are warnings. A money name alone (payment_providers) or an amount alone (price lists, wallets) does not qualify; line-item and lookup tables (order_items, payment_methods) are not candidates. Patterns are params."
 why = "Clients, queues and payment providers retry: a timeout after the commit makes the client send the same request again. Without a unique key carrying the request's identity the retry inserts a second charge, credit or job, and nothing in the database can tell the two apart."
 example = "create table credit_transactions (id bigint primary key, user_id bigint not null, amount numeric not null, created_at timestamptz not null);"
 fix = "alter table credit_transactions add column idempotency_key text;\ncreate unique index concurrently credit_transactions_idempotency_key_key on credit_transactions (idempotency_key) where idempotency_key is not null;"
@@ -15,19 +15,28 @@ ok = "Ledger and request tables carry a unique idempotency or request key"
 # nothing to judge (no row, and this is false): not applicable, no 🟢 line
 applies = '''
 exists (
+  -- one pass over the table names: a money or request name, then its few tables probed by
+  -- index, fenced (offset 0) so that no scan of pg_attribute is hashed; any other table only
+  -- for the running-balance pair, at most two columns read through (attrelid, attnum)
   select 1 from scope_tables t
-  where not t.relispartition and lower(t.relname) !~ %(exclude_table_pattern)s
-    and ((lower(t.relname) ~ %(money_table_pattern)s
-          and exists (select 1 from pg_catalog.pg_attribute a where a.attrelid = t.oid and a.attnum > 0
-                      and not a.attisdropped and lower(a.attname) ~ %(amount_column_pattern)s))
-         or (select count(*) from pg_catalog.pg_attribute a where a.attrelid = t.oid and a.attnum > 0
-             and not a.attisdropped and lower(a.attname) ~ %(ledger_column_pattern)s) >= 2
-         or (lower(t.relname) ~ %(request_table_pattern)s
-             and exists (select 1 from pg_catalog.pg_attribute a where a.attrelid = t.oid and a.attnum > 0
-                         and not a.attisdropped and lower(a.attname) ~ %(status_column_pattern)s))))'''
+  cross join lateral (select lower(t.relname) as name offset 0) l
+  where not t.relispartition
+    and case when l.name ~ %(exclude_table_pattern)s then false
+             when l.name ~ %(money_table_pattern)s
+                  and exists (select 1 from pg_catalog.pg_attribute a where a.attrelid = t.oid and a.attnum > 0
+                              and not a.attisdropped and lower(a.attname) ~ %(amount_column_pattern)s offset 0)
+               then true
+             when l.name ~ %(request_table_pattern)s
+                  and exists (select 1 from pg_catalog.pg_attribute a where a.attrelid = t.oid and a.attnum > 0
+                              and not a.attisdropped and lower(a.attname) ~ %(status_column_pattern)s offset 0)
+               then true
+             else (select count(*) from (select 1 from pg_catalog.pg_attribute a where a.attrelid = t.oid and a.attnum > 0
+                                         and not a.attisdropped and lower(a.attname) ~ %(ledger_column_pattern)s
+                                         limit 2) x) >= 2 end
+  offset 0)'''
 not_applicable = "no ledger, payment or request table in scope"
 impact = "Retried requests create duplicate transactions, charges or jobs."
-message = "{object} looks like a {_kind} table ({matched_by}) but no unique constraint or index covers an idempotency column"
+message = "{object} looks like a {_kind} table ({matched_by}) but no unique constraint or index covers an idempotency column{_note}"
 remediation = "Add a nullable key column (no table rewrite: a brief ACCESS EXCLUSIVE lock only) and a unique partial index built CONCURRENTLY (run it on its own, outside a transaction block); then have writers send the request's key and use INSERT ... ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING. When a key-like column already exists, only the unique index is needed. A partitioned table's unique index must include the partition key and cannot be built concurrently at the parent (no SQL is given)."
 
 [params]
@@ -41,9 +50,21 @@ exclude_table_pattern = "(_items?|_lines?|_details?|_types?|_statuses|_status|_m
 # a non-PK unique key over these (with foreign-key columns) marks a definition row, not a ledger entry
 natural_key_column_pattern = "^(code|slug|name|key)$"
 
+[labels]
+balance_columns = "Running-balance columns"
+amount_columns = "Amount columns"
+status_column = "Status column"
+key_like_columns = "Request-key columns (not unique)"
+other_unique_keys = "Other unique keys"
+partition_key = "Partition key"
+estimated_rows = "Estimated rows"
+matched_by = "Why it looks like one"
+
 [severity]
 default = "warning"
-critical = ["money_ledger"]     # a retry duplicates a charge or a credit
+# a retry duplicates a charge or a credit, and the shape (not the name alone) says it is a
+# ledger written with a request's identity: a balance pair, or a key-like column not unique
+critical = ["money_ledger and _corroborated"]
 */
 with base as materialized (
   select c.oid, c.relname, c.relkind, c.reltuples from scope_tables c where not c.relispartition
@@ -136,6 +157,14 @@ with base as materialized (
 select j.oid::regclass::text as object, 'table' as object_type,
        case when cardinality(j.key_cols) > 0 then array[j.key_cols[1]] end as columns,
        j.money as money_ledger, case when j.money then 'money' else 'request' end as _kind, j.matched_by,
+       j.money and (cardinality(j.money_cols) >= 2 or cardinality(j.key_cols) > 0) as _corroborated,
+       case when cardinality(j.key_cols) > 0
+              then format(': %%s already carries a request key, and a retry can insert it twice', quote_ident(j.key_cols[1]))
+            when j.money and cardinality(j.money_cols) >= 2
+              then ': a duplicate entry corrupts every later running balance'
+            when j.money
+              then ': only its name and amount say so; verify whether API clients, queues or a provider''s webhooks retry inserts into it'
+            else '' end as _note,
        -- each fact names the columns it says it names, and only those that made the verdict:
        -- a request table's amount columns (orders.total_cents) played no part
        case when cardinality(j.money_cols) >= 2 then j.money_cols end as balance_columns,
