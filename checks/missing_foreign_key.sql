@@ -58,6 +58,15 @@ stripped_prefixes = ["origin", "original", "source", "src", "target", "dest", "d
 bare_names = true
 # columns that reference their own table's key (adjacency lists), when no table is named after them
 self_columns = "^(parent|root)(_id|_id_|Id)?$"
+# link tables: a table named after two tables (behind at most one first word: l_artist_release ->
+# artist, release; l_area_area -> area twice) whose two positional columns (entity0/entity1,
+# tag1/tag2, left_x/right_x; integer or uuid, together in a unique key) reference them in order
+link_columns = true
+# 1:1 extension tables: a key_names column (id) without a default of its own, the table's primary
+# key (or in it), references the table named by the leading words of its name (artist_meta.id ->
+# artist.id, l_area_artist_example.id -> l_area_artist.id) when that table's key generates its
+# values (a default or an identity)
+extension_keys = true
 # partitioned tables named after the logical table behind a prefix (p_ci_builds for ci_builds)
 partitioned_prefixes = ["p_"]
 # tables never audited by this check (schema.table), e.g. pg_partman's template tables
@@ -115,7 +124,7 @@ with recursive family(typ, name) as (
 ), cand as (
   -- candidate columns: the name matches a pattern, no foreign key includes the column
   select a.*, fam.name as family,
-         lower(regexp_replace(coalesce(substring(a.attname from a.pattern), case when a.bare then a.attname end),
+         lower(regexp_replace(coalesce(substring(a.attname from a.pattern), case when a.bare then a.dn end),
                               '([a-z0-9])([A-Z])', '\1_\2', 'g')) as stem,
          -- the rest of the name may name the key: language_code -> code, deployment_id_ -> id_
          lower(ltrim(substr(a.attname, length(substring(a.attname from a.pattern)) + 1), '_')) as key_suffix,
@@ -133,20 +142,33 @@ with recursive family(typ, name) as (
     -- the other tests run on the few columns that match
     select t.oid as relid, t.nspname, t.relname, t.relkind, a.attnum, a.attname, a.atttypid,
            a.attnotnull, p.pattern, p.actor_pattern, a.attname ~ %(self_columns)s::text as self_ref,
-           -- a column named only like a table (artist, link): no pattern, no actor, no self-reference
-           p.pattern is null and p.actor_pattern is null and a.attname !~ %(self_columns)s::text as bare
+           -- a column named only like a table (artist, link; numbered: tag1, tag2 -> tag): no
+           -- pattern, no actor, no self-reference
+           p.pattern is null and p.actor_pattern is null and a.attname !~ %(self_columns)s::text
+             and (a.dn in (select tl.tail from tails tl) or a.dn || 's' in (select tl.tail from tails tl)) as bare,
+           a.dn, p.pos_base, p.pos_ord, a.ext_key
     from scope_tables t
     cross join lateral (
       select a.* from (
-        select a.attnum, a.attname, a.atttypid, a.attnotnull from pg_catalog.pg_attribute a
+        select a.attnum, a.attname, a.atttypid, a.attnotnull,
+               -- the name without a trailing number (entity0, tag1, seconder_1)
+               regexp_replace(a.attname, '([^0-9_])_?[0-9]$', '\1') as dn,
+               -- the key of a possible 1:1 extension table (artist_meta.id): a key_names column
+               -- with no default of its own, in a table named with several words
+               %(extension_keys)s and a.attname = any(%(key_names)s::text[]) and not a.atthasdef
+                 and a.attidentity = '' and a.attgenerated = '' and strpos(t.relname, '_') > 0 as ext_key
+        from pg_catalog.pg_attribute a
         where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
           -- a key type (family below) or a user type (a domain over one): a cheap test before
-          -- the regular expression; a bare name (a table's trailing words) integer or uuid only
+          -- the regular expression; a bare name (a table's trailing words) or a positional one
+          -- (entity0, left_artist) integer or uuid only
           and (a.atttypid in (20, 21, 23, 2950, 25, 1043, 1042) or a.atttypid >= 16384)
           and (a.attname ~ (select rx.any_name from rx)
                or (a.atttypid in (20, 21, 23, 2950) or a.atttypid >= 16384)
                   and (a.attname in (select tl.tail from tails tl)
-                       or a.attname || 's' in (select tl.tail from tails tl)))
+                       or a.attname || 's' in (select tl.tail from tails tl)
+                       or a.attname ~ '^(left|right)_.|[^0-9][0-9]$')
+               or a.attname = any(%(key_names)s::text[]) and not a.atthasdef)
         offset 0) a
       -- no foreign key includes the column (before the patterns are told apart: most bare names
       -- are constrained references already)
@@ -166,14 +188,22 @@ with recursive family(typ, name) as (
                                          when right(a.attname, 2) = 'Id'
                                          then lower(substring(a.attname from '([A-Za-z][a-z0-9]*)Id$')) end as word) r
                        where r.word = any(%(actor_roles)s::text[])))
-             as actor_pattern_any) p0
+             as actor_pattern_any,
+             -- a positional column of a possible link table (entity0/entity1, left_x/right_x): its
+             -- shape (the name without its number or side) and its place in the pair
+             case when not %(link_columns)s or a.atttypid not in (20, 21, 23, 2950) and a.atttypid < 16384 then null
+                  when a.attname ~ '^(left|right)_.' then substring(a.attname from '^(?:left|right)_(.+)$')
+                  when a.attname ~ '[^0-9][0-9]$' then a.dn end as pos_base,
+             case when a.attname ~ '^left_' then 0 when a.attname ~ '^right_' then 1
+                  else substring(a.attname from '[0-9]$')::int end as pos_ord) p0
     cross join lateral (
-      select p0.pattern,
+      select p0.pattern, p0.pos_base, p0.pos_ord,
              case when p0.actor_pattern_any is null then null
                   when a.attname !~* %(actor_ignore)s::text then p0.actor_pattern_any end as actor_pattern) p
     where not t.relispartition                     -- a partitioned table is reported once
       and (p.pattern is not null or p.actor_pattern is not null or a.attname ~ %(self_columns)s::text
-           or a.attname in (select tl.tail from tails tl) or a.attname || 's' in (select tl.tail from tails tl))
+           or a.dn in (select tl.tail from tails tl) or a.dn || 's' in (select tl.tail from tails tl)
+           or p.pos_base is not null or a.ext_key)
       and format('%%s.%%s', t.nspname, t.relname) !~ %(ignore_tables)s::text
     offset 0
   ) a
@@ -199,6 +229,38 @@ with recursive family(typ, name) as (
   join tree t on t.root = c.relid
   join pg_catalog.pg_class l on l.oid = t.relid and l.relkind not in ('p', 'I')
   group by c.relid, c.attnum
+), pairs as materialized (
+  -- link tables (`link_columns`): the two positional columns of a table whose name joins two
+  -- table names behind at most one first word (l_artist_release: artist, release; l_area_area:
+  -- area twice), both in one unique key, as a link table's pair is; the first column of the
+  -- pair references the first table. Several ways to cut the name: the one skipping no word.
+  select c.relid, c.attnum, case when sib.first then d.a else d.b end as form
+  from cand c
+  cross join lateral (
+    select count(*) as n, min(x.ord) = c.pos_ord as first, array_agg(x.attnum) as atts
+    from (select x.attnum,
+                 case when x.attname ~ '^left_' then 0 when x.attname ~ '^right_' then 1
+                      else substring(x.attname from '[0-9]$')::int end as ord
+          from pg_catalog.pg_attribute x
+          where x.attrelid = c.relid and x.attnum > 0 and not x.attisdropped
+            and (x.attname ~ '^(left|right)_.' and substring(x.attname from '^(?:left|right)_(.+)$') = c.pos_base
+                 or x.attname ~ '[^0-9][0-9]$' and regexp_replace(x.attname, '([^0-9_])_?[0-9]$', '\1') = c.pos_base)
+          offset 0) x
+  ) sib
+  cross join lateral (
+    select v.a, v.b
+    from (select string_to_array(c.relname, '_') as w) w
+    cross join generate_series(0, 1) s
+    cross join generate_series(s + 1, cardinality(w.w) - 1) k
+    cross join lateral (select array_to_string(w.w[s + 1:k], '_') as a, array_to_string(w.w[k + 1:], '_') as b) v
+    where exists (select 1 from names n where n.norm = lower(replace(v.a, '_', '')))
+      and exists (select 1 from names n where n.norm = lower(replace(v.b, '_', '')))
+    order by s, k
+    limit 1
+  ) d
+  where c.pos_base is not null and sib.n = 2
+    and exists (select 1 from pg_catalog.pg_index i
+                where i.indrelid = c.relid and i.indisunique and sib.atts <@ i.indkey::int2[])
 ), pprefix as materialized (
   -- prefixes of partitioned tables (p_): only those some partitioned table in scope has
   select '' as p
@@ -238,6 +300,30 @@ with recursive family(typ, name) as (
     where c.actor_pattern is not null and not c.polymorphic
     union all
     select c.relname, 6, 1, 0, false, false, null, false where c.self_ref
+    union all
+    -- a positional column of a link table: the table named in its place
+    select pr.form, 8, 1, 0, false, false, null, false
+    from pairs pr where c.pos_base is not null and pr.relid = c.relid and pr.attnum = c.attnum
+    union all
+    -- the key of a 1:1 extension table (`extension_keys`): the table named by the leading words
+    -- of its name, the longest that name one (artist_meta -> artist, l_area_artist_example ->
+    -- l_area_artist, not l_area); the key is the table's primary key (or a column of it), or,
+    -- without one, indexed; no other column is named after that table (event_art.event: the
+    -- art's own id is no event's)
+    select e.form, 9, 1, 0, false, false, null, true
+    from (select array_to_string(w.words[1:n], '_') as form
+          from (select string_to_array(c.relname, '_') as words) w
+          cross join generate_series(cardinality(w.words) - 1, 1, -1) n
+          where c.ext_key
+            and exists (select 1 from names nm where nm.norm = lower(array_to_string(w.words[1:n], '')))
+          order by n desc limit 1) e
+    where exists (select 1 from pg_catalog.pg_index i
+                  where i.indrelid = c.relid and c.attnum = any(i.indkey)
+                    and (i.indisprimary or not exists (select 1 from pg_catalog.pg_index pk
+                                                       where pk.indrelid = c.relid and pk.indisprimary)))
+      and not exists (select 1 from pg_catalog.pg_attribute x
+                      where x.attrelid = c.relid and x.attnum > 0 and not x.attisdropped
+                        and lower(x.attname) in (e.form, e.form || '_id', e.form || 'id'))
     union all
     select pp.p || mp.prefix || nf.name,
            case when st.stripped and mp.plen = 0 and pp.p = '' then 4 when st.stripped then 5
@@ -316,6 +402,11 @@ with recursive family(typ, name) as (
                          and not ca.attisdropped and ca.attname <> c.attname offset 0) cp on true
     where k.indrelid = c.target and k.indisunique and k.indisvalid
       and k.indnkeyatts in (1, 2) and k.indpred is null and k.indexprs is null
+      -- an extension table copies its parent's keys: the parent generates them (a default or
+      -- an identity), the extension has none of its own
+      and (c.tier <> 9 or (ka.atthasdef or ka.attidentity <> '')
+                          and not exists (select 1 from pg_catalog.pg_constraint f
+                                          where f.conrelid = c.relid and f.contype = 'f' and f.confrelid = c.target))
       and (ka.attname = c.attname
            or not c.strict_key and (ka.attname = any(%(key_names)s::text[]) or ka.attname = c.key_suffix
                                     or ka.attname = c.key_alias))
@@ -477,7 +568,9 @@ with recursive family(typ, name) as (
          case k.tier when 1 then 'the name' when 2 then 'the table''s own prefix words and the name'
                      when 3 then 'the partitioned table behind the name' when 4 then 'the name without its first word'
                      when 5 then 'the name without its first word, behind prefix words'
-                     when 6 then 'a reference to the table itself' else 'an actor or role: the user table' end as matched_by,
+                     when 6 then 'a reference to the table itself' when 7 then 'an actor or role: the user table'
+                     when 8 then 'a link table''s name joining two table names, the column''s place in the pair'
+                     else 'a 1:1 extension table named after its parent, whose keys it copies' end as matched_by,
          k.target::regclass::text as referenced, quote_ident(k.key_column) as referenced_column,
          case when k.composite then '(' || k.key_list || ')' end as referenced_key_columns,
          case when k.indisprimary then 'primary key' else 'unique key' end as referenced_key,
