@@ -132,23 +132,14 @@ def _rule_items(rule: Rule) -> list[str]:
 def _severity(spec: CheckSpec) -> Block:
     block = Block("Severity", [f"Default **{spec.severity}**."])
     rule = spec.severity_rule
-    if rule is None:  # format 1: the query may rate each row itself
-        block.prose[0] = (
-            f"Default **{spec.severity}**; the query may rate a finding itself (see what it "
-            f"detects). A config's `[checks.{spec.id}] severity` applies to the findings it "
-            f"leaves unrated."
-        )
-    else:
-        block.items += _rule_items(rule)
+    block.items += _rule_items(rule)
     for assumption, level in spec.raise_when.items():
         block.items.append(
             f"at least **{level}** when the config declares `[assumptions] {assumption} = true`"
         )
     if spec.priority_rule is not None:
         block.items += [f"priority {item}" for item in _rule_items(spec.priority_rule)]
-    names = (rule.names() if rule else set()) | (
-        spec.priority_rule.names() if spec.priority_rule else set()
-    )
+    names = rule.names() | (spec.priority_rule.names() if spec.priority_rule else set())
     used = [n for n in spec.params if n in names]
     if used:
         block.notes.append(
@@ -156,10 +147,9 @@ def _severity(spec: CheckSpec) -> Block:
             + ", ".join(f"{code(n)} = {param_value(n, spec.params[n])}" for n in used)
             + "."
         )
-    if rule is not None:
-        block.notes.append(
-            f"A config's `[checks.{spec.id}] severity` replaces the rule's level (not an ok row's)."
-        )
+    block.notes.append(
+        f"A config's `[checks.{spec.id}] severity` replaces the rule's level (not an ok row's)."
+    )
     if spec.priority and spec.priority_rule is None:
         block.notes.append(f"Priority **{spec.priority}**.")
     return block

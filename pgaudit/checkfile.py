@@ -3,10 +3,10 @@
 A check exists if and only if its file exists. The header is a ``/* pgaudit ... */`` block of
 TOML holding the check's metadata; the rest of the file is one set-based SQL query.
 
-Format 2 (``format = 2``): the query returns facts, and the header holds the policy. The
-engine prepends the named CTEs of ``checks/_lib/`` the header lists in ``uses`` (the audit's
-scope, written once), judges the statistics window (``min_stats_age_s``), words the finding
-from ``message`` and rates it by the ``[severity]`` rule (``pgaudit/rules.py``).
+Every check is format 2 (``format = 2``): the query returns facts, and the header holds the
+policy. The engine prepends the named CTEs of ``checks/_lib/`` the header lists in ``uses``
+(the audit's scope, written once), judges the statistics window (``min_stats_age_s``), words
+the finding from ``message`` and rates it by the ``[severity]`` rule (``pgaudit/rules.py``).
 """
 
 from __future__ import annotations
@@ -46,19 +46,19 @@ class CheckSpec(BaseModel):
     id: str
     title: str = Field(max_length=120)
     section: str
-    format: Literal[1, 2] = 1
+    format: Literal[2] = 2  # the loader refuses a file without format = 2
     severity: Literal["critical", "warning", "info"]  # the default level
     priority: Literal["immediate", "high", "medium", "low"] | None = None
-    # format 2: the rules that rate a row from its facts (the default level alone in format 1)
-    severity_rule: Rule | None = None
+    # the rules that rate a row from its facts
+    severity_rule: Rule
     priority_rule: Rule | None = None
-    # format 2: named CTEs from checks/_lib/ the engine prepends to the query
+    # named CTEs from checks/_lib/ the engine prepends to the query
     uses: list[str] = Field(default_factory=list)
-    # format 2: rates need a statistics window this long. "required": no verdict before it;
+    # rates need a statistics window this long. "required": no verdict before it;
     # "rates": the check judges anyway, with %(rates_ok)s false, and its result says why
     min_stats_age_s: float | None = None
     stats_window: Literal["required", "rates"] = "required"
-    # format 2: how the report labels a fact ("est_rows" -> "Estimated rows")
+    # how the report labels a fact ("est_rows" -> "Estimated rows")
     labels: dict[str, str] = Field(default_factory=dict)
     needs: list[Need] = Field(default_factory=lambda: list[Need](["catalog"]))
     min_server_version: int = 13
@@ -69,8 +69,8 @@ class CheckSpec(BaseModel):
     ignore_when: str
     references: list[str] = Field(default_factory=list)
     ok: str  # the 🟢 line when the check finds nothing
-    ok_message: str | None = None  # format 2: the sentence of an ok row, filled from its facts
-    # format 2: a SQL boolean expression over the library CTEs of ``uses`` and the params,
+    ok_message: str | None = None  # the sentence of an ok row, filled from its facts
+    # a SQL boolean expression over the library CTEs of ``uses`` and the params,
     # evaluated only when the query returns no row: false means nothing in scope to judge,
     # and the check is ``not_applicable`` with the ``not_applicable`` reason (no 🟢 line)
     applies: str | None = None
@@ -89,6 +89,16 @@ class CheckSpec(BaseModel):
     sql: str  # what the engine runs: the query with its library CTEs in front
     query: str = ""  # the check's own query, as written in its file
     path: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rule_of_a_level(cls, data: Any) -> Any:
+        """A plain ``severity = "warning"`` is a rule with a default and no condition."""
+        # an unknown level is left to the severity field's own error
+        if isinstance(data, dict) and "severity_rule" not in data \
+                and data.get("severity") in LEVELS and data["severity"] != "ok":
+            data = {**data, "severity_rule": Rule.parse(data["severity"], LEVELS)}
+        return data
 
     @field_validator("section")
     @classmethod
@@ -122,7 +132,7 @@ class CheckSpec(BaseModel):
             raise ValueError(f"id {self.id!r} is not snake_case")
         if self.example.strip() == self.fix.strip():
             raise ValueError("example and fix are identical")
-        if self.severity_rule and "ok" in self.severity_rule.levels() and not self.ok_message:
+        if "ok" in self.severity_rule.levels() and not self.ok_message:
             raise ValueError("a [severity] ok rule needs ok_message: an ok row's own sentence "
                              "(the check-wide ok line would claim more than that row judged)")
         if (self.applies is None) != (self.not_applicable is None):
@@ -139,7 +149,7 @@ class CheckSpec(BaseModel):
 
     def levels(self) -> set[str]:
         """Every severity this check can give a finding."""
-        return self.severity_rule.levels() - {"ok"} if self.severity_rule else {self.severity}
+        return self.severity_rule.levels() - {"ok"}
 
     @property
     def chapter(self) -> str:
@@ -245,18 +255,19 @@ def parse_check(path: Path) -> CheckSpec:
     for computed in ("sql", "query", "path", "applies_sql", "severity_rule", "priority_rule"):
         if computed in meta:
             raise PgauditError(f"{path}: {computed} is computed, not a header key")
+    if meta.get("format") != 2:
+        # format 1 (the query rated and worded its own rows) was migrated away in issue 11
+        raise PgauditError(f"{path}: format = {meta.get('format', 1)!r} is not supported; a check "
+                           "file is format = 2 (the query returns facts, the header words and "
+                           "rates them: see checks/README.md)")
     try:
         query = _expand_includes(match.group("sql"), path).strip()
-        sql = query
-        if meta.get("format") == 2:
-            _rules(meta, path)
-            ctes = _lib_ctes(list(meta.get("uses", [])), path)
-            sql = compose(ctes, query)
-            if isinstance(meta.get("applies"), str):
-                test = f"select ({meta['applies'].strip()}) as applies"
-                meta["applies_sql"] = compose(ctes, test)
-        elif "uses" in meta or "applies" in meta:
-            raise PgauditError(f"{path}: uses and applies need format = 2")
+        _rules(meta, path)
+        ctes = _lib_ctes(list(meta.get("uses", [])), path)
+        sql = compose(ctes, query)
+        if isinstance(meta.get("applies"), str):
+            test = f"select ({meta['applies'].strip()}) as applies"
+            meta["applies_sql"] = compose(ctes, test)
         return CheckSpec(**meta, sql=sql, query=query, path=str(path))
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -265,15 +276,13 @@ def parse_check(path: Path) -> CheckSpec:
 
 
 def _rules(meta: dict[str, Any], path: Path) -> None:
-    """Turn a format-2 header's [severity] and [priority] tables into rules, in place."""
+    """Turn a header's [severity] and [priority] tables into rules, in place."""
     severity = meta.get("severity")
     if isinstance(severity, dict):
         rule = parse_rule(severity, LEVELS, f"{path}: severity")
         if rule.default == "ok":
             raise PgauditError(f"{path}: severity: the default cannot be ok")
         meta["severity"], meta["severity_rule"] = rule.default, rule
-    elif isinstance(severity, str):
-        meta["severity_rule"] = parse_rule(severity, LEVELS, f"{path}: severity")
     priority = meta.get("priority")
     if isinstance(priority, dict):
         rule = parse_rule(priority, PRIORITY_LEVELS, f"{path}: priority")

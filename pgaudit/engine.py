@@ -17,7 +17,6 @@ import copy
 import dataclasses
 import datetime as dt
 import fnmatch
-import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -158,31 +157,14 @@ def check_params(spec: CheckSpec, override: CheckOverride | None) -> dict[str, A
     return params
 
 
-def _severity(
-    spec: CheckSpec, row: dict[str, Any], override: CheckOverride | None, assumptions: Assumptions
-) -> Severity:
-    if row.get("severity"):
-        sev = SEVERITIES[row["severity"]]
-        if sev == Severity.OK:
-            return sev
-    else:
-        sev = SEVERITIES[spec.severity]
-    if override and override.severity and not row.get("severity"):
-        sev = SEVERITIES[override.severity]
-    for assumption, raised in spec.raise_when.items():
-        if getattr(assumptions, assumption, False) and RANK[raised] > sev.rank:
-            sev = SEVERITIES[raised]
-    return sev
-
-
-# Columns of a format-2 row that say where the finding is and how to fix it; every other
+# Columns of a row that say where the finding is and how to fix it; every other
 # column is a fact: evidence, wording and severity are made from them.
 PLACE_COLUMNS = frozenset(
     {"object", "object_type", "columns", "index", "remediation", "probe", "impact", "no_verdict"}
 )
 
 
-def _finding_v2(
+def _finding(
     spec: CheckSpec, row: dict[str, Any], params: dict[str, Any], opts: AuditOptions
 ) -> Finding:
     facts = {k: _jsonable(v) for k, v in row.items() if k not in PLACE_COLUMNS}
@@ -192,7 +174,6 @@ def _finding_v2(
         "columns": list(row.get("columns") or []),
         "index": row.get("index") or "",
     }
-    assert spec.severity_rule is not None  # set for every format-2 spec by the parser
     level = spec.severity_rule.level(facts, params)
     override = opts.overrides.get(spec.id)
     if level != "ok":
@@ -245,44 +226,6 @@ def _check_wide_ok(spec: CheckSpec, database: str) -> Finding:
         title=spec.ok,
         detail=spec.ok,
         check_wide=True,
-    )
-
-
-def _detail(spec: CheckSpec, row: dict[str, Any]) -> str:
-    if row.get("detail"):
-        return str(row["detail"])
-    values = {**(row.get("evidence") or {}), **row}
-    try:
-        return spec.message.format(**values)
-    except (KeyError, IndexError, ValueError):
-        return spec.message
-
-
-def _finding(spec: CheckSpec, row: dict[str, Any], opts: AuditOptions) -> Finding:
-    override = opts.overrides.get(spec.id)
-    sev = _severity(spec, row, override, opts.assumptions)
-    priority = row.get("priority") or (
-        spec.priority if spec.priority and sev != Severity.OK else DEFAULT_PRIORITY[sev].value
-    )
-    evidence = row.get("evidence") or {}
-    if isinstance(evidence, str):
-        evidence = json.loads(evidence)
-    return Finding(
-        check=spec.id,
-        section=spec.section,
-        severity=sev.value,
-        priority=priority,
-        object=str(row.get("object") or ""),
-        object_type=str(row.get("object_type") or "table"),
-        # an ok row is about its own object: its sentence, not the check-wide ok line
-        title=spec.title if sev != Severity.OK else str(row.get("detail") or spec.ok),
-        detail=_detail(spec, row) if sev != Severity.OK else str(row.get("detail") or spec.ok),
-        columns=list(row.get("columns") or []),
-        index=row.get("index"),
-        # json/jsonb columns decode to plain JSON values already; anything else is made plain
-        evidence=evidence if isinstance(evidence, dict) else _jsonable(evidence),
-        remediation=row.get("remediation"),
-        impact=row.get("impact") or (spec.impact if sev != Severity.OK else None),
     )
 
 
@@ -372,7 +315,7 @@ class Engine:
             # every session of this audit: activity checks leave them out
             "own_pids": self.own_pids,
             "lock_budget": self.lock_budget,
-            # format 2: whether the statistics window is long enough for this check's rates
+            # whether the statistics window is long enough for this check's rates
             "rates_ok": True,
         }
 
@@ -388,7 +331,7 @@ class Engine:
         params = {**self.base_params(), **own}
         window_note: str | None = None
         needed = own.get("min_stats_age_s", spec.min_stats_age_s)
-        if spec.format == 2 and needed is not None:
+        if needed is not None:
             age = self.facts.stats_age_s
             params["rates_ok"] = age is not None and age >= float(needed)
             if not params["rates_ok"]:  # stats_window = "rates": judged, rates left out
@@ -454,10 +397,7 @@ class Engine:
                 skipped_objects=skipped,
                 statements=self.counter.count - before,
             ), []
-        if spec.format == 2:
-            findings = [_finding_v2(spec, row, params, self.opts) for row in rows]
-        else:
-            findings = [_finding(spec, row, self.opts) for row in rows]
+        findings = [_finding(spec, row, params, self.opts) for row in rows]
         if not findings:  # the check-wide 🟢: nothing found among what it judged
             findings.append(_check_wide_ok(spec, self.facts.database))
         result = CheckResult(
@@ -512,10 +452,7 @@ class Engine:
                 skipped.append(f"{row.get('object')} (probe failed: {_first(exc)})")
                 continue
             if got.get("fires"):
-                if spec.format == 2:  # the probe's measurements are facts like the query's
-                    row.update(got.get("evidence") or {})
-                else:
-                    row["evidence"] = {**(row.get("evidence") or {}), **(got.get("evidence") or {})}
+                row.update(got.get("evidence") or {})  # the probe's measurements are facts
                 kept.append(row)
         return kept
 

@@ -87,6 +87,7 @@ DUMMY = """/* pgaudit
 id = "zz_teeth_dummy"
 title = "Dummy defect for the meta-test's teeth"
 section = "3.1"
+format = 2
 severity = "info"
 detects = "Nothing."
 why = " "

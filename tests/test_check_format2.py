@@ -1,14 +1,13 @@
 """Catalogue tests of format 2 (checks/README.md): the header's policy names only what the query
 returns.
 
-For every discovered format-2 check, its query runs on an empty database with the engine's own
+For every discovered check (all are format 2), its query runs on an empty database with the engine's own
 parameters, wrapped as ``select * from (<sql>) q limit 0``, and the result's column names are
 compared with the header: every ``{placeholder}`` of ``message`` and ``ok_message``, every name
 in the ``[severity]`` and ``[priority]`` rules, every ``[labels]`` key. The check's own query
 never filters schemas itself (``nspname = any(``): the scope comes from checks/_lib.
 
-Checks still in format 1 are skipped while the migration to format 2 runs; when it is done
-there are none, and these tests cover the whole catalogue.
+The loader refuses a format-1 file (the query rated and worded its own rows) with one line.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from pgaudit.rules import LEVELS, parse_rule
 from pgaudit.wording import placeholders
 
 CHECKS = api.load_checks()
-FORMAT_1 = "format 1: migration to format 2 pending (checks/README.md)"
 # a probe's evidence is merged into the row's facts: its keys are the literal keys of the
 # jsonb the probe builds, written in the query as 'name', (doubled quotes inside format())
 _PROBE_KEY = re.compile(r"'{1,2}([a-z_][a-z0-9_]*)'{1,2}\s*,")
@@ -80,8 +78,6 @@ def session(db: str) -> Iterator[Session]:
 
 def _format_2(check_id: str, session: Session) -> CheckSpec:
     spec = CHECKS[check_id]
-    if spec.format != 2:
-        pytest.skip(FORMAT_1)
     if session.major < spec.min_server_version:
         pytest.skip(f"needs PostgreSQL {spec.min_server_version}+")
     return spec
@@ -159,8 +155,6 @@ def test_header_names_only_what_the_query_returns(
 @pytest.mark.parametrize("check_id", sorted(CHECKS))
 def test_query_takes_its_scope_from_the_library(check_id: str) -> None:
     spec = CHECKS[check_id]
-    if spec.format != 2:
-        pytest.skip(FORMAT_1)
     problems = scope_problems(spec)
     assert not problems, f"{check_id}: {problems}"
 
@@ -274,3 +268,18 @@ def test_teeth_probe_evidence_keys_are_facts(teeth: CheckSpec) -> None:
 
 def test_teeth_is_discovered_like_a_real_check(teeth: CheckSpec) -> None:
     assert Path(teeth.path).name == "zz_teeth_v2.sql" and teeth.format == 2
+
+
+def test_a_format_1_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Format 1 (the query rated and worded its own rows) is gone: the loader says so, naming
+    the file, rather than running it with a policy it no longer has."""
+    from pgaudit.errors import PgauditError
+
+    for header in ("", "format = 1\n"):  # format 1 was the default when the key was absent
+        old = TEETH.replace("format = 2\n", header)
+        (tmp_path / "zz_teeth_v2.sql").write_text(old, encoding="utf-8")
+        with pytest.raises(PgauditError) as err:
+            api.load_checks([tmp_path])
+        message = str(err.value)
+        assert "zz_teeth_v2.sql" in message and "format = 2" in message, message
+        assert "\n" not in message

@@ -57,6 +57,7 @@ WHOAMI = """/* pgaudit
 id = "{id}"
 title = "Backend identified"
 section = "3.3"
+format = 2
 severity = "info"
 detects = "Nothing; names its backend."
 why = "Tests which session ran a check."
@@ -68,7 +69,7 @@ ok = "Identified"
 impact = "None."
 */
 select 'backend' as object, 'database' as object_type,
-       jsonb_build_object('pid', pg_catalog.pg_backend_pid()) as evidence
+       pg_catalog.pg_backend_pid() as pid
 from (select pg_catalog.pg_sleep({seconds}) as z) s
 """
 

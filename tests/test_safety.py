@@ -22,6 +22,7 @@ SLEEPY = """/* pgaudit
 id = "{id}"
 title = "Sleeping check"
 section = "3.3"
+format = 2
 severity = "info"
 detects = "Nothing; sleeps."
 why = "Tests timeouts."

@@ -2,6 +2,7 @@
 id = "duplicate_index"
 title = "Duplicate indexes"
 section = "3.1"
+format = 2
 severity = "warning"
 needs = ["catalog"]
 detects = "Two or more valid indexes on the same table with the same definition: access method, key columns and expressions in the same order, operator classes, collations, sort order and NULLS placement, INCLUDE columns and predicate. A non-unique index identical to a unique one is a duplicate too. Each partitioned index is reported once, at the parent."

@@ -2,6 +2,7 @@
 id = "json_instead_of_jsonb"
 title = "Columns of type json instead of jsonb"
 section = "1.1"
+format = 2
 severity = "warning"
 needs = ["catalog"]
 detects = "Table columns (each partitioned table once, at its parent) of type `json` (the text-preserving type), one finding per table listing the columns."

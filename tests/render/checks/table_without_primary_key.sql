@@ -2,6 +2,7 @@
 id = "table_without_primary_key"
 title = "Tables without a primary key"
 section = "1.1"
+format = 2
 severity = "critical"
 needs = ["catalog"]
 detects = "Ordinary and partitioned tables (each partitioned table once, at its parent) with no PRIMARY KEY constraint."
