@@ -624,6 +624,44 @@ def preflight(
         typer.echo("\n".join(lines))
 
 
+@app.command("compare")
+def compare_cmd(
+    a: Annotated[str, typer.Argument(
+        metavar="A", help="the reference (production): a DSN, a [[targets]] name of the config, "
+        "or a run JSON file recorded with --catalog-snapshot", show_default=False)],
+    b: Annotated[str, typer.Argument(
+        metavar="B", help="what should match it (staging), in the same forms",
+        show_default=False)],
+    format: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", help="md (default), html or json (repeatable or comma-separated)")
+    ] = None,
+    output: RenderOutputOpt = None,
+    schema: SchemaOpt = None,
+    exclude_schema: ExcludeOpt = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", help="leave out a kind (grant, setting, role_setting, finding, ...) or one "
+        "attribute of a kind (function.owner); repeatable or comma-separated")] = None,
+    fail_on_diff: Annotated[bool, typer.Option(
+        "--fail-on-diff", help="exit 1 when anything differs outside --ignore")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Compare two databases' schema and configuration (no rows read): is B still A?"""
+    with _guard():
+        from pgaudit.compare import report, run
+
+        formats = report.parse_formats(format)
+        where = plan(output, formats)
+        where.check()
+        comparison = run.run(run.Request(
+            a=a, b=b, config=config, schemas=_split(schema),
+            exclude_schemas=_split(exclude_schema), ignore=_split(ignore)))
+        where.write({fmt: report.render(comparison, fmt).encode() for fmt in formats})
+        code = run.exit_code(comparison, fail_on_diff)
+        if where.written or _tty():
+            typer.echo(comparison.verdict(), err=True)
+    raise typer.Exit(code)
+
+
 @app.command()
 def demo(
     output_dir: Annotated[Path, typer.Option(

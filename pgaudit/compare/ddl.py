@@ -77,7 +77,7 @@ def _index(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
     definition = str(d.a.get("definition") or "")
     constraint = a.objects.get(("constraint", schema, table, name))
     if constraint and constraint.get("type") in ("p", "u", "x"):
-        return _off(f"-- built by the constraint {quote(name)}", "see the constraint")
+        return _off(f"built by the constraint {quote(name)}: see the constraint")
     partitioned = (a.objects.get(("table", schema, "", table)) or {}).get("kind")
     create = _CREATE_INDEX.sub(lambda m: f"CREATE {m.group(1) or ''}INDEX CONCURRENTLY ",
                                definition) + ";"
@@ -108,7 +108,7 @@ def _constraint(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
     if d.state == "differs" and {c.attribute for c in d.changes} == {"validated"}:
         if validated:
             return _on(Statement(f"{alter} VALIDATE CONSTRAINT {quote(name)};", True))
-        return _off(f"-- {quote(name)} is validated in B, not in A", "nothing to undo")
+        return _off(f"{quote(name)} is validated in B, not in A: nothing to undo")
     drop = ([Statement(f"{alter} DROP CONSTRAINT {quote(name)};", False, "B's version")]
             if d.state == "differs" else [])
     if ctype in ("f", "c"):
@@ -165,8 +165,7 @@ def _column(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
             out += _off(f"{col} SET DEFAULT {c.a};" if c.a is not None
                         else f"{col} DROP DEFAULT;")
         else:
-            out += _off(f"-- {c.attribute}: {c.a} in A, {c.b} in B",
-                        "recreate the column to change this")
+            out += _off(f"{c.attribute}: {c.a} in A, {c.b} in B: recreate the column")
     return out
 
 
@@ -196,7 +195,7 @@ def _table(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
             out += _off(f"ALTER TABLE {rel} SET {'UNLOGGED' if c.a == 'unlogged' else 'LOGGED'};",
                         "rewrites the table")
         else:
-            out += _off(f"-- {c.attribute}: {c.a} in A, {c.b} in B", "recreate the table")
+            out += _off(f"{c.attribute}: {c.a} in A, {c.b} in B: recreate the table")
     return out
 
 
@@ -279,7 +278,7 @@ def _enum(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
                 f" BEFORE {literal(have[0])}" if have else "")
             out += _off(f"ALTER TYPE {rel} ADD VALUE {literal(label)}{where};")
     if not out:
-        out += _off("-- the labels' order differs: an enum's labels cannot be reordered")
+        out += _off("the labels' order differs: an enum's labels cannot be reordered")
     return out
 
 
@@ -371,7 +370,8 @@ def _schema(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
 
 
 def _server(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
-    return _off(f"-- A runs PostgreSQL {a.server_version}, B {b.server_version}")
+    return _off(f"A runs PostgreSQL {a.server_version}, B {b.server_version}: no DDL makes "
+                "B like A; upgrade one of them")
 
 
 _HANDLERS = {

@@ -285,9 +285,10 @@ def compare(a: Side, b: Side, ignore: list[str] | None = None) -> Comparison:
     _add_findings(ob, b.findings)
     findings_note = None
     if a.findings is None or b.findings is None:
-        findings_note = ("findings compared only between two run files: "
-                         + ", ".join(s.label for s in (a, b) if s.findings is None)
-                         + " is a live database")
+        live = [s.label for s in (a, b) if s.findings is None]
+        findings_note = ("not compared: they are compared between two run files, and "
+                         + (f"{live[0]} is a live database" if len(live) == 1
+                            else "A and B are live databases"))
         for objects in (oa, ob):
             for key in [k for k in objects if k[0] == "finding"]:
                 del objects[key]
