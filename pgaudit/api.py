@@ -77,6 +77,7 @@ class Overrides:
     statement_timeout: str | None = None
     connections: str | None = None
     store: str | None = None
+    catalog_snapshot: bool = False
 
 
 @dataclass
@@ -147,6 +148,8 @@ def setup(given: Overrides) -> Setup:
             setattr(a, name, value)
     if given.connections is not None:
         a.connections = connections_option(given.connections)
+    if given.catalog_snapshot:
+        a.catalog_snapshot = True
     chosen = select_checks(specs, a.checks, a.skip)
     return Setup(specs, cfg, store_url(given.store, cfg), chosen)
 
@@ -168,6 +171,7 @@ def options_from_config(
         ),
         has_store=has_store,
         connections=a.connections,
+        catalog_snapshot=a.catalog_snapshot,
     )
 
 

@@ -228,12 +228,13 @@ def _overrides(*, config: Path | None, checks_dir: list[Path] | None,
                no_data: bool = False, schema: list[str] | None = None,
                exclude_schema: list[str] | None = None, lock_timeout: str | None = None,
                statement_timeout: str | None = None, connections: str | None = None,
-               store: str | None = None) -> api.Overrides:
+               store: str | None = None, catalog_snapshot: bool = False) -> api.Overrides:
     return api.Overrides(
         config=config, checks_dir=[Path(d) for d in checks_dir or []], checks=_split(checks),
         skip=_split(skip), no_data=no_data, schemas=_split(schema),
         exclude_schemas=_split(exclude_schema), lock_timeout=lock_timeout,
-        statement_timeout=statement_timeout, connections=connections, store=store)
+        statement_timeout=statement_timeout, connections=connections, store=store,
+        catalog_snapshot=catalog_snapshot)
 
 
 def _audit_run(dsn: str | None, given: api.Overrides, target_name: str | None = None,
@@ -328,6 +329,9 @@ def audit(
         "--connections", help="read-only sessions the checks are spread over, 1 to 8, like "
         "pg_dump -j; auto (default): 2 on catalogs of 5,000+ relations, else 1",
         show_default=False)] = None,
+    catalog_snapshot: Annotated[bool, typer.Option(
+        "--catalog-snapshot", help="record the schema and configuration in the JSON run, so "
+        "pgaudit compare can compare against it later without connecting")] = False,
 ) -> None:
     """Audit a database and write the report."""
     with _guard():
@@ -338,7 +342,8 @@ def audit(
         given = _overrides(
             config=config, checks_dir=checks_dir, checks=checks, skip=skip, no_data=no_data,
             schema=schema, exclude_schema=exclude_schema, lock_timeout=lock_timeout,
-            statement_timeout=statement_timeout, connections=connections, store=store)
+            statement_timeout=statement_timeout, connections=connections, store=store,
+            catalog_snapshot=catalog_snapshot)
         if all_targets:
             raise typer.Exit(_audit_all(formats, Path(output) if output else None, given,
                                         jobs=jobs, fail_on=fail_on, fail_on_new=fail_on_new))

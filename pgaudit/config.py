@@ -68,6 +68,9 @@ class AuditSection(_Strict):
     fail_on: Literal["critical", "warning", "info", "never"] = "critical"
     max_probes: int = 50
     connections: Connections = "auto"
+    # record the schema and configuration in the run document (``catalog``), for
+    # ``pgaudit compare`` against this run without connecting to the database again
+    catalog_snapshot: bool = False
 
     @field_validator("lock_timeout", "statement_timeout")
     @classmethod

@@ -89,6 +89,8 @@ class AuditOptions:
     # Read-only sessions the checks are spread over; the extra ones share the first one's facts.
     # "auto": AUTO_SESSIONS on a catalog of AUTO_RELATIONS pg_class rows or more, else one.
     connections: int | Literal["auto"] = "auto"
+    # the run document records the catalog snapshot ``pgaudit compare`` reads (``catalog``)
+    catalog_snapshot: bool = False
 
 
 def resolve_schemas(
@@ -554,6 +556,12 @@ class Audit:
                 snapshot = collect(sessions.first, engine.schemas)
             # the report's appendix: one catalog statement, after the checks
             inventory = collect_inventory(sessions.first, engine.schemas, counter=engine.counter)
+            extra: dict[str, Any] = {}
+            if opts.catalog_snapshot:
+                from pgaudit.compare.catalog import collect as collect_catalog
+
+                extra["catalog"] = collect_catalog(sessions, engine.schemas,
+                                                   engine.counter).to_dict()
         used = len(sessions.all)
         scope: dict[str, Any] = {
             "schemas": engine.schemas,
@@ -586,6 +594,7 @@ class Audit:
             duration_ms=_ms(self.started),
             snapshot=snapshot,
             inventory=inventory,
+            extra=extra,
         )
 
 
