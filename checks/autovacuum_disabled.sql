@@ -38,9 +38,10 @@ with rel as (
                  where t.oid = c.reltoastrelid
                    and t.reloptions is not null   -- cheap: most toast tables have none
                    and o ~* '^autovacuum_enabled=(f|fa|fal|fals|false|n|no|of|off|0)$') as toast_off
-  from scope_relations s
-  join pg_catalog.pg_class c on c.oid = s.oid
-  where s.relkind in ('r', 'm')
+  -- scope_relations carries reloptions and reltoastrelid: no pg_class self-join (a second
+  -- pg_class scan and a hash join); the final join to pg_class touches only the candidates
+  from scope_relations c
+  where c.relkind in ('r', 'm')
 )
 select r.oid::regclass::text as object,
        'table' as object_type,

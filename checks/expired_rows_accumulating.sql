@@ -22,11 +22,20 @@ ok = "No expires_at-style table holds a backlog of expired rows"
 # nothing to judge (no row, and this is false): not applicable, no 🟢 line
 applies = '''
 exists (
-  select 1 from scope_tables t
-  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
-  where not t.relispartition and a.attname ilike any(%(column_patterns)s::text[])
-    and a.atttypid in ('pg_catalog.timestamptz'::regtype, 'pg_catalog.timestamp'::regtype,
-                       'pg_catalog.date'::regtype))'''
+  with cols as materialized (
+    select a.attrelid, a.attname
+    from pg_catalog.pg_attribute a
+    where a.attnum > 0 and not a.attisdropped
+      and a.atttypid in ('pg_catalog.timestamptz'::regtype, 'pg_catalog.timestamp'::regtype,
+                         'pg_catalog.date'::regtype)
+  )
+  -- the name patterns once per distinct name (offset 0: not pushed into the scan), then
+  -- the tables in scope with a matching column
+  select 1
+  from (select distinct attname from cols offset 0) d
+  join cols c on c.attname = d.attname
+  join scope_tables t on t.oid = c.attrelid
+  where d.attname ilike any(%(column_patterns)s::text[]) and not t.relispartition)'''
 not_applicable = "no table in scope has an expiry column (expires_at, valid_until …)"
 impact = "Storage, index and vacuum cost grows without bound; expired secrets and codes are kept longer than needed."
 message = "{object}: rows whose {expiry_column} passed more than {_grace} ago accumulate and nothing deletes them; found by {found_by}"

@@ -3,7 +3,7 @@ id = "migration_history_missing"
 title = "No migration history table"
 section = "5.1"
 format = 2
-uses = ["scope_tables"]
+uses = ["scope_schemas"]
 needs = ["catalog"]
 detects = "Databases with no schema-migration history table in any user schema. A history table is recognised by its shape, not only by a list of tools: a table named like a history (its name ends in words such as migration(s), migration_logs, migration_history, schema_version(s), schema_migrations, schema_history, changelog, revisions, db_version, flyway_*, liquibase_*) with a version-like column (version, revision, migration, script, name, filename, change_id, a text id, or a name ending in _version) and a different, time-like column (a timestamp or date type, or named applied_at, installed_on, executed_at, run_on, created_at, inserted_at, timestamp, dateexecuted). Known tools whose tables lack that shape are matched by their own signature (alembic_version, flyway_schema_history, databasechangelog, Rails/golang-migrate/Ecto schema_migrations, django_migrations, knex_migrations, _prisma_migrations, typeorm/laravel migrations, SequelizeMeta, goose_db_version, __EFMigrationsHistory, _sqlx_migrations, __diesel_schema_migrations, sqitch, and engine-managed version tables). Every schema of the database is searched, not only the audited ones: a tool may keep its table elsewhere. When one is found, a 🟢 line names the tool or the table. The verdict is about names and shapes, so its severity follows what is at stake: critical when the audited schemas hold at least critical_min_tables tables (an application whose changes need a record), warning below that (a small or sample schema: verify how its changes are deployed)."
 why = "Without a recorded history nobody can say which schema version is deployed, changes are applied by hand and drift between environments, and there is no tested way back after a bad release."
@@ -73,8 +73,13 @@ with tools as (
   from unnest(%(tools)s::text[]) with ordinality t(spec, ord)
 ), rels as materialized (  -- every user schema: a tool may keep its history outside the audited ones
   select c.oid, n.nspname, lower(c.relname) as lname, c.reltuples,
-         lower(regexp_replace(regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
-                              '^_+', '')) as norm
+         -- in an audited schema: counted for tables_in_scope from this one pg_class scan
+         n.oid in (select s.oid from scope_schemas s) as in_scope_schema,
+         -- camelCase to snake_case, leading underscores out; the regex only for names with
+         -- capitals (a name equal to its lower case has none: most of them, and it is cheap)
+         lower(ltrim(case when c.relname = lower(c.relname) then c.relname::text
+                          else regexp_replace(c.relname, '([a-z0-9])([A-Z])', '\1_\2', 'g') end,
+                     '_')) as norm
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   where c.relkind in ('r', 'p') and not c.relispartition
@@ -106,6 +111,10 @@ with tools as (
                   and (v.norm ~ %(version_column_pattern)s or (v.norm = 'id' and v.typcategory = 'S'))
                   and (tm.typname in ('timestamp', 'timestamptz', 'date')
                        or tm.norm ~ %(time_column_pattern)s))
+), ext as (  -- tables an extension owns: neither a history nor the application's
+  select d.objid from pg_catalog.pg_depend d
+  where d.classid = 'pg_catalog.pg_class'::regclass and d.deptype = 'e'
+    and d.refclassid = 'pg_catalog.pg_extension'::regclass
 ), found as (
   select distinct on (m.oid) m.oid, m.tool, m.ord,
          greatest(m.reltuples, -1)::bigint as est_rows
@@ -114,10 +123,7 @@ with tools as (
           select 1 from pg_catalog.pg_attribute a
           where a.attrelid = m.oid and a.attnum > 0 and not a.attisdropped
             and lower(a.attname) ~ m.column_re))
-    and not exists (select 1 from pg_catalog.pg_depend d
-                    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = m.oid
-                      and d.deptype = 'e'
-                      and d.refclassid = 'pg_catalog.pg_extension'::regclass)
+    and m.oid not in (select e.objid from ext e)
   order by m.oid, m.ord
 ), target as (
   -- where the minimal version table would go: public if audited, else the first audited schema
@@ -126,7 +132,8 @@ with tools as (
 )
 select quote_ident(current_database()) as object, 'database' as object_type,
        false as _found, null::text[] as _tools,
-       (select count(*) from scope_tables st where not st.relispartition) as tables_in_scope,
+       (select count(*) from rels r where r.in_scope_schema and r.oid not in (select e.objid from ext e))
+         as tables_in_scope,
        (select count(*) from pg_catalog.pg_namespace
         where nspname !~ '^pg_' and nspname <> 'information_schema') as schemas_searched,
        (select count(distinct tool) from tools) as _tools_count,

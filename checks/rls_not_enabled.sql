@@ -24,7 +24,8 @@ exists (
   select 1 from (select distinct a.attname
                  from scope_tables t
                  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
-                 where not t.relispartition) d
+                 where not t.relispartition
+                 offset 0) d  -- offset 0: the patterns once per distinct name, not per column
   cross join lateral (select lower(regexp_replace(d.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as norm) x
   where x.norm ~ %(tenant_column_pattern)s or x.norm ~ %(owner_column_pattern)s)'''
 not_applicable = "no table in scope has a tenant or owner column"
