@@ -92,14 +92,15 @@ with db as (
   from eff e cross join base b
   where e.own_ms = 0
 )
-select f.*, %(recommended)s::text as recommended, false as _configured
+select f.*, %(recommended)s::text as recommended, false as _configured,
+       %(setting)s::text as _setting  -- names the setting in the shared message
 from findings f
 union all
 -- the 🟢 row with its numbers when nothing is wrong
 select quote_ident(current_database()), 'database', coalesce(b.base_level, 'each login role'),
        coalesce(b.db_raw, b.base_ms::bigint || 'ms', 'its own'), 0, b.inheriting,
        b.own_values, b.own_nonzero, b.login_roles, b.server_ms, b.server_source, b.all_ms, null, null, null, null,
-       %(recommended)s::text, true
+       %(recommended)s::text, true, %(setting)s::text
 from base b
 where not exists (select 1 from findings)
 order by 1, 2

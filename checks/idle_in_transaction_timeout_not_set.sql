@@ -3,7 +3,7 @@ id = "idle_in_transaction_timeout_not_set"
 title = "No idle_in_transaction_session_timeout for the database or its login roles"
 section = "4.2"
 format = 2
-needs = ["catalog"]
+include = "_setting_not_set.toml"
 detects = "Databases where idle_in_transaction_session_timeout is 0 (unlimited) at server, ALTER DATABASE and ALTER ROLE ALL level while some login role that may connect has no value of its own; and login roles whose own ALTER ROLE value switches it off (0). Levels are read from pg_db_role_setting and from the audit role's settings captured before pgaudit's own SETs."
 why = "A session that opens a transaction and then waits (an application that forgot to commit, a debugger, a crashed worker behind a pooler) keeps its row locks and its snapshot: writers queue behind it and vacuum cannot remove any row version newer than its snapshot, so every table bloats."
 example = "begin; update accounts set balance = balance - 10 where id = 1; -- ...and the client never commits"
@@ -12,31 +12,9 @@ ignore_when = "Every client sets it on connect (pooler connect_query, driver opt
 references = ["https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-IDLE-IN-TRANSACTION-SESSION-TIMEOUT", "https://www.postgresql.org/docs/current/sql-alterdatabase.html"]
 ok = "idle_in_transaction_session_timeout is configured for the database and its login roles"
 impact = "An abandoned open transaction holds locks and blocks vacuum until someone kills it by hand."
-message = "{object}: idle_in_transaction_session_timeout is off for {roles_affected} of {login_roles} login role(s): {value} from {set_by}"
-ok_message = "idle_in_transaction_session_timeout is configured: {value} from {set_by}; {roles_setting_own} login role(s) set their own"
 remediation = "Set it where every session inherits it (ALTER DATABASE ... SET); the server then terminates a session idle inside a transaction for longer, releasing its locks and snapshot. Applies to new sessions; nothing is rewritten or locked."
 
-[severity]
-default = "warning"
-# a superuser switching it off is often deliberate
-info = ["superuser"]
-ok = ["_configured"]
-
-[labels]
-set_by = "Set by"
-value = "Value"
-roles_affected = "Login roles affected"
-login_roles = "Login roles that may connect"
-roles_without_own_value = "Login roles without a value of their own"
-roles_with_own_value = "Login roles with their own value"
-roles_setting_own = "Login roles with their own non-zero value"
-server_ms = "Server level (ms)"
-server_source = "Server level source"
-all_roles_ms = "ALTER ROLE ALL value (ms)"
-superuser = "Superuser"
-default_ms = "Overridden default (ms)"
-default_from = "Overridden default set by"
-recommended = "Recommended"
+severity.default = "warning"
 
 [params]
 setting = "idle_in_transaction_session_timeout"

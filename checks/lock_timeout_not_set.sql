@@ -3,8 +3,8 @@ id = "lock_timeout_not_set"
 title = "No lock_timeout for the database or its login roles"
 section = "4.2"
 format = 2
+include = "_setting_not_set.toml"
 priority = "immediate"
-needs = ["catalog"]
 detects = "Databases where lock_timeout is 0 (wait forever) at server, ALTER DATABASE and ALTER ROLE ALL level while some login role that may connect has no value of its own: one finding for the database, listing those roles (they are grouped there rather than reported one by one, since one ALTER DATABASE fixes them all). Separately, each login role whose own ALTER ROLE (or ALTER ROLE ... IN DATABASE) value switches it off (0), overriding whatever the database sets (info for superusers, which are often deliberate). Levels are read from pg_db_role_setting and from the audit role's settings captured before pgaudit's own SETs (pgaudit sets its own lock_timeout), never from current_setting()."
 why = "A statement waiting for a lock sits in the lock queue, and every later statement that needs a conflicting lock queues behind it: one ALTER TABLE waiting on a long transaction blocks all reads and writes of the table, and a SELECT ... FOR UPDATE on a hot row (users.credits) can wait indefinitely. With lock_timeout the waiter gives up after a few seconds and the application retries, instead of connections piling up until the pool is exhausted."
 example = "-- postgresql.conf: lock_timeout = 0, and no ALTER DATABASE/ROLE ... SET lock_timeout"
@@ -13,31 +13,9 @@ ignore_when = "The application, pooler or migration harness sets lock_timeout on
 references = ["https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT", "https://www.postgresql.org/docs/current/explicit-locking.html", "https://www.postgresql.org/docs/current/sql-alterdatabase.html", "https://www.postgresql.org/docs/current/sql-alterrole.html"]
 ok = "lock_timeout is configured for the database and its login roles"
 impact = "One statement waiting for a lock queues every later conflicting statement behind it: blocked tables, piled-up connections, outages from a single migration."
-message = "{object}: lock_timeout is off for {roles_affected} of {login_roles} login role(s): {value} from {set_by}"
-ok_message = "lock_timeout is configured: {value} from {set_by}; {roles_setting_own} login role(s) set their own"
 remediation = "Set a default every session inherits (ALTER DATABASE ... SET lock_timeout), typically a few seconds, and make the application retry on SQLSTATE 55P03 (lock_not_available). Give roles that legitimately wait longer their own value (ALTER ROLE ... IN DATABASE ... SET). It applies to new sessions only; no table is rewritten or locked."
 
-[severity]
-default = "critical"
-# a superuser switching it off is often deliberate
-info = ["superuser"]
-ok = ["_configured"]
-
-[labels]
-set_by = "Set by"
-value = "Value"
-roles_affected = "Login roles affected"
-login_roles = "Login roles that may connect"
-roles_without_own_value = "Login roles without a value of their own"
-roles_with_own_value = "Login roles with their own value"
-roles_setting_own = "Login roles with their own non-zero value"
-server_ms = "Server level (ms)"
-server_source = "Server level source"
-all_roles_ms = "ALTER ROLE ALL value (ms)"
-superuser = "Superuser"
-default_ms = "Overridden default (ms)"
-default_from = "Overridden default set by"
-recommended = "Recommended"
+severity.default = "critical"
 
 [params]
 setting = "lock_timeout"

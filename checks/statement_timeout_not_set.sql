@@ -3,7 +3,7 @@ id = "statement_timeout_not_set"
 title = "No statement_timeout for the database or its login roles"
 section = "4.2"
 format = 2
-needs = ["catalog"]
+include = "_setting_not_set.toml"
 detects = "Databases where statement_timeout is 0 (unlimited) at server, ALTER DATABASE and ALTER ROLE ALL level while some login role that may connect has no value of its own; and login roles whose own ALTER ROLE value switches it off (0). Levels are read from pg_db_role_setting and from the audit role's settings captured before pgaudit's own SETs, never from current_setting()."
 why = "Without a statement timeout one runaway query (a missing WHERE, a bad plan, a lock queue) runs for hours, holds its snapshot and locks, blocks vacuum and exhausts connections. Section 4.2 (concurrency and locking) because its damage is the locks and snapshots it holds; a cap turns an outage into one failed request."
 example = "-- postgresql.conf: statement_timeout = 0, and no ALTER DATABASE/ROLE ... SET statement_timeout"
@@ -12,31 +12,9 @@ ignore_when = "The application or pooler sets statement_timeout on every connect
 references = ["https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT", "https://www.postgresql.org/docs/current/sql-alterdatabase.html", "https://www.postgresql.org/docs/current/sql-alterrole.html"]
 ok = "statement_timeout is configured for the database and its login roles"
 impact = "A runaway query holds locks and its snapshot indefinitely: blocked writers, vacuum held back, connection exhaustion."
-message = "{object}: statement_timeout is off for {roles_affected} of {login_roles} login role(s): {value} from {set_by}"
-ok_message = "statement_timeout is configured: {value} from {set_by}; {roles_setting_own} login role(s) set their own"
 remediation = "Set a ceiling where every session inherits it (ALTER DATABASE ... SET), then raise it only for the roles that need longer (ALTER ROLE ... IN DATABASE ... SET). It applies to new sessions only; no table is rewritten or locked."
 
-[severity]
-default = "warning"
-# a superuser switching it off is often deliberate
-info = ["superuser"]
-ok = ["_configured"]
-
-[labels]
-set_by = "Set by"
-value = "Value"
-roles_affected = "Login roles affected"
-login_roles = "Login roles that may connect"
-roles_without_own_value = "Login roles without a value of their own"
-roles_with_own_value = "Login roles with their own value"
-roles_setting_own = "Login roles with their own non-zero value"
-server_ms = "Server level (ms)"
-server_source = "Server level source"
-all_roles_ms = "ALTER ROLE ALL value (ms)"
-superuser = "Superuser"
-default_ms = "Overridden default (ms)"
-default_from = "Overridden default set by"
-recommended = "Recommended"
+severity.default = "warning"
 
 [params]
 setting = "statement_timeout"

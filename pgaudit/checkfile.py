@@ -252,6 +252,7 @@ def parse_check(path: Path) -> CheckSpec:
         meta = tomllib.loads(match.group("toml"))
     except tomllib.TOMLDecodeError as exc:
         raise PgauditError(f"{path}: header is not valid TOML: {exc}") from exc
+    meta = _with_shared_header(meta, path)
     for computed in ("sql", "query", "path", "applies_sql", "severity_rule", "priority_rule"):
         if computed in meta:
             raise PgauditError(f"{path}: {computed} is computed, not a header key")
@@ -273,6 +274,34 @@ def parse_check(path: Path) -> CheckSpec:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "header"
         raise PgauditError(f"{path}: {where}: {first['msg']}") from exc
+
+
+_SHARED_HEADER = re.compile(r"^_[\w.-]+\.toml$")
+
+
+def _with_shared_header(meta: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The header with the keys of its ``include = "_shared.toml"`` (a TOML file of the same
+    folder) under it: the check's own keys win, and a table of both (``[severity]``,
+    ``[labels]``) is merged key by key. Checks that share a query (the three timeout settings)
+    share their wording, rules and labels this way too."""
+    name = meta.pop("include", None)
+    if name is None:
+        return meta
+    if not isinstance(name, str) or not _SHARED_HEADER.match(name):
+        raise PgauditError(f"{path}: include names a TOML file of the checks folder starting "
+                           f"with _ (include = \"_shared.toml\"), not {name!r}")
+    shared_path = path.parent / name
+    try:
+        shared = tomllib.loads(shared_path.read_text(encoding="utf-8"))
+    except OSError:
+        raise PgauditError(f"{path}: included header {name} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PgauditError(f"{shared_path}: not valid TOML: {exc}") from exc
+    merged = {**shared, **meta}
+    for key, value in meta.items():
+        if isinstance(value, dict) and isinstance(shared.get(key), dict):
+            merged[key] = {**shared[key], **value}
+    return merged
 
 
 def _rules(meta: dict[str, Any], path: Path) -> None:
