@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,10 +108,24 @@ def param_comments(spec: CheckSpec) -> dict[str, str]:
         elif not stripped:
             pending = []
         elif m := re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=", stripped):
-            if pending:
-                found[m.group(1)] = " ".join(pending)
+            own = _trailing_comment(stripped)
+            if pending or own:
+                found[m.group(1)] = " ".join([*pending, *([own] if own else [])])
             pending = []
     return found
+
+
+def _trailing_comment(line: str) -> str:
+    """The comment after a key's value (``low_rows = 10000  # under this many rows``): the
+    text after the first ``#`` that leaves valid TOML before it (a ``#`` inside a string does
+    not)."""
+    for at in (i for i, ch in enumerate(line) if ch == "#"):
+        try:
+            tomllib.loads(line[:at])
+        except tomllib.TOMLDecodeError:
+            continue
+        return line[at + 1:].strip()
+    return ""
 
 
 def severity_range(spec: CheckSpec) -> str:
