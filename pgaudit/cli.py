@@ -667,6 +667,60 @@ def compare_cmd(
     raise typer.Exit(code)
 
 
+@app.command("fix")
+def fix_cmd(
+    dsn: DsnArg = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="the plan file (a folder for flyway)")] = None,
+    format: Annotated[str, typer.Option(
+        "--format", "-f", help="sql (default), json, alembic or flyway")] = "sql",
+    checks: ChecksOpt = None,
+    skip: SkipOpt = None,
+    min_severity: Annotated[str, typer.Option(
+        "--min-severity", help="critical, warning or info (default)")] = "info",
+    fingerprint: Annotated[list[str] | None, typer.Option(
+        "--fingerprint", help="only the findings with these fingerprints (repeatable)")] = None,
+    from_run: Annotated[Path | None, typer.Option(
+        "--from", help="plan from a pgaudit JSON run instead of auditing now")] = None,
+    rehearse: Annotated[bool, typer.Option(
+        "--rehearse", help="rehearse the plan on a throwaway copy (embedded by default)")
+    ] = False,
+    rehearse_dsn: Annotated[str | None, typer.Option(
+        "--rehearse-dsn", help="a scratch database to rehearse on: it is emptied first")] = None,
+    rehearse_embedded: Annotated[bool, typer.Option(
+        "--rehearse-embedded", help="rehearse on an embedded server of the target's major")
+    ] = False,
+    sample_rows: Annotated[int, typer.Option(
+        "--sample-rows", help="copy up to N rows per table into the rehearsal copy")] = 0,
+    include_destructive: Annotated[bool, typer.Option(
+        "--include-destructive", help="include deletes and drops (else commented out)")
+    ] = False,
+    include_cluster: Annotated[bool, typer.Option(
+        "--include-cluster", help="include server-wide statements (ALTER SYSTEM, ALTER ROLE)")
+    ] = False,
+    lock_timeout: Annotated[str, typer.Option(
+        "--lock-timeout", help="lock_timeout of the plan's transactions")] = "5s",
+    config: ConfigOpt = None,
+    checks_dir: ChecksDirOpt = None,
+) -> None:
+    """Write a remediation plan for the findings, optionally rehearsed on a copy."""
+    with _guard():
+        from pgaudit.fixplan import command
+
+        request = command.FixRequest(
+            dsn=resolve(dsn) if dsn or not from_run else None, from_run=from_run,
+            checks=_split(checks), skip=_split(skip), min_severity=min_severity,
+            fingerprints=_split(fingerprint), include_destructive=include_destructive,
+            include_cluster=include_cluster, lock_timeout=lock_timeout,
+            rehearse_dsn=rehearse_dsn,
+            rehearse_embedded=rehearse_embedded or (rehearse and not rehearse_dsn),
+            sample_rows=sample_rows)
+        settings = api.setup(_overrides(config=config, checks_dir=checks_dir,
+                                        checks=checks, skip=skip))
+        for line in command.run_cli(request, settings, format, output):
+            typer.echo(line, err=True)
+
+
 @app.command()
 def demo(
     output_dir: Annotated[Path, typer.Option(

@@ -23,7 +23,7 @@ from pgaudit.errors import PgauditError
 from pgaudit.fixplan import embedded, rehearse, scratch
 from pgaudit.fixplan.plan import Plan, PlanOptions, build
 from pgaudit.fixplan.preconditions import Catalog
-from pgaudit.fixplan.select import read_run, select, unknown_fingerprints
+from pgaudit.fixplan.select import MIN_SEVERITIES, read_run, select, unknown_fingerprints
 from pgaudit.model import AuditRun
 
 COPY_NAME = "pgaudit_rehearsal"
@@ -61,6 +61,9 @@ def _validate(request: FixRequest) -> None:
             raise PgauditError(f"--{name.replace('_', '-')}: {exc}") from None
     if request.rehearse_dsn and request.rehearse_embedded:
         raise PgauditError("--rehearse-dsn and --rehearse-embedded exclude each other")
+    if request.min_severity not in MIN_SEVERITIES:
+        raise PgauditError(f"--min-severity must be one of {', '.join(MIN_SEVERITIES)}, "
+                           f"not {request.min_severity!r}")
     if request.sample_rows < 0:
         raise PgauditError("--sample-rows must be 0 or more")
     if (request.rehearse_dsn or request.rehearse_embedded) and not request.dsn:
@@ -84,7 +87,9 @@ def make_plan(request: FixRequest, settings: api.Setup) -> Plan:
     missing = unknown_fingerprints(run.findings, request.fingerprints)
     if missing:
         raise PgauditError(f"no finding has the fingerprint {missing[0]}")
-    findings = select(run.findings, checks=request.checks, skip=request.skip,
+    # --checks/--skip name ids or sections: the checks they leave chosen, by id
+    chosen = [s.id for s in settings.chosen] if request.checks or request.skip else []
+    findings = select(run.findings, checks=chosen,
                       min_severity=request.min_severity, fingerprints=request.fingerprints)
     options = PlanOptions(include_destructive=request.include_destructive,
                           include_cluster=request.include_cluster,
@@ -142,3 +147,41 @@ def _rehearse_on(plan: Plan, request: FixRequest, settings: api.Setup, copy_dsn:
         "summary": rehearse.summarise(plan),
         "findings": rehearse.outcomes(plan, before, after, names),
     }
+
+
+def run_cli(request: FixRequest, settings: api.Setup, fmt: str, output: Path | None
+            ) -> list[str]:
+    """``pgaudit fix``: checks the options, writes the plan (and with a rehearsal its JSON and
+    Markdown summary beside it); the lines to print."""
+    from pgaudit.fixplan import formats
+
+    if fmt not in formats.FORMATS:
+        raise PgauditError(f"unknown format {fmt!r}; use {', '.join(formats.FORMATS)}")
+    if output is None:
+        raise PgauditError("give --output PLAN (a folder for --format flyway)")
+    if fmt != "flyway" and output.is_dir():
+        raise PgauditError(f"{output} is a folder: --output names the plan file")
+    _validate(request)
+    plan = make_plan(request, settings)
+    written = formats.write(plan, fmt, output)
+    lines = [f"{len(plan.statements)} statements for {len(plan.findings)} findings, "
+             f"{len(plan.predicted_failures)} predicted to fail"]
+    for st in plan.predicted_failures:
+        pre = st.precondition or {}
+        lines.append(f"  will fail [{st.number}]: {pre.get('count')} {pre.get('what')}")
+    if plan.rehearsal is not None:
+        base = output if fmt == "flyway" else output.with_suffix("")
+        summary = Path(f"{base}.rehearsal.md") if fmt != "flyway" else base / "rehearsal.md"
+        summary.write_text(rehearse.markdown(plan), encoding="utf-8")
+        written.append(summary)
+        if fmt != "json":
+            doc = Path(f"{base}.json") if fmt != "flyway" else base / "plan.json"
+            written += formats.write(plan, "json", doc)
+        s = plan.rehearsal["summary"]
+        found = plan.rehearsal["findings"]
+        lines.append(f"rehearsal: {s['applied']} applied, {s['failed']} failed "
+                     f"({len(s['predicted_and_confirmed'])} as predicted), {s['skipped']} "
+                     f"skipped; {len(found['resolved'])} findings resolved, "
+                     f"{len(found['remaining'])} remaining")
+    lines.append("written: " + ", ".join(str(p) for p in written))
+    return lines

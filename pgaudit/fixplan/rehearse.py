@@ -175,6 +175,9 @@ def outcomes(plan: Plan, before: set[tuple[Any, ...]], after: set[tuple[Any, ...
                           for n in brief["statements"]
                           if (by_number[n].rehearsal or {}).get("status") != "applied"})
             item["statements_not_applied"] = why
+            if not why:
+                item["reason"] = ("every statement applied: the fix is incomplete, or another "
+                                  "statement of the plan raises the finding again")
             out["remaining"].append(item)
         else:
             out["resolved"].append(item)
