@@ -12,7 +12,12 @@ fix = "create table events (id bigint generated always as identity primary key, 
 ignore_when = "The table's domain is bounded by design (countries, currencies, status codes) and the key is not drawn from a fast sequence."
 references = ["https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT", "https://www.postgresql.org/docs/current/view-pg-sequences.html"]
 ok = "Primary keys have room to grow"
-ok_message = "{bigint_or_uuid_keys} of {primary_keys} single-column primary keys are bigint or uuid; the {small_integer_keys} smallint/integer key(s) have used at most {largest_share_pct}% of their range and sit on tables under {_min_rows} rows{_not_read}"
+ok_message = "{bigint_or_uuid_keys} of {primary_keys} single-column primary keys are bigint or uuid{_small_keys}{_not_read}"
+# nothing to judge (no single-column primary key in scope): not applicable, no 🟢 line
+applies = '''
+exists (select 1 from pg_catalog.pg_constraint con join scope_tables c on c.oid = con.conrelid
+        where con.contype = 'p' and cardinality(con.conkey) = 1 and not c.relispartition offset 0)'''
+not_applicable = "no table in scope has a single-column primary key"
 impact = "When the key runs out, every insert into the table fails; the fix is a table rewrite of the table and of every referencing table."
 message = "{object}.{column} is {type}: {used_pct}% of its maximum used ({current_max} of {type_max}), about {estimated_rows} rows"
 remediation = "Convert the key and every column referencing it to bigint (the SQL below; identity sequences follow the column type, serial sequences are widened explicitly). ALTER COLUMN TYPE REWRITES each table and rebuilds its indexes under an ACCESS EXCLUSIVE lock: on large tables add a bigint column, backfill it in batches, build a unique index CONCURRENTLY and swap the key in a short transaction instead."
@@ -115,6 +120,10 @@ with pk1 as materialized (      -- single-column primary keys in scope, read onc
 -- a reported key's row, or else the 🟢 summary's: each with its own facts (the other's are null)
 select coalesce(f._relid::regclass::text, quote_ident(current_database())) as object,
        case when f._relid is null then 'database' else 'table' end as object_type, f.*, s.*,
+       -- the small keys' clause only when there are some: never "the 0 ... key(s) have used"
+       case when s.small_integer_keys = 0 then '; none is smallint or integer'
+            else format('; the %%s smallint/integer key(s) have used at most %%s%%%% of their range and sit on tables under %%s rows',
+                        s.small_integer_keys, s.largest_share_pct, s._min_rows) end as _small_keys,
        case when s.sequences_not_read > 0 then format('; the sequences of %%s keys were NOT READ: over the budget of %%s reads (each read locks its sequence until the check ends), so those keys were judged by their rows only',
                                                      s.sequences_not_read, s.read_budget) else '' end as _not_read
 from facts f

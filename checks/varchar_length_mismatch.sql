@@ -13,6 +13,21 @@ ignore_when = "The limit is dictated by an external system (a provider field of 
 references = ["https://www.postgresql.org/docs/current/datatype-character.html", "https://www.postgresql.org/docs/current/view-pg-stats.html", "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES"]
 ok = "Declared string lengths match the data"
 ok_message = "Declared string lengths match the data: {with_stats} of {candidates} candidate column(s) checked against pg_stats"
+# nothing to judge (no candidate column on a table large enough): not applicable, no 🟢 line;
+# the candidates of the query without their statistics (a partitioned table: its rows are
+# its partitions', so it counts, failing open)
+applies = '''
+exists (select 1 from scope_tables c
+        join pg_catalog.pg_attribute a on a.attrelid = c.oid
+        where not c.relispartition and (c.relkind = 'p' or c.reltuples < 0 or c.reltuples >= %(min_rows)s)
+          and a.attnum > 0 and not a.attisdropped
+          and ((a.atttypid = 'pg_catalog.varchar'::regtype and a.atttypmod - 4 >= %(min_declared)s)
+               or (a.atttypid in ('pg_catalog.text'::regtype, 'pg_catalog.varchar'::regtype) and a.atttypmod < 0
+                   and a.attname ~* %(bounded_name_pattern)s))
+          and not exists (select 1 from pg_catalog.pg_constraint con
+                          where con.conrelid = c.oid and con.contype = 'c' and con.conkey = array[a.attnum])
+        offset 0)'''
+not_applicable = "no column to judge: no long varchar(n) (min_declared) and no unbounded column named like a bounded domain, on a table large enough (min_rows)"
 impact = "Low: the declared limit does not protect the data; invalid oversized values are accepted. No storage or speed effect."
 message = "{object}.{column} is {declared}: the longest value in pg_stats has {stats_max} characters, the average width is {avg_width} bytes over ~{estimated_rows} rows; {_bound_note}"
 remediation = "Express the real bound as a CHECK constraint: added NOT VALID and then validated it takes no long lock and does not rewrite. SQL is given only where pg_stats holds every value of the table: its bound is twice the longest value rounded up to a power of two (16 at least), headroom for values not seen yet; replace it with the domain's real limit where there is one (2 for ISO country codes, 3 for currencies, 254 for e-mail). Elsewhere measure first (`select max(char_length(col)) from tbl`) and choose the bound from the domain: a NOT VALID constraint already refuses new rows over it. `ALTER COLUMN … TYPE varchar(m)` would enforce the same but rewrites the table when shrinking."
@@ -153,5 +168,6 @@ union all
 select quote_ident(current_database()), 'database', null, null, null, null, null, null, null, null,
        null, null, null, null, null, v.candidates, v.with_stats, true, null, null, null
 from verdict v
-where not exists (select 1 from found) and not (v.candidates > 0 and v.with_stats = 0)
+-- only when something was judged: no row then means nothing to judge (applies says so)
+where not exists (select 1 from found) and v.candidates > 0 and v.with_stats > 0
 order by 1, 3
