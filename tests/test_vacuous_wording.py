@@ -35,57 +35,87 @@ def fresh(db: str) -> Iterator[str]:
     execute_script(db, f"drop schema if exists {SCHEMA} cascade")
 
 
-def test_integer_primary_key_with_only_bigint_keys_says_so(fresh: str, specs: dict[str, CheckSpec]) -> None:
-    run = _run(fresh, specs["integer_primary_key"],
-               "create table vw.a (id bigint primary key); create table vw.b (id uuid primary key);")
+def test_integer_primary_key_with_only_bigint_keys_says_so(
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
+    run = _run(
+        fresh,
+        specs["integer_primary_key"],
+        "create table vw.a (id bigint primary key); create table vw.b (id uuid primary key);",
+    )
     assert run.checks[0].status == "ran"
     [ok] = run.findings
     assert ok.severity == "ok"
-    assert ok.title.startswith("2 of 2 single-column primary keys are bigint or uuid; none is smallint")
+    assert ok.title.startswith(
+        "2 of 2 single-column primary keys are bigint or uuid; none is smallint"
+    )
     assert "the 0" not in ok.title
 
 
-def test_integer_primary_key_with_small_keys_names_them(fresh: str, specs: dict[str, CheckSpec]) -> None:
-    run = _run(fresh, specs["integer_primary_key"],
-               "create table vw.a (id bigint primary key); create table vw.b (id serial primary key);")
+def test_integer_primary_key_with_small_keys_names_them(
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
+    run = _run(
+        fresh,
+        specs["integer_primary_key"],
+        "create table vw.a (id bigint primary key); create table vw.b (id serial primary key);",
+    )
     [ok] = run.findings
     assert "1 of 2 single-column primary keys" in ok.title
     assert "the 1 smallint/integer key(s) have used at most 0% of their range" in ok.title
 
 
-def test_integer_primary_key_without_keys_is_not_applicable(fresh: str, specs: dict[str, CheckSpec]) -> None:
+def test_integer_primary_key_without_keys_is_not_applicable(
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
     run = _run(fresh, specs["integer_primary_key"], "create table vw.a (id int, b text);")
     assert run.checks[0].status == "not_applicable"
     assert run.findings == []
 
 
 def test_varchar_length_mismatch_with_nothing_to_judge_is_not_applicable(
-        fresh: str, specs: dict[str, CheckSpec]) -> None:
-    run = _run(fresh, specs["varchar_length_mismatch"],
-               "create table vw.a (id bigint primary key, name varchar(40), note text);")
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
+    run = _run(
+        fresh,
+        specs["varchar_length_mismatch"],
+        "create table vw.a (id bigint primary key, name varchar(40), note text);",
+    )
     assert run.checks[0].status == "not_applicable", run.checks[0]
     assert run.findings == []
 
 
-def test_varchar_length_mismatch_candidates_still_judged(fresh: str, specs: dict[str, CheckSpec]) -> None:
+def test_varchar_length_mismatch_candidates_still_judged(
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
     # a varchar(255) candidate on an analyzed table of 2,000 rows whose values fit: the 🟢
     # summary counts it (1 of 1), so "not applicable" above is not the check going silent
-    run = _run(fresh, specs["varchar_length_mismatch"], """
+    run = _run(
+        fresh,
+        specs["varchar_length_mismatch"],
+        """
         create table vw.a (id bigint primary key, title varchar(255));
         insert into vw.a select g, repeat('x', 200) from generate_series(1, 2000) g;
-        analyze vw.a;""")
+        analyze vw.a;""",
+    )
     assert run.checks[0].status == "ran", run.checks[0]
     [ok] = run.findings
     assert ok.severity == "ok" and "1 of 1 candidate column(s)" in ok.title
 
 
 def test_identifier_quoting_generated_names_are_low_and_no_false_fact(
-        fresh: str, specs: dict[str, CheckSpec]) -> None:
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
     spec = specs["identifier_requires_quoting"]
-    run = _run(fresh, spec, """
+    run = _run(
+        fresh,
+        spec,
+        """
         create table vw.orders (id bigint constraint "PK_0a1b2c3d4e5f60718293a4b5c6d" primary key);
-        create table vw."Invoices" (id bigint constraint "PK_9a8b7c6d5e4f30211203a4b5c6d" primary key);
-        create table vw.payments (id bigint constraint "PK_payments" primary key);""")
+        create table vw."Invoices" (
+          id bigint constraint "PK_9a8b7c6d5e4f30211203a4b5c6d" primary key);
+        create table vw.payments (id bigint constraint "PK_payments" primary key);""",
+    )
     found = {f.object: f for f in run.findings}
     assert set(found) == {"vw.orders", 'vw."Invoices"', "vw.payments"}
     assert (found["vw.orders"].severity, found["vw.orders"].priority) == ("warning", "low")
