@@ -167,8 +167,10 @@ with recursive family(typ, name) as (
                or (a.atttypid in (20, 21, 23, 2950) or a.atttypid >= 16384)
                   and (a.attname in (select tl.tail from tails tl)
                        or a.attname || 's' in (select tl.tail from tails tl)
-                       or a.attname ~ '^(left|right)_.|[^0-9][0-9]$')
-               or a.attname = any(%(key_names)s::text[]) and not a.atthasdef)
+                       -- left_/right_ or a trailing digit, without a regular expression per column
+                       or ascii(right(a.attname::text, 1)) between 48 and 57
+                       or a.attname like 'left\_%%' or a.attname like 'right\_%%')
+               or a.attname = any(%(key_names)s::text[]) and not a.atthasdef and strpos(t.relname, '_') > 0)
         offset 0) a
       -- no foreign key includes the column (before the patterns are told apart: most bare names
       -- are constrained references already)
@@ -203,7 +205,13 @@ with recursive family(typ, name) as (
     where not t.relispartition                     -- a partitioned table is reported once
       and (p.pattern is not null or p.actor_pattern is not null or a.attname ~ %(self_columns)s::text
            or a.dn in (select tl.tail from tails tl) or a.dn || 's' in (select tl.tail from tails tl)
-           or p.pos_base is not null or a.ext_key)
+           or p.pos_base is not null
+           -- an extension key only where leading words of the table's name name a table
+           or a.ext_key and exists (
+                select 1 from (select string_to_array(t.relname, '_') as words) w
+                cross join generate_series(1, cardinality(w.words) - 1) n
+                join pg_catalog.pg_class r on r.relname = array_to_string(w.words[1:n], '_')
+                where r.relkind in ('r', 'p')))
       and format('%%s.%%s', t.nspname, t.relname) !~ %(ignore_tables)s::text
     offset 0
   ) a
