@@ -234,6 +234,8 @@ def alterations(sql: str | None) -> list[Alteration]:
 def _alterations(sql: str) -> tuple[Alteration, ...]:
     found: list[Alteration] = []
     for statement in statements(sql):
+        if "alter" not in statement.lower():  # begin, lock, setval, drop ...: nothing to parse
+            continue
         text = normalise(statement)
         seq = _ALTER_SEQUENCE.match(text)
         if seq:  # a sequence's type or limits: column "" of the sequence, kind its first word
