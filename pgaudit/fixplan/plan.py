@@ -109,6 +109,18 @@ def build(findings: list[Finding], target: dict[str, Any], catalog: pre.Catalog 
     items = order(collect(sources))
     for st in items:
         _include(st, options)
+    # a transaction block of a remediation is applied whole or not at all
+    for block in {s.block for s in items if s.block}:
+        members = [s for s in items if s.block == block]
+        out = next((s for s in members if not s.included), None)
+        if out is None:
+            continue
+        for s in members:
+            if s.included:
+                s.included = False
+                s.excluded_because = (f"part of one transaction with [{out.kind}]: "
+                                      f"{out.excluded_because}")
+    for st in items:
         st.undo = undo_of(clean(st.original), st.kind, st.table, catalog)
         if catalog is not None and st.table and st.info.lock not in ("none",) \
                 and st.kind not in ("create table",):

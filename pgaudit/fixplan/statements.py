@@ -36,6 +36,8 @@ _STRENGTH = {NONE: 0, "ACCESS SHARE": 1, "ROW SHARE": 2, ROW_EXCLUSIVE: 3,
              ACCESS_EXCLUSIVE: 8}
 
 PHASE_CREATE, PHASE_CLEAN, PHASE_VALIDATE, PHASE_DROP, PHASE_RENAME = 10, 20, 30, 40, 50
+# renames last, innermost first: a later rename names its object by the old outer names
+PHASE_RENAME_TABLE, PHASE_RENAME_SCHEMA = 51, 52
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ KINDS: dict[str, Kind] = {
                                     phase=PHASE_DROP),
     "drop index": Kind(ACCESS_EXCLUSIVE, destructive=True, phase=PHASE_DROP),
     "rename index": Kind(SHARE_UPDATE_EXCLUSIVE, phase=PHASE_RENAME),
+    "rename constraint": Kind(ACCESS_EXCLUSIVE, phase=PHASE_RENAME),
+    # a renamed column, table or schema breaks every query that names it: destructive
+    "rename column": Kind(ACCESS_EXCLUSIVE, destructive=True, phase=PHASE_RENAME),
+    "rename table": Kind(ACCESS_EXCLUSIVE, destructive=True, phase=PHASE_RENAME_TABLE),
+    "rename schema": Kind(NONE, destructive=True, phase=PHASE_RENAME_SCHEMA),
     "add foreign key not valid": Kind(SHARE_ROW_EXCLUSIVE),
     "add foreign key": Kind(SHARE_ROW_EXCLUSIVE, scan=True),
     "add check not valid": Kind(ACCESS_EXCLUSIVE),
@@ -90,8 +97,16 @@ KINDS: dict[str, Kind] = {
     "alter system": Kind(NONE, transaction=False, scope="cluster"),
     "alter role": Kind(NONE, scope="cluster"),
     "reload configuration": Kind(NONE, scope="cluster"),
+    "lock table": Kind(ACCESS_EXCLUSIVE),
+    # after the drops, before the renames change the names they use
+    "vacuum": Kind(SHARE_UPDATE_EXCLUSIVE, scan=True, transaction=False, phase=PHASE_DROP + 5),
+    "analyze": Kind(SHARE_UPDATE_EXCLUSIVE, scan=True, phase=PHASE_DROP + 5),
+    "drop policy": Kind(ACCESS_EXCLUSIVE, destructive=True, phase=PHASE_DROP),
+    "drop other": Kind(ACCESS_EXCLUSIVE, destructive=True, phase=PHASE_DROP),
     "other": Kind(ACCESS_EXCLUSIVE),
 }
+
+_TRANSACTION = re.compile(r"^(?:(?P<begin>begin|start\s+transaction)|commit|end)\b", re.I)
 
 
 @dataclass
@@ -113,6 +128,7 @@ class Statement:
     precondition: dict[str, Any] | None = None
     will_fail: bool = False
     resolves: int | None = None  # the number of the statement whose precondition it fixes
+    block: int = 0  # statements of one BEGIN ... COMMIT of a remediation: one transaction
     number: int = 0
     group: int = 0  # statements of one transaction share a group; 0: outside transactions
     rehearsal: dict[str, Any] | None = None
@@ -151,6 +167,7 @@ class Statement:
             "precondition": self.precondition,
             "will_fail": self.will_fail,
             "resolves": self.resolves,
+            "block": self.block,
             "rehearsal": self.rehearsal,
         }
 
@@ -179,6 +196,13 @@ _RX = {name: re.compile(pattern, re.I | re.S) for name, pattern in {
     "comment": r"^comment\s+on\b",
     "alter_database": rf"^alter\s+database\s+(?P<name>{IDENT})\s+(?P<rest>.*)$",
     "alter_sequence": rf"^alter\s+sequence\s+(?:if\s+exists\s+)?(?P<name>{QNAME})",
+    "rename_schema": rf"^alter\s+schema\s+(?P<name>{IDENT})\s+rename\s+to\s+(?P<new>{IDENT})\s*$",
+    "vacuum": rf"^vacuum\s+(?:\([^)]*\)\s*)?(?:(?:full|freeze|verbose|analyze)\s+)*"
+              rf"(?P<table>{QNAME})",
+    "analyze": rf"^analyze\s+(?:\([^)]*\)\s*)?(?:verbose\s+)?(?P<table>{QNAME})",
+    "lock": rf"^lock\s+(?:table\s+)?(?:only\s+)?(?P<table>{QNAME})",
+    "drop_policy": rf"^drop\s+policy\s+(?:if\s+exists\s+)?{IDENT}\s+on\s+(?P<table>{QNAME})",
+    "drop_other": r"^drop\s+(?:table|sequence|function|trigger|view|materialized\s+view|type)\b",
     "delete": rf"^delete\s+from\s+(?:only\s+)?(?P<table>{QNAME})",
     "update": rf"^update\s+(?:only\s+)?(?P<table>{QNAME})",
     "alter_system": r"^alter\s+system\b",
@@ -187,6 +211,9 @@ _RX = {name: re.compile(pattern, re.I | re.S) for name, pattern in {
 }.items()}
 
 _ACTION_KINDS = (
+    (re.compile(r"^rename\s+to\b", re.I), "rename table"),
+    (re.compile(r"^rename\s+constraint\b", re.I), "rename constraint"),
+    (re.compile(r"^rename\s+", re.I), "rename column"),
     (re.compile(r"^add\s+(?:constraint\s+\S+\s+)?foreign\s+key\b.*\bnot\s+valid\s*$", re.I | re.S),
      "add foreign key not valid"),
     (re.compile(r"^add\s+(?:constraint\s+\S+\s+)?foreign\s+key\b", re.I), "add foreign key"),
@@ -264,14 +291,18 @@ def classify(text: str) -> tuple[str, str | None, list[str]]:
     simple = (("create_table", "create table", "name"),
               ("create_trigger", "create trigger", "table"),
               ("create_policy", "create policy", "table"), ("delete", "delete", "table"),
-              ("update", "update", "table"), ("alter_sequence", "alter sequence", "name"))
+              ("update", "update", "table"), ("alter_sequence", "alter sequence", "name"),
+              ("lock", "lock table", "table"), ("vacuum", "vacuum", "table"),
+              ("analyze", "analyze", "table"), ("drop_policy", "drop policy", "table"))
     for rx, kind, group in simple:
         if m := _RX[rx].match(text):
             return kind, m.group(group), []
+    if _RX["rename_schema"].match(text):
+        return "rename schema", None, []
     for rx, kind in (("create_function", "create function"), ("grant", "grant or revoke"),
                      ("comment", "comment"), ("alter_database", "alter database"),
                      ("alter_system", "alter system"), ("alter_role", "alter role"),
-                     ("reload", "reload configuration")):
+                     ("reload", "reload configuration"), ("drop_other", "drop other")):
         if _RX[rx].match(text):
             return kind, None, []
     return "other", None, []
@@ -356,7 +387,32 @@ def guard(text: str, kind: str, table: str | None) -> str:
                     f"{_literal(unquote(m.group('name')))})")
             return do_block(cond, text)
         return text
+    if kind == "rename schema":
+        m = _RX["rename_schema"].match(text)
+        if m:
+            cond = (f"exists (select 1 from pg_catalog.pg_namespace where nspname = "
+                    f"{_literal(unquote(m.group('name')))})")
+            return do_block(cond, text)
+        return text
     m = _RX["alter_table"].match(text)
+    if m and table and kind == "rename table" and not m.group("ie"):
+        return f"alter table if exists {text[m.start('only' if m.group('only') else 'table'):]}"
+    if m and table and kind == "rename column":
+        col = re.match(rf"^rename\s+(?:column\s+)?({IDENT})\s+to\s+", m.group("actions"), re.I)
+        if col:
+            cond = (f"exists (select 1 from pg_catalog.pg_attribute where attrelid = "
+                    f"pg_catalog.to_regclass({_literal(table)}) and attname = "
+                    f"{_literal(unquote(col.group(1)))} and not attisdropped)")
+            return do_block(cond, text)
+        return text
+    if m and table and kind == "rename constraint":
+        con = re.match(rf"^rename\s+constraint\s+({IDENT})\s+to\s+", m.group("actions"), re.I)
+        if con:
+            cond = (f"exists (select 1 from pg_catalog.pg_constraint where conrelid = "
+                    f"pg_catalog.to_regclass({_literal(table)}) and conname = "
+                    f"{_literal(unquote(con.group(1)))})")
+            return do_block(cond, text)
+        return text
     if m and table:
         actions = top_level_commas(m.group("actions"))
         rewritten: list[str] = []
@@ -431,7 +487,23 @@ def undo_of(text: str, kind: str, table: str | None, catalog: Any = None) -> str
         s = re.match(rf"^set\s+({IDENT}(?:\.{IDENT})?)\s*(?:=|to)", m.group("rest"), re.I) if m \
             else None
         return f"alter database {m.group('name')} reset {s.group(1)};" if m and s else None
+    if kind == "rename schema":
+        m = _RX["rename_schema"].match(text)
+        return (f"alter schema {m.group('new')} rename to {m.group('name')};" if m else None)
     m = _RX["alter_table"].match(text)
+    if m and table and kind in ("rename table", "rename column", "rename constraint"):
+        r = re.match(rf"^rename\s+(?:(?P<what>column|constraint)\s+)?(?:(?P<old>{IDENT})\s+)?to\s+"
+                     rf"(?P<new>{IDENT})\s*$", m.group("actions"), re.I)
+        if not r:
+            return None
+        if kind == "rename table":
+            schema = _schema_of(table)
+            old = relation_key(table)[-1]
+            return (f"alter table if exists {schema}{r.group('new')} rename to "
+                    f"{quote_ident(old)};")
+        what = "constraint " if kind == "rename constraint" else "column "
+        return (f"alter table {table} rename {what}{r.group('new')} to {r.group('old')};"
+                if r.group("old") else None)
     if m and table:
         undo: list[str] = []
         for action in top_level_commas(m.group("actions")):
@@ -504,17 +576,26 @@ def collect(sources: list[Source]) -> list[Statement]:
     """Every statement of the selected fixes, once: a statement several findings share carries
     all their fingerprints. In the order of the findings and of their statements."""
     by_text: dict[str, Statement] = {}
+    blocks = 0
     for source in sources:
+        block = 0
         for raw in statements(source.remediation):
             text = clean(raw)
             if not text:
+                continue
+            if tx := _TRANSACTION.match(text):  # the plan makes its own transactions
+                if tx.group("begin"):
+                    blocks += 1
+                    block = blocks
+                else:
+                    block = 0
                 continue
             kind, table, others = classify(text)
             key = normalise(text).lower()
             st = by_text.get(key)
             if st is None:
                 st = Statement(sql=guard(text, kind, table) + ";", original=text + ";", kind=kind,
-                               table=table, other_tables=others, note=_note(raw))
+                               table=table, other_tables=others, note=_note(raw), block=block)
                 by_text[key] = st
             for fp in source.fingerprints:
                 if fp not in st.fingerprints:
@@ -526,9 +607,22 @@ def collect(sources: list[Source]) -> list[Statement]:
 
 
 def order(items: list[Statement]) -> list[Statement]:
-    """Phases in order (create, clean, validate, drop, rename), the given order within each."""
-    ranked = sorted(enumerate(items), key=lambda p: (p[1].info.phase, p[0]))
-    return [s for _, s in ranked]
+    """Phases in order (create, clean, validate, drop, rename), the given order within each.
+    A remediation's own BEGIN ... COMMIT block stays whole, in its order, at the place of its
+    first statement."""
+    first: dict[int, tuple[int, int]] = {}
+    for n, st in enumerate(items):
+        if st.block and st.block not in first:
+            first[st.block] = (st.info.phase, n)
+
+    def key(p: tuple[int, Statement]) -> tuple[int, int, int]:
+        n, st = p
+        if st.block:
+            phase, at = first[st.block]
+            return (phase, at, n)
+        return (st.info.phase, n, 0)
+
+    return [s for _, s in sorted(enumerate(items), key=key)]
 
 
 def number(items: list[Statement], most: int = 10) -> list[Statement]:
@@ -536,7 +630,7 @@ def number(items: list[Statement], most: int = 10) -> list[Statement]:
     statements on one table (at most ``most``) is one short transaction; CONCURRENTLY, ALTER
     SYSTEM and the statements written commented out stand alone (group 0)."""
     group = 0
-    last: tuple[str | None, int] | None = None
+    last: tuple[Any, ...] | None = None
     size = 0
     for n, st in enumerate(items, 1):
         st.number = n
@@ -544,7 +638,10 @@ def number(items: list[Statement], most: int = 10) -> list[Statement]:
             st.group = 0
             last = None
             continue
-        key = (st.table, st.info.phase)
+        key: tuple[Any, ...] = ("block", st.block) if st.block else (st.table, st.info.phase)
+        if st.block and key == last:
+            st.group = group
+            continue
         if key != last or size >= most:
             group += 1
             size = 0
