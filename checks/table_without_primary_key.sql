@@ -5,7 +5,7 @@ section = "1.1"
 format = 2
 uses = ["scope_tables"]
 needs = ["catalog"]
-detects = "Ordinary and partitioned tables (each partitioned table once, at its parent) with no PRIMARY KEY constraint. Critical when nothing else identifies a row either (no valid, non-partial unique index on NOT NULL plain columns) and the table is published for logical replication (UPDATE and DELETE then fail on this server) or holds at least `critical_rows` rows (duplicates can no longer be told apart or removed one by one); a table with a unique key that could serve, or an empty or small one, is a warning."
+detects = "Ordinary and partitioned tables (each partitioned table once, at its parent) with no PRIMARY KEY constraint. Critical when nothing else identifies a row either (no valid, non-partial unique index on NOT NULL plain columns) and the table is published for logical replication (UPDATE and DELETE then fail on this server) or holds at least `critical_rows` rows (duplicates can no longer be told apart or removed one by one; 0 by default: at any size, since a keyless design is fixed cheapest before the data comes); a table with a unique key that could serve is a warning. A pg_partman template table (named template_<schema>_<table> after a partitioned table of the database) holds no rows by design and only carries properties to new partitions: info."
 why = "Rows cannot be addressed individually: updates and deletes by key are impossible, logical replication cannot replicate UPDATE/DELETE, and duplicate rows creep in."
 example = "create table events (created_at timestamptz, payload jsonb);"
 fix = "alter table events add column id bigint generated always as identity primary key;"
@@ -19,13 +19,17 @@ remediation = "Add a primary key: an identity column (rewrites the table: plan a
 [severity]
 default = "warning"
 # nothing identifies a row, and it matters here: replication breaks, or real data is at stake
-critical = ["usable_unique_keys = 0 and published", "usable_unique_keys = 0 and estimated_rows >= critical_rows"]
+critical = ["usable_unique_keys = 0 and published and not _partition_template",
+            "usable_unique_keys = 0 and estimated_rows >= critical_rows and not _partition_template"]
+# pg_partman's template of a partitioned table: never holds rows
+info = ["_partition_template"]
 
 [labels]
 unique_indexes = "Unique indexes"
 usable_unique_keys = "Unique indexes that could serve as the key"
 published = "Published for logical replication"
 estimated_rows = "Estimated rows"
+template_of = "pg_partman template of"
 
 [params]
 # a table without any key is critical from this many estimated rows on (0: always)
@@ -70,6 +74,7 @@ select s.oid::regclass::text as object,
          or exists (select 1 from pg_catalog.pg_publication pb where pb.puballtables) as published,
        greatest(s.reltuples, 0)::bigint as estimated_rows,
        s.relkind = 'p' as partitioned,
+       t.parent as template_of, t.parent is not null as _partition_template,
        case
          when s.relkind = 'p' and s.part_expr then null   -- an expression key cannot join a PK
          -- identity columns cannot be added to a partitioned table that has partitions
@@ -86,4 +91,11 @@ alter table %%s add primary key (%%I, %%s);',
            s.oid::regclass, s.new_col)
        end as remediation
 from shaped s
+-- pg_partman names its template template_<schema>_<table>: only such names are looked up
+left join lateral (
+  select p.oid::regclass::text as parent
+  from pg_catalog.pg_class p join pg_catalog.pg_namespace n on n.oid = p.relnamespace
+  where s.relname like 'template\_%%' and p.relkind = 'p'
+    and 'template_' || n.nspname || '_' || p.relname = s.relname
+  limit 1) t on true
 order by 1
