@@ -545,3 +545,50 @@ def test_embedded_rehearsal(other_major: str, settings: api.Setup) -> None:
     assert s["predicted_and_confirmed"] == [st.number for st in plan.predicted_failures]
     assert s["failed_unpredicted"] == [], s["failures"]
     assert r["findings"]["resolved"]
+
+
+# --- each kind of precondition ---------------------------------------------------------------
+
+
+def test_each_precondition_counts(fresh: str) -> None:
+    from pgaudit.model import Finding
+
+    with psycopg.connect(fresh, autocommit=True) as conn:
+        conn.execute("""
+            create table public.t (a bigint, b text, c int, d varchar(20));
+            insert into public.t values (1, 'x', 1, 'short'), (3000000000, null, -1, 'short'),
+                                        (-3000000000, 'x', -2, repeat('y', 15));
+            create table public.big as select g as id from generate_series(1, 300000) g;
+        """)
+    fixes = {
+        "alter table public.t alter column a type integer;": 2,  # out of range
+        "alter table public.t alter column b set not null;": 1,  # nulls
+        "alter table public.t alter column d type varchar(10);": 1,  # too long
+        "alter table public.t add constraint c_pos check (c > 0);": 2,  # violating rows
+        "create unique index concurrently t_b on public.t (b);": 1,  # one duplicated key
+        "alter table public.t alter column a type numeric;": None,  # widening: no check
+    }
+    findings = [Finding(check=f"c{n}", section="1.1", severity="warning", priority="high",
+                        object="public.t", object_type="table", title="t", detail="",
+                        remediation=sql_text)
+                for n, sql_text in enumerate(fixes)]
+    conn = connect(fresh)
+    try:
+        prepare_session(conn, SessionOptions())
+        plan = build(findings, {"database": "x"}, Catalog(conn), PlanOptions())
+        counts = {st.original: (st.precondition or {}).get("count") for st in plan.statements
+                  if st.kind != "delete"}
+        assert counts == fixes
+        assert [st.kind for st in plan.statements if st.resolves] == ["delete"]  # duplicates
+        assert all(st.will_fail for st in plan.statements if fixes.get(st.original))
+        # bounded: a count that outlasts its statement_timeout is unknown, not a failure
+        slow = Finding(check="s", section="1.1", severity="warning", priority="high",
+                       object="public.big", object_type="table", title="t", detail="",
+                       remediation="create unique index concurrently big_id on public.big"
+                                   " ((id % 7), (id::text || 'x'));")
+        bounded = build([slow], {"database": "x"}, Catalog(conn, timeout_ms=1), PlanOptions())
+        pre = bounded.statements[0].precondition or {}
+        assert pre["status"] == "unknown" and "statement timeout" in pre["reason"]
+        assert not bounded.statements[0].will_fail
+    finally:
+        conn.close()
