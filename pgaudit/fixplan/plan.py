@@ -138,8 +138,7 @@ def build(findings: list[Finding], target: dict[str, Any], catalog: pre.Catalog 
                     resolver = Statement(sql=guard(text, kind, table) + ";",
                                          original=text + ";", kind=kind, table=table,
                                          fingerprints=list(st.fingerprints),
-                                         checks=list(st.checks),
-                                         note=f"resolves the precondition of: {st.original}")
+                                         checks=list(st.checks))
                     _include(resolver, options)
                     final.append(resolver)
                 record["resolved_by_included_statement"] = bool(resolver and resolver.included)
