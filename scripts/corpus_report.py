@@ -3,10 +3,14 @@
     python scripts/corpus_report.py [--dsn-template 'postgresql://postgres@127.0.0.1/corpus_{name}']
 
 Rewrites the file up to the line ``<!-- end of generated part -->`` and keeps what follows
-(hand-written sections such as the foreign-key recall figures). Cells: c critical, w warning,
-i info (objects), ok when only 🟢, n/a nothing to judge, - no verdict/skipped, E error. The last
-column is the check's time on the largest database (musicbrainz). Criticals "before" are those
-of the format-1 checks (docs/corpus-criticals-before.json, measured before issue 12).
+(hand-written sections such as the foreign-key recall figures). Every critical that remains is
+listed with its one-line defence from docs/corpus-defences.toml (why a DBA should treat it as
+critical, with that database's evidence); a critical without one is written as UNDEFENDED and
+the script exits 1, so the document cannot silently carry a critical nobody has read.
+Cells: c critical, w warning, i info (objects), ok when only 🟢, n/a nothing to judge, - no
+verdict/skipped, E error. The last column is the check's time on the largest database
+(musicbrainz). Criticals "before" are those of the format-1 checks
+(docs/corpus-criticals-before.json, measured before issue 12).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -27,6 +32,8 @@ SHORT = {"openstreetmap": "osm", "musicbrainz": "mb", "northwind": "nw", "chinoo
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TARGET = DOCS / "corpus-findings.md"
 BEFORE = DOCS / "corpus-criticals-before.json"
+DEFENCES = DOCS / "corpus-defences.toml"
+UNDEFENDED = "**UNDEFENDED**: no line in docs/corpus-defences.toml yet"
 MARKER = "<!-- end of generated part -->"
 
 INTRO = """# Findings on the real-schema corpus
@@ -48,6 +55,51 @@ def _cell(run: AuditRun, check: str, status: str) -> str:
     found = Counter(f.severity for f in run.findings if f.check == check)
     parts = [f"{found[s]}{s[0]}" for s in ("critical", "warning", "info") if found[s]]
     return " ".join(parts) or "ok"
+
+
+def defence(defences: dict[str, dict[str, str]], check: str, name: str, where: str) -> str | None:
+    """The most specific line for one critical: ``database:object``, then ``database``, then
+    ``*`` (every database), under the check's table. A line starting ``UNDEFENDED:`` says why a
+    critical could not be defended (its check is to be fixed): it is shown, and counts as none."""
+    lines = defences.get(check, {})
+    for key in (f"{name}:{where}", name, "*"):
+        if key in lines:
+            line = lines[key]
+            return None if line.startswith("UNDEFENDED:") else line
+    return None
+
+
+def criticals_section(criticals: dict[str, dict[str, list[str]]],
+                      defences: dict[str, dict[str, str]]) -> tuple[list[str], list[str]]:
+    """The report's list of remaining criticals, per check and per defence, and the criticals
+    that have none (``database check object``)."""
+    out: list[str] = []
+    missing: list[str] = []
+    checks = sorted({c for per_db in criticals.values() for c in per_db})
+    for check in checks:
+        by_line: dict[str, dict[str, list[str]]] = {}
+        count = 0
+        for name in NAMES:
+            for where in criticals.get(name, {}).get(check, []):
+                line = defence(defences, check, name, where)
+                if line is None:
+                    missing.append(f"{name} {check} {where}")
+                    why = next((v for k, v in defences.get(check, {}).items()
+                                if k in (f"{name}:{where}", name, "*")
+                                and v.startswith("UNDEFENDED:")), "")
+                    reason = why.removeprefix("UNDEFENDED:").strip()
+                    line = (f"**UNDEFENDED**, not defensible as critical (its check is to be "
+                            f"fixed): {reason}" if why else UNDEFENDED)
+                by_line.setdefault(line, {}).setdefault(name, []).append(where)
+                count += 1
+        dbs = sorted({n for per in by_line.values() for n in per}, key=NAMES.index)
+        out += [f"#### `{check}`: {count} in {len(dbs)} database{'s' if len(dbs) > 1 else ''}", ""]
+        for line, per_db in by_line.items():
+            out.append(f"- {line}")
+            for name, objects in per_db.items():
+                out.append(f"  - **{name}** ({len(objects)}): " + ", ".join(objects))
+        out.append("")
+    return out, missing
 
 
 def main() -> int:
@@ -80,14 +132,15 @@ def main() -> int:
         out.append(f"| {name} | {sum(before.get(name, {}).values())} | {after} |")
     total_before = sum(sum(v.values()) for k, v in before.items() if k in NAMES)
     total_after = sum(len(v) for n in NAMES for v in criticals[n].values())
+    defences: dict[str, dict[str, str]] = tomllib.loads(DEFENCES.read_text(encoding="utf-8"))
+    listed, missing = criticals_section(criticals, defences)
     out += [f"| **total** | **{total_before}** | **{total_after}** |", "",
-            "### Every critical that remains", ""]
-    for name in NAMES:
-        for check, objects in sorted(criticals[name].items()):
-            shown = ", ".join(objects[:6]) + (f" and {len(objects) - 6} more"
-                                              if len(objects) > 6 else "")
-            out.append(f"- **{name}**, `{check}` ({len(objects)}): {shown}")
-    out += ["", "## Per check", "",
+            "### Every critical that remains, and why it stands", "",
+            "One line per critical (grouped where the same reasoning holds), kept in",
+            "`docs/corpus-defences.toml`: why a DBA should treat it as critical, with the evidence",
+            "from that database. The script exits 1 while any critical has no line.", "",
+            *listed]
+    out += ["## Per check", "",
             "| check | " + " | ".join(SHORT.get(n, n) for n in NAMES) + " | ms on mb |",
             "|---|" + "---|" * len(NAMES) + "---:|"]
     for cid, row in cells.items():
@@ -101,6 +154,18 @@ def main() -> int:
         kept = text.split(MARKER, 1)[1]
     TARGET.write_text("\n".join(out) + "\n\n" + MARKER + kept, encoding="utf-8")
     print(f"wrote {TARGET}")
+    used = {(c, k) for n in NAMES for c, objs in criticals[n].items() for w in objs
+            for k in (f"{n}:{w}", n, "*") if k in defences.get(c, {})}
+    for check, lines in sorted(defences.items()):
+        for key in lines:
+            if (check, key) not in used:
+                print(f"note: defence [{check}] {key!r} matches no critical (stale?)",
+                      file=sys.stderr)
+    if missing:
+        print(f"{len(missing)} critical(s) without a defence in {DEFENCES}:", file=sys.stderr)
+        for item in missing:
+            print(f"  {item}", file=sys.stderr)
+        return 1
     return 0
 
 
