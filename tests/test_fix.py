@@ -600,3 +600,17 @@ def test_each_precondition_counts(fresh: str) -> None:
         assert not bounded.statements[0].will_fail
     finally:
         conn.close()
+
+
+def test_cli_rehearse_defaults_to_an_embedded_server(app: str, tmp_path: Path) -> None:
+    out = tmp_path / "plan.sql"
+    result = CliRunner().invoke(cli_app, ["fix", app, "-o", str(out), "--rehearse",
+                                          "--sample-rows", "100",
+                                          "--checks", "foreign_key_not_validated,invalid_index"])
+    assert result.exit_code == 0, result.output
+    assert "2 failed (2 as predicted)" in result.stderr
+    summary = (tmp_path / "plan.rehearsal.md").read_text(encoding="utf-8")
+    assert "Copy: embedded" in summary and "## Failed" in summary
+    doc = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert doc["rehearsal"]["summary"]["predicted_and_confirmed"]
+    assert "-- WILL FAIL:" in out.read_text(encoding="utf-8")
