@@ -122,8 +122,13 @@ select coalesce(f._relid::regclass::text, quote_ident(current_database())) as ob
        case when f._relid is null then 'database' else 'table' end as object_type, f.*, s.*,
        -- the small keys' clause only when there are some: never "the 0 ... key(s) have used"
        case when s.small_integer_keys = 0 then '; none is smallint or integer'
-            else format('; the %%s smallint/integer key(s) have used at most %%s%%%% of their range and sit on tables under %%s rows',
-                        s.small_integer_keys, s.largest_share_pct, s._min_rows) end as _small_keys,
+            else format('; the %%s smallint/integer %%s used at most %%s%%%% of %%s range and %%s on tables under %%s rows',
+                        s.small_integer_keys,
+                        case when s.small_integer_keys = 1 then 'key has' else 'keys have' end,
+                        s.largest_share_pct,
+                        case when s.small_integer_keys = 1 then 'its' else 'their' end,
+                        case when s.small_integer_keys = 1 then 'sits' else 'sit' end,
+                        to_char(s._min_rows, 'FM999,999,999,999')) end as _small_keys,
        case when s.sequences_not_read > 0 then format('; the sequences of %%s keys were NOT READ: over the budget of %%s reads (each read locks its sequence until the check ends), so those keys were judged by their rows only',
                                                      s.sequences_not_read, s.read_budget) else '' end as _not_read
 from facts f
