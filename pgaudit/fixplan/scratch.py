@@ -141,10 +141,15 @@ def find_binary(name: str, major: int, *, exact: bool) -> Path:
 
 
 def _dump(pg_dump: Path, dsn: str, section: str) -> str:
+    # the password goes by the environment, not the command line other users' ps can read
+    params = {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
+    password = params.pop("password", None)
     env = {**os.environ, "PGOPTIONS": "-c default_transaction_read_only=on"}
+    if password is not None:
+        env["PGPASSWORD"] = password
     done = subprocess.run(
         [str(pg_dump), "--schema-only", f"--section={section}", "--no-owner", "--no-privileges",
-         "--no-comments", "--lock-wait-timeout=5000", "--dbname", dsn],
+         "--no-comments", "--lock-wait-timeout=5000", "--dbname", make_conninfo("", **params)],
         capture_output=True, text=True, timeout=600, check=False, env=env)
     if done.returncode != 0:
         raise PgauditError(f"pg_dump failed: {_first(Exception(done.stderr))}")
