@@ -30,7 +30,7 @@ from pgaudit import api
 from pgaudit.cli import app as cli_app
 from pgaudit.connection import SessionOptions, connect, prepare_session
 from pgaudit.errors import PgauditError
-from pgaudit.fixplan import command, formats, scratch
+from pgaudit.fixplan import command, formats, rehearse, scratch
 from pgaudit.fixplan.plan import Plan, PlanOptions, build
 from pgaudit.fixplan.preconditions import Catalog
 from pgaudit.fixplan.select import select
@@ -394,6 +394,10 @@ def test_hostile_identifiers_survive_every_format(admin: str, tmp_path: Path,
         wrong = [st for st in plan.statements if (st.rehearsal or {}).get("status") == "failed"
                  and (st.rehearsal or {}).get("sqlstate") in QUOTING_ERRORS]
         assert wrong == [], [(st.sql, (st.rehearsal or {})["error"]) for st in wrong]
+        # the Markdown summary escapes them: no tag, no line broken by a name's newline
+        summary = rehearse.markdown(plan)
+        assert "<script>" not in summary and "<img" not in summary
+        assert all(not line.startswith(("<", "|\n")) for line in summary.splitlines())
     finally:
         drop_database(admin, dbname)
         drop_database(admin, copy)

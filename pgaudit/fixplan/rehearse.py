@@ -217,7 +217,7 @@ def summarise(plan: Plan) -> dict[str, Any]:
 
 def markdown(plan: Plan) -> str:
     """The short Markdown summary of a rehearsal."""
-    from pgaudit.render import md, md_code
+    from pgaudit.render import md
 
     r = plan.rehearsal or {}
     s = r.get("summary") or {}
@@ -230,7 +230,7 @@ def markdown(plan: Plan) -> str:
         lines += ["## Failed", ""]
         for f in s["failures"]:
             tag = "predicted" if f["predicted"] else "not predicted"
-            lines.append(f"- [{f['number']}] {md_code(f['sql'])}: {md(f['error'])} ({tag})")
+            lines.append(f"- [{f['number']}] {md(f['sql'])}: {md(f['error'])} ({tag})")
         lines.append("")
     outcome = r.get("findings") or {}
     for key, title in (("resolved", "Resolved findings"), ("remaining", "Remaining findings"),
