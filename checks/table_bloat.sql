@@ -22,27 +22,19 @@ replica_note = "pg_stats and relpages are replicated from the primary, so the es
 [severity]
 default = "warning"
 ok = ["_all_good"]
-
 [labels]
 tuple_bytes = "Expected row size"
 n_mod_since_analyze = "Rows modified since the last ANALYZE"
-
 [params]
-# fire when both the estimated bloat ratio (extra pages / heap pages) and bytes pass these
-min_bloat_ratio = 0.3
+min_bloat_ratio = 0.3  # fire when both the estimated bloat ratio (extra pages / heap pages) and bytes pass these
 min_bloat_bytes = 52428800
-# tables smaller than this are not estimated at all
-min_table_bytes = 52428800
-# skip tables modified more than this fraction of their rows since the last ANALYZE
-max_mod_since_analyze_ratio = 0.2
-# columns wider than this on average make the estimate low confidence (TOAST)
-wide_column_bytes = 2000
-# confirm candidates with pgstattuple_approx when the extension is installed (scans the table)
-use_pgstattuple = false
+min_table_bytes = 52428800  # tables smaller than this are not estimated at all
+max_mod_since_analyze_ratio = 0.2  # skip tables modified more than this fraction of their rows since the last ANALYZE
+wide_column_bytes = 2000  # columns wider than this on average make the estimate low confidence (TOAST)
+use_pgstattuple = false  # confirm candidates with pgstattuple_approx when the extension is installed (scans the table)
 */
 with tabs as (
-  -- each table with its columns' statistics; the modification counters read directly
-  -- (pg_stat_user_tables aggregates over every relation's indexes first)
+  -- each table with its columns' statistics; the counters read directly (pg_stat_user_tables aggregates every index first)
   select c.oid, c.relpages::bigint as relpages, c.reltuples, c.reloptions,
          coalesce((select tc.relpages::bigint from pg_catalog.pg_class tc where tc.oid = c.reltoastrelid), 0) as toast_pages,
          pg_catalog.pg_stat_get_mod_since_analyze(c.oid) as n_mod_since_analyze,
@@ -60,8 +52,7 @@ with tabs as (
     and c.relpages::float8 * current_setting('block_size')::float8 >= %(min_table_bytes)s::float8
   group by c.oid, c.relpages, c.reltuples, c.reloptions, c.reltoastrelid
 ), est as (
-  -- a tuple: item pointer, header (+ null bitmap) and data, each padded to MAXALIGN (8 on 64-bit
-  -- servers); a page: the block less its 24-byte header, filled to the fillfactor
+  -- a tuple: item pointer, header (+ null bitmap), data, each padded to MAXALIGN (8 on 64-bit); a page: 24-byte header, fillfactor
   select t.*, z.tpl_size, p.est_pages, greatest(t.relpages - p.est_pages, 0) as extra_pages,
          round(greatest(t.relpages - p.est_pages, 0)::numeric / nullif(t.relpages, 0), 3) as ratio,
          f.fillfactor, current_setting('block_size')::numeric as bs,
@@ -117,19 +108,17 @@ select coalesce(c.oid::regclass::text, quote_ident(current_database())) as objec
        case when c.oid is null and s.considered > 0 and s.estimated = 0
             then format('no table above %%s could be estimated: %%s', pg_catalog.pg_size_pretty(%(min_table_bytes)s::bigint), s.skipped)
        end as no_verdict,
-       case when c.oid is not null then format(
-              E'-- an estimate: confirm first, e.g. select * from pgstattuple_approx(%%s);\n' ||
-              E'-- VACUUM (VERBOSE, ANALYZE) makes the space reusable but does not shrink the file.\n' ||
-              E'-- online rewrite (needs the pg_repack extension and a primary key):\n' ||
-              E'--   pg_repack --table=%%s --dbname=%%s\n' ||
-              E'-- or in a maintenance window (ACCESS EXCLUSIVE lock for the whole rewrite, needs a full copy of free disk):\n' ||
-              E'--   vacuum (full, verbose, analyze) %%s;',
-              -- every line is a comment: a newline in a name would end it, so continue with '-- ';
-              -- the pg_repack line is for a shell: its arguments in single quotes, ' as '\''
-              regexp_replace(quote_literal(c.oid::regclass::text), E'[\\r\\n]+', E'\\&-- ', 'g'),
-              regexp_replace('''' || replace(c.oid::regclass::text, '''', '''\''''') || '''', E'[\\r\\n]+', E'\\&-- ', 'g'),
-              regexp_replace('''' || replace(current_database(), '''', '''\''''') || '''', E'[\\r\\n]+', E'\\&-- ', 'g'),
-              regexp_replace(c.oid::regclass::text, E'[\\r\\n]+', E'\\&-- ', 'g')) end as remediation
+       -- every line is a comment: a newline in a name would end it, so each line break continues it with '-- ';
+       -- the pg_repack line is for a shell: its arguments in single quotes, ' as '\''
+       case when c.oid is not null then '-- ' || regexp_replace(format(
+              E'an estimate: confirm first, e.g. select * from pgstattuple_approx(%%s);\n' ||
+              E'VACUUM (VERBOSE, ANALYZE) makes the space reusable but does not shrink the file.\n' ||
+              E'online rewrite (needs the pg_repack extension and a primary key):\n' ||
+              E'  pg_repack --table=%%s --dbname=%%s\n' ||
+              E'or in a maintenance window (ACCESS EXCLUSIVE lock for the whole rewrite, needs a full copy of free disk):\n' ||
+              E'  vacuum (full, verbose, analyze) %%s;',
+              quote_literal(c.oid::regclass::text), '''' || replace(c.oid::regclass::text, '''', '''\''''') || '''',
+              '''' || replace(current_database(), '''', '''\''''') || '''', c.oid::regclass), E'[\\r\\n]+', E'\\&-- ', 'g') end as remediation
 from summary s
 -- with pgstattuple confirming, candidates whose real free space is small are dropped
 left join confirmed c
