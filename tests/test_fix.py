@@ -618,3 +618,31 @@ def test_cli_rehearse_defaults_to_an_embedded_server(app: str, tmp_path: Path) -
     doc = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
     assert doc["rehearsal"]["summary"]["predicted_and_confirmed"]
     assert "-- WILL FAIL:" in out.read_text(encoding="utf-8")
+
+
+def test_selection() -> None:
+    from pgaudit.consolidate import consolidate
+    from pgaudit.model import Finding
+
+    def finding(check: str, severity: str, obj: str = "public.t", columns: list[str] | None = None,
+                remediation: str | None = "select 1;", waived: bool = False) -> Finding:
+        return Finding(check=check, section="1.1", severity=severity, priority="high",
+                       object=obj, object_type="table", title=check, detail="",
+                       columns=columns or [], remediation=remediation,
+                       waived={"reason": "accepted"} if waived else None)
+
+    merged = consolidate([finding("a", "critical", columns=["x"]),
+                          finding("b", "warning", columns=["x"], remediation="select 2;")])
+    assert len(merged) == 1 and merged[0].checks == ["a", "b"]
+    part_b = merged[0].fingerprints[1]
+    findings = [*merged, finding("c", "info", obj="public.u"),
+                finding("d", "critical", obj="public.v", waived=True),
+                finding("e", "ok", obj="public.w"),
+                finding("f", "warning", obj="public.z", remediation=None)]
+    assert [f.check for f in select(findings)] == ["a", "c"]
+    assert [f.check for f in select(findings, min_severity="warning")] == ["a"]
+    assert [f.check for f in select(findings, checks=["b"])] == ["a"]  # merged into a
+    assert [f.check for f in select(findings, skip=["b"])] == ["c"]
+    assert [f.check for f in select(findings, fingerprints=[part_b])] == ["a"]
+    with pytest.raises(PgauditError, match="min-severity"):
+        select(findings, min_severity="ok")

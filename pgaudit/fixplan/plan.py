@@ -122,10 +122,8 @@ def build(findings: list[Finding], target: dict[str, Any], catalog: pre.Catalog 
                                       f"{out.excluded_because}")
     for st in items:
         st.undo = undo_of(clean(st.original), st.kind, st.table, catalog)
-        if catalog is not None and st.table and st.info.lock not in ("none",) \
-                and st.kind not in ("create table",):
-            table = _table_of(st)
-            st.table_bytes = catalog.table_bytes(table) if table else None
+        if catalog is not None and st.table and st.kind != "create table":
+            st.table_bytes = catalog.table_bytes(st.table)
     # the data preconditions, and the statements that would resolve them
     final: list[Statement] = []
     for st in items:
@@ -164,9 +162,3 @@ def build(findings: list[Finding], target: dict[str, Any], catalog: pre.Catalog 
                                       for n in statement_findings.get(fp, [])})
         briefs.append(brief)
     return Plan(target=target, findings=briefs, statements=numbered, options=options)
-
-
-def _table_of(st: Statement) -> str | None:
-    if st.kind.startswith(("reindex", "drop index", "rename index")):
-        return None  # the index, not its table: its size is the work, read elsewhere
-    return st.table

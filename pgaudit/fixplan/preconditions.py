@@ -96,10 +96,13 @@ class Catalog:
             " order by k.ord) as cols", [table])
         return list(row["cols"]) if row else []
 
-    def table_bytes(self, table: str) -> int | None:
-        # under the session's lock_timeout: a size function opens the relation
-        row, _ = self._one("select pg_catalog.pg_table_size(pg_catalog.to_regclass(%s)) as b",
-                           [table])
+    def table_bytes(self, relation: str) -> int | None:
+        """The size of the table (of an index: of its table), under the session's
+        lock_timeout: a size function opens the relation."""
+        row, _ = self._one(
+            "select pg_catalog.pg_table_size(coalesce((select i.indrelid from pg_catalog.pg_index i"
+            " where i.indexrelid = pg_catalog.to_regclass(%(r)s)), pg_catalog.to_regclass(%(r)s)))"
+            " as b", {"r": relation})
         return int(row["b"]) if row and row["b"] is not None else None
 
     def count(self, sql: str) -> tuple[int | None, str | None]:
