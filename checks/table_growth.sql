@@ -5,8 +5,7 @@ section = "7.1"
 format = 2
 uses = ["scope_tables"]
 needs = ["catalog"]
-# the statistics' insert and delete rates need a day; sizes and the history need none
-min_stats_age_s = 86400
+min_stats_age_s = 86400  # the statistics' insert and delete rates need a day; sizes and the history need none
 stats_window = "rates"
 locks = true
 detects = "The top_n largest tables of at least min_bytes, by total size (heap, TOAST and indexes: pg_total_relation_size, summed over the partitions of a partitioned table, which is listed once at its parent). Sizes are measured only for the largest candidates by catalog page counts. For each: estimated rows, and inserts/deletes per day since the statistics reset. With a history store (the %(history)s parameter), bytes and rows per day since the previous run and the projected date the table crosses the partitioning thresholds (partition_bytes, partition_rows: 10 GB / 100 M rows, as large_table_not_partitioned); without one, the row projection uses the net inserts per day of the statistics window. History shape (written by the store from its own size snapshot): {\"tables\": {\"<regclass text>\": {\"bytes\": n, \"rows\": n, \"at\": \"<ISO 8601 time>\"}}}; an empty {} means no history."
@@ -17,7 +16,6 @@ ignore_when = "Tables whose size is bounded by design (a fixed catalogue) or alr
 references = ["https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADMIN-DBSIZE", "https://www.postgresql.org/docs/current/ddl-partitioning.html", "https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-TABLES-VIEW"]
 ok = "No table is large enough to list"
 impact = "Unplanned growth leads to slow scans, long vacuums and backups, and a forced partitioning under pressure."
-# sizes and rates move between two runs: facts, not words
 message = "{object}: one of the largest tables, {_partitioning}"
 ok_message = "No table reaches the listing size (min_bytes); the largest is {largest}"
 remediation = "Informational: watch the rate. Before a table reaches the partitioning thresholds, plan range partitioning on its time column (a rewrite: create the partitioned table, copy in batches, swap) or an archiving job; keep the history store so the projection improves with each run. No SQL is given."
@@ -26,67 +24,52 @@ replica_note = "Sizes are the primary's; the insert counters are this server's o
 [severity]
 default = "info"
 ok = ["not _listed"]
-
 [labels]
 size_estimated = "Size estimated from page counts (over the lock budget)"
 history_at = "Previous run"
 bytes_per_day = "Growth per day since the previous run"
 rows_rate_source = "Rows per day from"
-
 [params]
 top_n = 10
 min_bytes = 104857600
 partition_bytes = 10737418240
 partition_rows = 100000000
-# size functions lock each relation until the check ends: at most this many are measured (and
-# never more than a quarter of max_locks_per_transaction x max_connections); larger candidates
-# beyond it keep their page-count estimate (fact: size_estimated)
-max_relations_sized = 1000
+max_relations_sized = 1000  # size functions lock each relation until the check ends: at most this many are measured (and never more than a quarter of max_locks_per_transaction x max_connections); larger candidates beyond it keep their page-count estimate (fact: size_estimated)
 */
 with recursive members as (
-  -- a plain table is its own member; a partitioned table, its whole tree, walked through
-  -- pg_inherits: pg_partition_tree() locks every partition until the check ends, and this
-  -- reads all the partitioned tables of the catalog (the estimate keeps the leaf tables)
-  select t.oid as top, t.oid as rel from scope_tables t
-  where not t.relispartition and t.oid <> all(%(locked)s::oid[])
+  -- a plain table is its own member; a partitioned table, its whole tree, walked through pg_inherits: pg_partition_tree()
+  -- locks every partition until the check ends, and this reads all the partitioned tables (the estimate keeps the leaves)
+  select t.oid as top, t.oid as rel from scope_tables t where not t.relispartition and t.oid <> all(%(locked)s::oid[])
   union all
   select m.top, i.inhrelid from members m
   join pg_catalog.pg_class pc on pc.oid = m.rel and pc.relkind = 'p'  -- partitions, not inheritance
   join pg_catalog.pg_inherits i on i.inhparent = m.rel
 ), estimate as (
   -- catalog estimate (heap + TOAST + indexes, in pages) to pick the candidates to measure
-  select m.top,
-         sum(rc.relpages + coalesce(tc.relpages, 0) + coalesce(ip.pages, 0)) as pages,
+  select m.top, sum(rc.relpages + coalesce(tc.relpages, 0) + coalesce(ip.pages, 0)) as pages,
          sum(rc.relpages) as heap_pages, sum(coalesce(ip.pages, 0)) as index_pages,
          array_agg(m.rel order by m.rel) filter (where m.rel <> all(%(locked)s::oid[])) as rels,
          -- row estimates of the same relations, read in this pass rather than per candidate
          sum(greatest(rc.reltuples, 0)) filter (where m.rel <> all(%(locked)s::oid[])) as rows,
          bool_or(rc.reltuples < 0) filter (where m.rel <> all(%(locked)s::oid[])) as unanalyzed,
          count(*) as partitions
-  from members m
-  join pg_catalog.pg_class rc on rc.oid = m.rel
-  left join pg_catalog.pg_class tc on tc.oid = rc.reltoastrelid
+  from members m join pg_catalog.pg_class rc on rc.oid = m.rel left join pg_catalog.pg_class tc on tc.oid = rc.reltoastrelid
   -- index pages per table, in one grouped pass
-  left join (select i.indrelid, sum(ic.relpages) as pages
-             from pg_catalog.pg_index i
-             join pg_catalog.pg_class ic on ic.oid = i.indexrelid
-             group by i.indrelid) ip on ip.indrelid = m.rel
-  where rc.relkind = 'r'
-  group by m.top
+  left join (select i.indrelid, sum(ic.relpages) as pages from pg_catalog.pg_index i
+             join pg_catalog.pg_class ic on ic.oid = i.indexrelid group by i.indrelid) ip on ip.indrelid = m.rel
+  where rc.relkind = 'r' group by m.top
 ), candidates as (
-  -- size functions lock each relation until the check ends: candidates are measured while
-  -- their relations (partitions count one each) fit in max_relations_sized and a quarter of
-  -- the server's lock table; the rest keep the catalog's page-count estimate
+  -- size functions lock each relation until the check ends: candidates are measured while their relations (partitions
+  -- count one each) fit in max_relations_sized and a quarter of the lock table; the rest keep the page-count estimate
   select x.*,
          sum(coalesce(cardinality(x.rels), 0)) over (order by x.pages desc, x.top)
            <= least(%(max_relations_sized)s::int, %(lock_budget)s::int) as sized
   from (select e.* from estimate e order by e.pages desc, e.top
         limit greatest(%(top_n)s::int * 3, 10)) x
 ), measured as (
-  -- each size function once per relation: total = table (heap, TOAST, other forks) + indexes;
-  -- pg_stat_user_tables' counters read directly (the view scans every relation per candidate)
-  select c.*, st.live, st.ins, st.del,
-         (case when c.sized then coalesce(sz.table_bytes + sz.index_bytes, 0) else c.pages * bs.b end)::bigint as bytes,
+  -- each size function once per relation: total = table (heap, TOAST, other forks) + indexes; the counters read
+  -- directly (pg_stat_user_tables scans every relation per candidate)
+  select c.*, st.live, st.ins, st.del, (case when c.sized then coalesce(sz.table_bytes + sz.index_bytes, 0) else c.pages * bs.b end)::bigint as bytes,
          (case when c.sized then coalesce(sz.heap_bytes, 0) else c.heap_pages * bs.b end)::bigint as heap_bytes,
          (case when c.sized then coalesce(sz.index_bytes, 0) else c.index_pages * bs.b end)::bigint as index_bytes
   from candidates c
@@ -96,10 +79,8 @@ with recursive members as (
            sum(pg_catalog.pg_indexes_size(r)) as index_bytes
     from unnest(c.rels) r where c.sized) sz
   cross join lateral (
-    select sum(pg_catalog.pg_stat_get_live_tuples(r)) as live,
-           sum(pg_catalog.pg_stat_get_tuples_inserted(r)) as ins,
-           sum(pg_catalog.pg_stat_get_tuples_deleted(r)) as del
-    from unnest(c.rels) r) st
+    select sum(pg_catalog.pg_stat_get_live_tuples(r)) as live, sum(pg_catalog.pg_stat_get_tuples_inserted(r)) as ins,
+           sum(pg_catalog.pg_stat_get_tuples_deleted(r)) as del from unnest(c.rels) r) st
 ), growth as (
   select t.*, h.days,
          case when h.days > 0.01 then (t.bytes - (t.prev ->> 'bytes')::numeric) / h.days end as bytes_per_day,
