@@ -1,14 +1,22 @@
-"""Tables of the history store (SQLAlchemy Core). Changes here need an Alembic migration."""
+"""Tables of the history store (SQLAlchemy Core). Changes here need an Alembic migration.
+
+The migrations create tables from these definitions rather than repeating them, so a table a
+migration creates here is never altered in place: a change is a new table (or a frozen copy
+of the old definition moves into the migration). ``legacy`` holds the per-run tables of
+stores before migration 0005, which converts them into the lifecycle tables and drops them.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -19,6 +27,7 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+legacy = MetaData()
 
 targets = Table(
     "pgaudit_targets",
@@ -58,12 +67,19 @@ runs = Table(
     Column("new", Integer, nullable=False),
     Column("resolved", Integer, nullable=False),
     Column("schema_fingerprint", String(64), nullable=False),
+    # the server settings that changed since the target's previous run (all of them in its
+    # first run; a removed one is null); the run's document has them all
     Column("settings", JSON, nullable=False),
 )
 
+# the legacy tables' foreign keys name these
+targets.to_metadata(legacy)
+runs.to_metadata(legacy)
+
+# Before 0005: every finding of every run, detail and evidence included.
 findings = Table(
     "pgaudit_findings",
-    metadata,
+    legacy,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column(
         "run_id",
@@ -84,9 +100,10 @@ findings = Table(
     Column("evidence", JSON, nullable=False),
 )
 
+# Before 0005: every table's size in every run.
 table_sizes = Table(
     "pgaudit_table_sizes",
-    metadata,
+    legacy,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column(
         "run_id",
@@ -100,9 +117,10 @@ table_sizes = Table(
     Column("row_estimate", BigInteger),
 )
 
+# Before 0005: every schema object's definition hash in every run.
 schema_objects = Table(
     "pgaudit_schema_objects",
-    metadata,
+    legacy,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column(
         "run_id",
@@ -116,11 +134,11 @@ schema_objects = Table(
     Column("definition_md5", String(32), nullable=False),
 )
 
-# The run's JSON document (zlib-compressed), so ``pgaudit history show`` re-renders it. Its
-# ``history`` block is rebuilt from the store as of that run when it is read back.
+# Before 0005: the run's JSON document (zlib-compressed), so ``pgaudit history show``
+# re-renders it.
 run_documents = Table(
     "pgaudit_run_documents",
-    metadata,
+    legacy,
     Column(
         "run_id",
         Integer,
@@ -169,4 +187,118 @@ signoffs = Table(
     Column("comment", Text),
     Column("signed_at", DateTime(timezone=True), nullable=False),
     Column("sha256", String(64), nullable=False),
+)
+
+# -- since 0005: cost follows change -------------------------------------------------------
+# A nightly run that changed nothing adds its runs row, a small frame delta and nothing else.
+
+# A finding's life on a target: the first run that saw it, the last that did and the first
+# that did not (resolved). Open findings have no resolved_run, and their last_seen_run is left
+# empty (it is the target's latest run): an unchanged run rewrites no lifecycle. A finding
+# fixed and back later is a second lifecycle. Severity, title and detail are the latest ones,
+# updated only when they change; the findings as each run reported them, evidence included,
+# are in ``finding_versions``.
+lifecycles = Table(
+    "pgaudit_finding_lifecycles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "target_id",
+        Integer,
+        ForeignKey("pgaudit_targets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("fingerprint", String(32), nullable=False),
+    Column("check_id", String(100), nullable=False),
+    Column("section", String(8), nullable=False),
+    Column("object", Text, nullable=False),
+    Column("columns", JSON, nullable=False),
+    Column("index_name", Text),
+    Column("severity", String(10), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("waived", Boolean, nullable=False),
+    # run ids without foreign keys: pruning a run keeps the lifecycles that outlive it
+    Column("first_seen_run", Integer, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_run", Integer),
+    Column("resolved_run", Integer),
+    Index("ix_pgaudit_finding_lifecycles_open", "target_id", "resolved_run"),
+    Index("ix_pgaudit_finding_lifecycles_first", "target_id", "first_seen_run"),
+)
+
+# A finding as a run's document has it (consolidated, ok ones too), stored once for as long as
+# it stays the same: a run's frame lists the versions of its findings in order.
+finding_versions = Table(
+    "pgaudit_finding_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "target_id",
+        Integer,
+        ForeignKey("pgaudit_targets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("run_id", Integer, nullable=False),  # the first run that had it
+    Column("sha1", String(40), nullable=False),
+    Column("body", LargeBinary, nullable=False),  # zlib(JSON)
+    Index("ix_pgaudit_finding_versions_run", "target_id", "run_id"),
+)
+
+# A run's document without its findings' contents (their version ids instead): whole (a key
+# frame, base_run null) or as the edits from its target's previous run's frame
+# (pgaudit.store_delta). ``depth`` counts the edits since the key frame.
+run_frames = Table(
+    "pgaudit_run_frames",
+    metadata,
+    Column(
+        "run_id",
+        Integer,
+        ForeignKey("pgaudit_runs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("base_run", Integer),
+    Column("depth", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),  # zlib(JSON)
+)
+
+# Table sizes as a time series of changes: a point when a table's size or row estimate
+# changed (bytes null: the table went). Points older than 90 days are thinned to the last
+# of each week.
+size_points = Table(
+    "pgaudit_size_points",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "target_id",
+        Integer,
+        ForeignKey("pgaudit_targets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("relation", Text, nullable=False),
+    Column("run_id", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("bytes", BigInteger),
+    Column("row_estimate", BigInteger),
+    Index("ix_pgaudit_size_points_target", "target_id", "run_id"),
+)
+
+# The schema objects the snapshot saw, each definition from the run that first saw it to the
+# first run that did not (gone_run): what schema_drift compares the next run with.
+schema_spans = Table(
+    "pgaudit_schema_spans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "target_id",
+        Integer,
+        ForeignKey("pgaudit_targets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("identity", Text, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("definition_md5", String(32), nullable=False),
+    Column("first_run", Integer, nullable=False),
+    Column("gone_run", Integer),
+    Index("ix_pgaudit_schema_spans_open", "target_id", "gone_run"),
 )

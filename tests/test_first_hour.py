@@ -298,7 +298,7 @@ def test_history_show_errors(cli, stored, tmp_path):
     assert r.exit_code == 2 and "no run 99" in r.stderr
     # a run recorded before the store kept documents: said, not a traceback
     with sqlite3.connect(tmp_path / "history.db") as conn:
-        conn.execute("delete from pgaudit_run_documents where run_id = 1")
+        conn.execute("delete from pgaudit_run_frames where run_id = 1")
     r = cli("history", "show", "1", "--store", store)
     assert r.exit_code == 2 and "cannot be re-rendered" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1

@@ -212,7 +212,7 @@ def test_store_upgrade_moves_old_drift_findings_into_the_change_log(tmp_path: Pa
     from alembic.config import Config as AlembicConfig
 
     from pgaudit.store import Store
-    from pgaudit.store_schema import findings, runs, targets
+    from pgaudit.store_schema import findings, lifecycles, runs, targets
 
     url = f"sqlite:///{tmp_path}/old.db"
     engine = sa.create_engine(url)
@@ -243,6 +243,6 @@ def test_store_upgrade_moves_old_drift_findings_into_the_change_log(tmp_path: Pa
     store = Store(url)  # upgrades to the head revision
     assert [(c.object, c.object_type, c.change, c.identity) for c in store.changes(1)] == [
         ("public.gone", "table", "dropped", "table public.gone")]
-    with store.engine.connect() as conn:
-        left = conn.execute(sa.select(findings.c.check_id)).scalars().all()
+    with store.engine.connect() as conn:  # the findings left became lifecycles (0005)
+        left = conn.execute(sa.select(lifecycles.c.check_id)).scalars().all()
     assert left == ["table_without_primary_key"]

@@ -4,8 +4,9 @@ Revision ID: 0002
 Revises: 0001
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from pgaudit.store_schema import run_documents
 
 revision = "0002"
 down_revision = "0001"
@@ -14,17 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "pgaudit_run_documents",
-        sa.Column(
-            "run_id",
-            sa.Integer,
-            sa.ForeignKey("pgaudit_runs.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
-        sa.Column("encoding", sa.String(20), nullable=False),
-        sa.Column("document", sa.LargeBinary, nullable=False),
-    )
+    run_documents.create(op.get_bind())
 
 
 def downgrade() -> None:

@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from pgaudit.store_schema import schema_changes
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -20,24 +22,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    changes = op.create_table(
-        "pgaudit_schema_changes",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "run_id",
-            sa.Integer,
-            sa.ForeignKey("pgaudit_runs.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column("identity", sa.Text, nullable=False),
-        sa.Column("object", sa.Text, nullable=False),
-        sa.Column("object_type", sa.String(40), nullable=False),
-        sa.Column("change", sa.String(10), nullable=False),
-        sa.Column("previous_md5", sa.String(32)),
-        sa.Column("current_md5", sa.String(32)),
-    )
-    op.create_index("ix_pgaudit_schema_changes_run_id", "pgaudit_schema_changes", ["run_id"])
     conn = op.get_bind()
+    schema_changes.create(conn)
     findings = sa.table(
         "pgaudit_findings",
         sa.column("run_id", sa.Integer),
@@ -52,7 +38,7 @@ def upgrade() -> None:
     ).all()
     if old:
         rows = [_event(r.run_id, r.object, r.evidence) for r in old]
-        conn.execute(sa.insert(changes), rows)
+        conn.execute(sa.insert(schema_changes), rows)
         conn.execute(sa.delete(findings).where(findings.c.check_id == "schema_drift"))
 
 
