@@ -180,6 +180,10 @@ def test_statement_guards_unit() -> None:
     for given, expected in rows.items():
         kind, table, _ = classify(given)
         assert guard(given, kind, table) == expected
+    assert classify("alter table public.t reset (autovacuum_enabled)")[0] == "set storage parameter"
+    assert classify("alter table public.t set (fillfactor = 70, autovacuum_enabled = off)")[0] \
+        == "set storage parameter"
+    assert classify("alter table public.t set (oids = false)")[0] == "alter table"  # worst case
     kind, table, _ = classify("alter table public.t add constraint c check (a > 0) not valid")
     assert kind == "add check not valid" and table == "public.t"
     guarded = guard("alter table public.t add constraint c check (a > 0) not valid", kind, table)
@@ -227,6 +231,8 @@ def test_rehearsal_confirms_the_two_failures_and_applies_the_rest(rehearsed: Pla
     locks = s["lock_ms_by_table"]
     assert "public.generated_images" in locks
     assert "ShareRowExclusiveLock" in locks["public.generated_images"]
+    # the lock table agrees with pg_locks: no statement held more on its table than predicted
+    assert s["locks_stronger_than_predicted"] == []
 
 
 def test_reaudit_resolves_the_other_targeted_findings(rehearsed: Plan) -> None:
@@ -646,3 +652,19 @@ def test_selection() -> None:
     assert [f.check for f in select(findings, fingerprints=[part_b])] == ["a"]
     with pytest.raises(PgauditError, match="min-severity"):
         select(findings, min_severity="ok")
+
+
+def test_lock_surprises_have_teeth() -> None:
+    from pgaudit.fixplan.statements import Statement, stronger
+
+    assert stronger("AccessExclusiveLock", "SHARE ROW EXCLUSIVE")
+    assert not stronger("ShareRowExclusiveLock", "SHARE ROW EXCLUSIVE")
+    st = Statement(sql="x;", original="x;", kind="validate constraint", table="public.t",
+                   rehearsal={"status": "applied", "duration_ms": 1.0,
+                              "locks": [{"relation": "public.t", "mode": "AccessExclusiveLock"},
+                                        {"relation": "public.p", "mode": "AccessExclusiveLock"}]})
+    assert rehearse.lock_surprises([st]) == [{"number": 0, "kind": "validate constraint",
+                                              "predicted": "SHARE UPDATE EXCLUSIVE",
+                                              "observed": "AccessExclusiveLock"}]
+    assert rehearse.lock_time([st]) == {"public.p": {"AccessExclusiveLock": 1.0},
+                                        "public.t": {"AccessExclusiveLock": 1.0}}

@@ -25,7 +25,7 @@ import psycopg
 from pgaudit.checkfile import CheckSpec
 from pgaudit.engine import AuditOptions
 from pgaudit.fixplan.plan import Plan
-from pgaudit.fixplan.statements import IDENT, Statement, quote_ident, unquote
+from pgaudit.fixplan.statements import IDENT, Statement, quote_ident, stronger, unquote
 from pgaudit.model import Finding
 
 _LOCKS = """
@@ -197,6 +197,20 @@ def lock_time(statements: Iterable[Statement]) -> dict[str, dict[str, float]]:
     return dict(sorted(total.items()))
 
 
+def lock_surprises(statements: Iterable[Statement]) -> list[dict[str, Any]]:
+    """Statements that held a stronger lock on their own table than the lock table says."""
+    out: list[dict[str, Any]] = []
+    for st in statements:
+        r = st.rehearsal or {}
+        if r.get("status") != "applied" or not st.table or st.kind == "create table":
+            continue  # (a table being created is locked by its creator: nobody waits)
+        for lock in r.get("locks") or []:
+            if lock["relation"] == st.table and stronger(lock["mode"], st.lock):
+                out.append({"number": st.number, "kind": st.kind, "predicted": st.lock,
+                            "observed": lock["mode"]})
+    return out
+
+
 def summarise(plan: Plan) -> dict[str, Any]:
     statuses = [(s.rehearsal or {}).get("status") for s in plan.statements]
     predicted = {s.number for s in plan.statements if s.will_fail}
@@ -212,6 +226,7 @@ def summarise(plan: Plan) -> dict[str, Any]:
         "predicted_not_confirmed": sorted(predicted - failed),
         "failed_unpredicted": sorted(failed - predicted),
         "lock_ms_by_table": lock_time(plan.statements),
+        "locks_stronger_than_predicted": lock_surprises(plan.statements),
     }
 
 

@@ -84,6 +84,9 @@ KINDS: dict[str, Kind] = {
     # without a policy, row level security denies every row: access is lost
     "row level security": Kind(ACCESS_EXCLUSIVE, destructive=True),
     "create policy": Kind(ACCESS_EXCLUSIVE),
+    # autovacuum_*, fillfactor, toast_tuple_target ... (PostgreSQL 11+); others take more, so
+    # the worst case is kept unless every parameter is one of these
+    "set storage parameter": Kind(SHARE_UPDATE_EXCLUSIVE),
     "alter table": Kind(ACCESS_EXCLUSIVE),  # an action not in this table: the worst case
     "create table": Kind(NONE),
     "create function": Kind(NONE),
@@ -232,7 +235,24 @@ _ACTION_KINDS = (
     (re.compile(r"^alter\s+(?:column\s+)?(?!constraint\b)\S+", re.I), "alter column"),
     (re.compile(r"^(?:enable|disable|force|no\s+force)\s+row\s+level\s+security\b", re.I),
      "row level security"),
+    (re.compile(r"^(?:set|reset)\s*\(\s*(?:(?:toast\.)?autovacuum_\w+|fillfactor|"
+                r"toast_tuple_target|parallel_workers)(?:\s*=\s*[^,)]+)?"
+                r"(?:\s*,\s*(?:(?:toast\.)?autovacuum_\w+|fillfactor|toast_tuple_target|"
+                r"parallel_workers)(?:\s*=\s*[^,)]+)?)*\s*\)\s*$", re.I),
+     "set storage parameter"),
 )
+
+# pg_locks' names of the lock levels
+PG_LOCK_NAMES = {"AccessShareLock": "ACCESS SHARE", "RowShareLock": "ROW SHARE",
+                 "RowExclusiveLock": ROW_EXCLUSIVE, "ShareUpdateExclusiveLock":
+                 SHARE_UPDATE_EXCLUSIVE, "ShareLock": SHARE, "ShareRowExclusiveLock":
+                 SHARE_ROW_EXCLUSIVE, "ExclusiveLock": "EXCLUSIVE",
+                 "AccessExclusiveLock": ACCESS_EXCLUSIVE}
+
+
+def stronger(observed: str, predicted: str) -> bool:
+    """Whether a lock seen (pg_locks' name) is stronger than the one the table predicted."""
+    return _STRENGTH.get(PG_LOCK_NAMES.get(observed, observed), 0) > _STRENGTH.get(predicted, 8)
 
 
 def top_level_commas(text: str) -> list[str]:
