@@ -7,7 +7,8 @@ a read-only transaction of a session set up like the audit's), ``--repeat`` time
 median of the backend's on-CPU time is printed, read from ``/proc/<pid>/schedstat`` (the
 server must run on this host). That figure is what the statement costs the server, without the
 noise of other work on the machine; wall time is printed beside it. Without check ids: the
-checks that declare ``applies``; ``--all``: every check.
+checks that declare ``applies``; ``--all``: every check. The last line sums what an audit
+would run: every main query, and an ``applies`` test where its main query returned no row.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from pgaudit.api import load_checks
+from pgaudit.capabilities import missing_need
 from pgaudit.engine import AuditOptions, Engine, check_params
 from pgaudit.sessions import Sessions
 
@@ -64,18 +68,31 @@ def main(argv: list[str]) -> int:
         engine = Engine(sessions.first, sessions.facts, opts)
         conn = sessions.first
         pid = conn.info.backend_pid
-        total = 0.0
+        total = ran = 0.0
         for spec in chosen:
-            params = {**engine.base_params(), **check_params(spec, None)}
-            cpu, wall, rows = _time(conn, pid, spec.sql, params, repeat)
+            own = check_params(spec, None)
+            reason = missing_need(spec, engine.ctx, own)
+            if reason:  # the audit would skip it too
+                print(f"{spec.id:42} skipped: {reason}", flush=True)
+                continue
+            params = {**engine.base_params(), **own}
+            try:
+                cpu, wall, rows = _time(conn, pid, spec.sql, params, repeat)
+            except psycopg.Error as exc:
+                print(f"{spec.id:42} error: {str(exc).splitlines()[0]}", flush=True)
+                continue
             line = f"{spec.id:42} main {cpu:8.1f} ms cpu {wall:8.1f} ms wall {rows:6} rows"
             total += cpu
+            ran += cpu
             if spec.applies_sql:
                 acpu, awall, _ = _time(conn, pid, spec.applies_sql, params, repeat)
                 line += f" | applies {acpu:7.1f} ms cpu {awall:7.1f} ms wall"
                 total += acpu
+                ran += acpu if rows == 0 else 0.0  # the engine runs it only without rows
             print(line, flush=True)
         print(f"{'total':42} {total:8.1f} ms cpu")
+        print(f"{'as the engine runs them':42} {ran:8.1f} ms cpu (applies only without rows;"
+              " probes not replayed)")
     return 0
 
 
