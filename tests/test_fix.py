@@ -598,6 +598,10 @@ def test_each_precondition_counts(fresh: str) -> None:
                   if st.kind != "delete"}
         assert counts == fixes
         assert [st.kind for st in plan.statements if st.resolves] == ["delete"]  # duplicates
+        undo = {st.original: st.undo for st in plan.statements}
+        assert undo["alter table public.t alter column d type varchar(10);"] == (
+            "alter table public.t alter column d type character varying(20)"
+            " using d::character varying(20);")
         assert all(st.will_fail for st in plan.statements if fixes.get(st.original))
         # bounded: a count that outlasts its statement_timeout is unknown, not a failure
         slow = Finding(check="s", section="1.1", severity="warning", priority="high",

@@ -87,6 +87,14 @@ class Catalog:
             [table, unquote(name)])
         return row["d"] if row else None
 
+    def column_type(self, table: str, column: str) -> str | None:
+        """A column's type as SQL writes it (``character varying(20)``)."""
+        row, _ = self._one(
+            "select pg_catalog.format_type(a.atttypid, a.atttypmod) as t"
+            " from pg_catalog.pg_attribute a where a.attrelid = pg_catalog.to_regclass(%s)"
+            " and a.attname = %s and not a.attisdropped", [table, unquote(column)])
+        return row["t"] if row else None
+
     def primary_key(self, table: str) -> list[str]:
         row, _ = self._one(
             "select array(select pg_catalog.quote_ident(a.attname) from pg_catalog.pg_index i"

@@ -549,6 +549,14 @@ def undo_of(text: str, kind: str, table: str | None, catalog: Any = None) -> str
                 undo.append(f"add constraint {dropped.group(1)} {definition}")
             elif ak == "validate constraint":
                 continue  # nothing to undo: the constraint stays, validated
+            elif ak == "alter column type" and catalog is not None:
+                col = re.match(rf"^alter\s+(?:column\s+)?({IDENT})", action, re.I)
+                was = catalog.column_type(table, col.group(1)) if col else None
+                if not col or not was:
+                    return None
+                # back to the type it has now (a cast that may fail on values only the new
+                # type holds)
+                undo.append(f"alter column {col.group(1)} type {was} using {col.group(1)}::{was}")
             else:
                 return None
         if not undo:
