@@ -49,8 +49,10 @@ key_names = ["id"]
 # irregular plurals, "singular:plural"
 irregular_plurals = ["person:people", "child:children", "man:men", "woman:women", "mouse:mice", "datum:data", "criterion:criteria", "index:indices", "matrix:matrices", "status:statuses", "analysis:analyses"]
 # a first word stripped from the stem when the whole stem names no table (origin_project_id:
-# projects); the table itself may then be the one referenced (parent_group_id in groups)
-stripped_prefixes = ["origin", "original", "source", "src", "target", "dest", "destination", "parent", "root", "from", "to", "previous", "prev", "next"]
+# projects); the table itself may then be the one referenced (parent_group_id in groups); alone
+# (new_id, source_id) it qualifies the entity of the table's name: the table named by its
+# leading words (artist_gid_redirect.new_id -> artist)
+stripped_prefixes = ["new", "origin", "original", "source", "src", "target", "dest", "destination", "parent", "root", "from", "to", "previous", "prev", "next"]
 # a column named only like a table, without _id (musicbrainz: artist, link; release_group.type ->
 # release_group_type): integer and uuid columns (a bare text column, url or name, is a value more
 # often than a reference), to a key named id or like the column, a plural table name
@@ -136,7 +138,10 @@ with recursive family(typ, name) as (
            where pa.attrelid = a.relid
              and pa.attname = regexp_replace(regexp_replace(a.attname, '_id_?$', '_type'), 'Id$', 'Type')
              and pa.attname <> a.attname and not pa.attisdropped
-             and coalesce(nullif(pt.typbasetype, 0), pt.oid) in (25, 1043, 1042)) as polymorphic
+             and coalesce(nullif(pt.typbasetype, 0), pt.oid) in (25, 1043, 1042)) as polymorphic,
+         -- a qualifier alone (new_id, source_id): the entity of the table's own name
+         a.pattern is not null and not a.self_ref
+           and lower(substring(a.attname from a.pattern)) = any(%(stripped_prefixes)s::text[]) as qualifier_only
   from (
     -- the columns of each table by index range scan, the name patterns first (offset 0):
     -- the other tests run on the few columns that match
@@ -317,15 +322,17 @@ with recursive family(typ, name) as (
     -- of its name, the longest that name one (artist_meta -> artist, l_area_artist_example ->
     -- l_area_artist, not l_area); the key is the table's primary key (or a column of it), or,
     -- without one, indexed; no other column is named after that table (event_art.event: the
-    -- art's own id is no event's)
-    select e.form, 9, 1, 0, false, false, null, true
+    -- art's own id is no event's). A qualifier alone (new_id: a stripped_prefixes word and the
+    -- suffix) names the same table: artist_gid_redirect.new_id -> artist
+    select e.form, case when c.ext_key then 9 else 10 end, 1, 0, false, false, null, c.ext_key
     from (select array_to_string(w.words[1:n], '_') as form
           from (select string_to_array(c.relname, '_') as words) w
           cross join generate_series(cardinality(w.words) - 1, 1, -1) n
-          where c.ext_key
+          where (c.ext_key or c.qualifier_only)
             and exists (select 1 from names nm where nm.norm = lower(array_to_string(w.words[1:n], '')))
           order by n desc limit 1) e
-    where exists (select 1 from pg_catalog.pg_index i
+    where c.qualifier_only
+       or exists (select 1 from pg_catalog.pg_index i
                   where i.indrelid = c.relid and c.attnum = any(i.indkey)
                     and (i.indisprimary or not exists (select 1 from pg_catalog.pg_index pk
                                                        where pk.indrelid = c.relid and pk.indisprimary)))
@@ -518,6 +525,13 @@ with recursive family(typ, name) as (
   window w as (order by j.elsewhere = 0 desc, j.reltuples desc, j.relid, j.attnum)
 ), worded as (
   select j.*, coalesce(b.probed, false) as probed, n.fk_name,
+         case j.tier when 1 then 'the name' when 2 then 'the table''s own prefix words and the name'
+                     when 3 then 'the partitioned table behind the name' when 4 then 'the name without its first word'
+                     when 5 then 'the name without its first word, behind prefix words'
+                     when 6 then 'a reference to the table itself' when 7 then 'an actor or role: the user table'
+                     when 8 then 'a link table''s name joining two table names, the column''s place in the pair'
+                     when 9 then 'a 1:1 extension table named after its parent, whose keys it copies'
+                     else 'a qualifier alone: the table named by the leading words of the table''s name' end as matched_by,
          case when j.elsewhere > 0 and j.actor
               then format('; %%s foreign key(s) of the schema reference %%s, its user table, and the column names an actor',
                           j.elsewhere, j.target::regclass)
@@ -573,12 +587,7 @@ with recursive family(typ, name) as (
          array[k.attname::text] as columns,
          quote_ident(k.attname) as column, coalesce(k.pattern, k.actor_pattern, case when k.bare then 'a table name' else %(self_columns)s::text end) as _pattern,
          k.form as matched_table_name,
-         case k.tier when 1 then 'the name' when 2 then 'the table''s own prefix words and the name'
-                     when 3 then 'the partitioned table behind the name' when 4 then 'the name without its first word'
-                     when 5 then 'the name without its first word, behind prefix words'
-                     when 6 then 'a reference to the table itself' when 7 then 'an actor or role: the user table'
-                     when 8 then 'a link table''s name joining two table names, the column''s place in the pair'
-                     else 'a 1:1 extension table named after its parent, whose keys it copies' end as matched_by,
+         k.matched_by,
          k.target::regclass::text as referenced, quote_ident(k.key_column) as referenced_column,
          case when k.composite then '(' || k.key_list || ')' end as referenced_key_columns,
          case when k.indisprimary then 'primary key' else 'unique key' end as referenced_key,
@@ -638,7 +647,7 @@ from (select count(*) filter (where not x.sentinel) as sampled,
          'table' as object_type,
          array[k.attname::text] as columns,
          quote_ident(k.attname) as column, min(coalesce(k.pattern, k.actor_pattern, case when k.bare then 'a table name' else %(self_columns)s::text end)) as _pattern,
-         min(k.form) as matched_table_name, null::text as matched_by,
+         min(k.form) as matched_table_name, min(k.matched_by) as matched_by,
          k.target::regclass::text as referenced, quote_ident(k.key_column) as referenced_column,
          min(case when k.composite then '(' || k.key_list || ')' end) as referenced_key_columns,
          case when bool_or(k.indisprimary) then 'primary key' else 'unique key' end as referenced_key,
