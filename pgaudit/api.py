@@ -23,7 +23,7 @@ from pgaudit.connection import SessionOptions
 from pgaudit.consolidate import consolidate
 from pgaudit.engine import AuditOptions, Engine, Progress, check_params, open_audit
 from pgaudit.errors import PgauditError
-from pgaudit.model import AuditRun, default_target_name, take_change_log
+from pgaudit.model import AuditRun, Counted, default_target_name, take_change_log
 from pgaudit.resources import checks_dir
 from pgaudit.sessions import Sessions
 from pgaudit.waivers import apply as apply_waivers
@@ -256,7 +256,7 @@ def check_fail_on_new(fail_on_new: str | None, has_store: object) -> None:
         raise PgauditError("--fail-on-new needs a history store (--store)")
 
 
-def exit_code(run: AuditRun, fail_on: str, fail_on_new: str | None = None) -> int:
+def exit_code(run: Counted, fail_on: str, fail_on_new: str | None = None) -> int:
     """1 when a counted finding reaches ``fail_on`` (or, with ``fail_on_new``, a new one
     reaches it), else 0; read from the run's summary."""
     summary = run.summary

@@ -325,6 +325,13 @@ def audit(
     all_targets: Annotated[bool, typer.Option(
         "--all", help="audit every [[targets]] entry of the config")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="targets audited at once")] = 4,
+    target_timeout: Annotated[float, typer.Option(
+        "--target-timeout", help="with --all: seconds a target may take before it is stopped "
+        "and reported as timed out")] = 900.0,
+    shard: Annotated[str | None, typer.Option(
+        "--shard", help="with --all: audit only shard I of N (I/N, I from 0), every N-th "
+        "target of the config, e.g. a Kubernetes Indexed Job's $JOB_COMPLETION_INDEX/N",
+        show_default=False)] = None,
     connections: Annotated[str | None, typer.Option(
         "--connections", help="read-only sessions the checks are spread over, 1 to 8, like "
         "pg_dump -j; auto (default): 2 on catalogs of 5,000+ relations, else 1",
@@ -344,9 +351,12 @@ def audit(
             schema=schema, exclude_schema=exclude_schema, lock_timeout=lock_timeout,
             statement_timeout=statement_timeout, connections=connections, store=store,
             catalog_snapshot=catalog_snapshot)
+        if shard is not None and not all_targets:
+            raise PgauditError("--shard needs --all")
         if all_targets:
             raise typer.Exit(_audit_all(formats, Path(output) if output else None, given,
-                                        jobs=jobs, fail_on=fail_on, fail_on_new=fail_on_new))
+                                        jobs=jobs, fail_on=fail_on, fail_on_new=fail_on_new,
+                                        timeout_s=target_timeout, shard=shard))
         # on a terminal, no --output: the reports go to files and the screen gets the summary
         screen = output is None and _screen()
         if screen:
@@ -364,20 +374,24 @@ def audit(
 
 
 def _audit_all(formats: list[str], output: Path | None, given: api.Overrides, *, jobs: int,
-               fail_on: str | None, fail_on_new: str | None) -> int:
-    """Every configured target concurrently: one report folder each, an index, one metrics file."""
+               fail_on: str | None, fail_on_new: str | None, timeout_s: float = 900.0,
+               shard: str | None = None) -> int:
+    """Every configured target (or one shard of them), a few at a time: one report folder
+    each, written as it finishes, an index and one metrics file (``pgaudit.targets``)."""
     from pgaudit import targets
 
+    parts = targets.parse_shard(shard) if shard is not None else None
     folder = targets.prepare_folder(output)
     settings = api.setup(given)
     api.check_fail_on_new(fail_on_new, settings.store_url)
-    bar = _Progress(len(settings.config.targets), label="targets")
+    bar = _Progress(len(targets.shard_targets(settings.config.targets, parts)), label="targets")
     with bar:
-        outcomes = targets.audit_all(settings, jobs=jobs, on_done=bar.done)
+        outcomes = targets.audit_all(settings, jobs=jobs, on_done=bar.done, output=folder,
+                                     formats=formats, timeout_s=timeout_s, shard=parts)
     for outcome in outcomes:
         if outcome.run is None:
             typer.echo(f"pgaudit: target {outcome.name}: {outcome.error}", err=True)
-    targets.write_reports(outcomes, folder, formats, settings)
+    targets.write_index(outcomes, folder, formats)
     if _tty():
         ok = sum(1 for o in outcomes if o.run is not None)
         typer.echo(f"{ok} of {len(outcomes)} targets audited; index: {folder / 'index.html'}",

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pgaudit.errors import PgauditError
 
@@ -364,6 +364,20 @@ def take_change_log(run: AuditRun, change_log: set[str]) -> None:
             if f.check in change_log and f.severity != Severity.OK
         ]
     run.findings = [f for f in run.findings if f.check not in change_log]
+
+
+class Counted(Protocol):
+    """What the exit status and the metrics read of a run: an ``AuditRun``, or the digest an
+    ``audit --all`` keeps of each target's run (``pgaudit.targets.Digest``)."""
+
+    @property
+    def summary(self) -> Summary: ...
+
+    @property
+    def generated_at(self) -> str: ...
+
+    @property
+    def diff(self) -> object: ...  # None: no stored run to compare with
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pgaudit.model import AuditRun
+from pgaudit.model import Counted
 
 
 def _label(value: object) -> str:
@@ -16,7 +16,7 @@ def _label(value: object) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def metrics(runs: list[tuple[str, AuditRun | None, float]]) -> str:
+def metrics(runs: list[tuple[str, Counted | None, float]]) -> str:
     """Metrics for (target name, run or None when it failed, duration seconds); the counts
     are the run's summary."""
     lines = [
