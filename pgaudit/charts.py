@@ -190,6 +190,11 @@ def time_axis(instants: Sequence[float]) -> Axis:
     pad = max(span * 0.06, 30.0)
     lo, hi = first - pad, last + pad
     for step in _TIME_STEPS:
+        # at least this many ticks fit in the span: skip a step that cannot fit, rather than
+        # list a year in seconds (a month is 31 days at most)
+        least = (hi - lo) // (step if step > 0 else -step * 31 * _D)
+        if least > MAX_TICKS and step != _TIME_STEPS[-1]:
+            continue
         ticks = _ticks(lo, hi, step)
         if len(ticks) <= MAX_TICKS:
             break
@@ -290,3 +295,41 @@ def trend_charts(history: dict[str, object]) -> list[str]:
             charts.append(line_chart("Size of the largest tables", series, unit="bytes",
                                      y_title="Size"))
     return [c for c in charts if c]
+
+
+def sparkline(title: str, series: dict[str, list[float]], width: int = 120,
+              height: int = 28) -> str:
+    """A small line chart for a table cell (the dashboard's fleet page): one line per series,
+    on one shared scale from 0, no axes; the title (the values in words) is its accessible
+    name and tooltip. "" with fewer than two points."""
+    values = [v for vs in series.values() for v in vs]
+    longest = max((len(vs) for vs in series.values()), default=0)
+    if longest < 2:
+        return ""
+    top = max([1.0, *values])
+    pad = 3
+
+    def sx(i: int) -> float:
+        return pad + i / (longest - 1) * (width - 2 * pad)
+
+    def sy(v: float) -> float:
+        return height - pad - v / top * (height - 2 * pad)
+
+    out = [f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" '
+           f'height="{height}" role="img" aria-label="{escape(title)}" '
+           f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+           f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+           f'stroke="{GRID}"/>']
+    for i, vs in enumerate(series.values()):
+        if not vs:
+            continue
+        offset = longest - len(vs)  # a shorter series ends at the right edge, like the others
+        colour, dash = COLOURS[i % len(COLOURS)], DASHES[i % len(DASHES)]
+        dashed = f' stroke-dasharray="{dash}"' if dash else ""
+        coords = " ".join(f"{sx(offset + j):.1f},{sy(v):.1f}" for j, v in enumerate(vs))
+        out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5"{dashed} '
+                   f'stroke-linejoin="round" points="{coords}"/>')
+        out.append(f'<circle cx="{sx(longest - 1):.1f}" cy="{sy(vs[-1]):.1f}" r="2" '
+                   f'fill="{colour}"/>')
+    out.append("</svg>")
+    return "".join(out)
