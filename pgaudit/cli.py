@@ -753,6 +753,24 @@ def demo(
             typer.echo(f"{name}: {path}")
 
 
+@app.command()
+def serve(
+    store: StoreOpt = None,
+    host: Annotated[str, typer.Option(
+        "--host", help="address to listen on; beyond this machine $PGAUDIT_SERVE_TOKEN is "
+        "required")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port")] = 8765,
+    config: ConfigOpt = None,
+) -> None:
+    """A read-only web dashboard over the history store: the fleet, each target's trends,
+    runs and open findings, each run's report and sign-off, the oldest open criticals and
+    the waivers expiring within 30 days."""
+    with _guard():
+        from pgaudit.dashboard import serve as run_dashboard
+
+        run_dashboard(store, host=host, port=port, config=config)
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="print the version")] = False,
