@@ -72,11 +72,12 @@ def fill(store: Store, targets: int, nights: int) -> None:
         print(f"  filled {done}/{targets} targets ({spent:.0f} s)", file=sys.stderr, flush=True)
 
 
-def time_pages(store: Store, repeat: int) -> list[tuple[str, float, float, int]]:
+def time_pages(url: str, repeat: int) -> list[tuple[str, float, float, int]]:
     from starlette.testclient import TestClient
 
-    from pgaudit.dashboard.app import create_app
+    from pgaudit.dashboard.app import create_app, open_read_only
 
+    store = open_read_only(url)  # as pgaudit serve opens it
     client = TestClient(create_app(store, waivers=[]))
     fleet = store.targets()
     first = fleet[0]
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = len(store.history())
     print(f"store {store.display}: {len(store.targets())} targets, {runs} runs")
     print(f"{'page':<28} {'median ms':>10} {'worst ms':>10} {'bytes':>10}")
-    for path, median, worst, size in time_pages(store, args.repeat):
+    for path, median, worst, size in time_pages(args.store, args.repeat):
         print(f"{path:<28} {median:>10.1f} {worst:>10.1f} {size:>10,}")
     return 0
 
