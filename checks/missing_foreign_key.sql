@@ -14,13 +14,14 @@ ignore_when = "The column holds an identifier from another system that merely sh
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK", "https://www.postgresql.org/docs/current/sql-altertable.html"]
 ok = "Every column named after another table's key is covered by a foreign key"
 impact = "Orphaned rows and silent referential corruption; ON DELETE rules never fire."
-message = "{_subject} looks like a reference to {referenced}({referenced_column}) but {_gap}{_key_note}{_evidence}{_sentinel_note}"
+message = "{_subject} looks like a reference to {referenced}({referenced_column}) but {_gap}{_key_note}{_evidence}{_soft_note}{_sentinel_note}"
 remediation = "Add the constraint NOT VALID first (takes only a brief SHARE ROW EXCLUSIVE lock on both tables and checks new rows at once), then VALIDATE CONSTRAINT, which scans the table under a lock that does not block reads or writes. VALIDATE fails if orphaned rows already exist: find them first (select ... where col is not null and not exists (select 1 from parent where parent.key = col)) and delete, repair or NULL them. A sentinel value (0 for 'anonymous') has no parent row: map it to NULL first and have the application write NULL, or insert a row with that key into the parent. Choose ON DELETE (RESTRICT, SET NULL, CASCADE) to match the relationship; the default is NO ACTION. Index the column too (see unindexed_foreign_key). For a pattern, decide once: declare the key on every table listed, or document the choice and waive the finding."
 
 [severity]
 default = "warning"
 # corroborated: the same foreign key declared elsewhere, or orphans in the sampled values
-critical = ["same_fk_elsewhere > 0", "orphans_in_sample > 0"]
+# (a reference soft by design, _soft, is corroborated by orphans only)
+critical = ["same_fk_elsewhere > 0 and not _soft", "orphans_in_sample > 0"]
 
 [labels]
 matched_table_name = "Table name matched"
@@ -493,8 +494,21 @@ with recursive family(typ, name) as (
     select replace(regexp_replace(regexp_replace(l.lit, '::[a-z][a-z0-9 _]*(\[\])?$', ''),
                                   '^\(?''(.*)''\)?$', '\1'), '''''', '''') as val) v
   group by g.relid, g.attnum
+), fk_schemas as materialized (
+  -- the schemas that declare foreign keys (read only when a corroborated candidate's schema is
+  -- not its parent's)
+  select distinct r.relnamespace from pg_catalog.pg_constraint f
+  join pg_catalog.pg_class r on r.oid = f.conrelid
+  where f.contype = 'f'
 ), judged as (
   select g.*, s.vals as sentinels, s.conname as sentinel_check,
+         -- soft by design, though other tables declare the foreign key: a schema that declares
+         -- none (json_dump: a dump or cache whose rows outlive their parents), or a table that
+         -- is the column alone (a queue of keys to process, deleted parents included)
+         case when g.elsewhere = 0 then null
+              when c.relnatts = 1 then 'queue'
+              when not g.same_schema and c.relnamespace not in (select fs.relnamespace from fk_schemas fs)
+              then 'schema' end as soft,
          g.pattern_size >= %(pattern_min_tables)s and not g.no_fk_possible as is_pattern, c.reltuples,
          -- a bounded read of the column's values, for the tables that have rows: plain tables
          -- (reading a partitioned one locks every partition) the role may read, not locked;
@@ -509,7 +523,7 @@ with recursive family(typ, name) as (
            and pg_catalog.has_table_privilege(g.target, 'SELECT') as can_probe
   from grouped g
   left join sentinel s on s.relid = g.relid and s.attnum = g.attnum
-  cross join lateral (select c.reltuples, c.relpages from pg_catalog.pg_class c where c.oid = g.relid offset 0) c
+  cross join lateral (select c.reltuples, c.relpages, c.relnatts, c.relnamespace from pg_catalog.pg_class c where c.oid = g.relid offset 0) c
   where not (g.bare and coalesce(s.enumerated, false))
 ), budget as (
   -- each probe locks both tables and their indexes until the check ends: the uncorroborated
@@ -611,6 +625,10 @@ with recursive family(typ, name) as (
                                else array_to_string(k.sentinels, ', ') || ' are sentinels' end,
                           quote_ident(k.sentinel_check),
                           case when cardinality(k.sentinels) = 1 then 'it' else 'them' end) else '' end as _sentinel_note,
+         k.soft is not null as _soft,
+         case k.soft when 'queue' then format('; but %%s is nothing but this column, a queue of keys to process whose rows may name deleted parents: a foreign key would block or cascade the very deletes it records, so decide before adding it', k.relid::regclass)
+                     when 'schema' then format('; but schema %%I declares no foreign key at all (a dump, cache or staging schema whose rows may outlive their parents), so decide before adding it', k.nspname)
+                     else '' end as _soft_note,
          case when k.probed then format($p$select s.sampled = 0 or s.found >= s.sampled * %%3$s or %%4$s as fires,
        jsonb_build_object('sampled_rows', s.sampled, 'orphans_in_sample', case when s.sampled > 0 then s.sampled - s.found end,
                           'found_in_parent_pct', round(100.0 * s.found / nullif(s.sampled, 0), 1),
@@ -670,6 +688,7 @@ from (select count(*) filter (where not x.sentinel) as sampled,
               else '; no table declares it anywhere, so it looks like a deliberate design choice: one decision to document (or to reverse on every table listed), not one defect per table' end as _evidence,
          case when bool_or(k.sentinels is not null)
               then '; some of these tables single out sentinel values in a CHECK constraint: the fix maps them to NULL before validating' else '' end as _sentinel_note,
+         false as _soft, '' as _soft_note,
          null::text as probe,
          concat(string_agg(concat(case when k.relkind = 'p'
                                        then E'-- partitioned table: the constraint is validated at once\n' end,
