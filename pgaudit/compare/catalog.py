@@ -153,7 +153,8 @@ select 'function', n.nspname, '',
                          where c like 'search\\_path=%%'))
 from pg_catalog.pg_proc p
 join nsp n on n.oid = p.pronamespace
-where not exists (select 1 from ext where ext.classid = 'pg_catalog.pg_proc'::regclass
+where p.oid <> all(%(locked_procs)s::oid[])
+  and not exists (select 1 from ext where ext.classid = 'pg_catalog.pg_proc'::regclass
                                       and ext.objid = p.oid)
 union all
 select case t.typtype when 'e' then 'enum' else 'domain' end, n.nspname, '', t.typname,
@@ -195,7 +196,7 @@ from (
          a.privilege_type || case when a.is_grantable then ' with grant option' else '' end
   from pg_catalog.pg_proc p join nsp n on n.oid = p.pronamespace,
        aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-  where a.grantee <> p.proowner
+  where a.grantee <> p.proowner and p.oid <> all(%(locked_procs)s::oid[])
     and not exists (select 1 from ext where ext.classid = 'pg_catalog.pg_proc'::regclass
                                         and ext.objid = p.oid)
 ) g
@@ -219,7 +220,30 @@ where (s.category ~ ('^(Resource Usage / Memory|Autovacuum|Vacuuming|Write-Ahead
                      '|Replication|Reporting and Logging|Lock Management)')
        or s.category = 'Client Connection Defaults / Statement Behavior'
        or s.name ~ '_timeout$')
-  and s.name !~ '^transaction_'
+  -- this transaction's own state, not a setting of the server (transaction_timeout is one)
+  and s.name not in ('transaction_isolation', 'transaction_read_only', 'transaction_deferrable')
+"""
+
+# Views and functions whose definition names a locked relation: deparsing them (pg_get_viewdef,
+# a SQL-standard function body) takes AccessShareLock on what they read, and would queue.
+DEPENDENTS_SQL = """
+select distinct c.oid, n.nspname, c.relname::text as name, c.oid::regclass::text as shown,
+       case c.relkind when 'm' then 'materialized view' else 'view' end as what
+from pg_catalog.pg_depend d
+join pg_catalog.pg_rewrite r on d.classid = 'pg_catalog.pg_rewrite'::regclass and d.objid = r.oid
+join pg_catalog.pg_class c on c.oid = r.ev_class
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = any(%(oids)s::oid[])
+  and c.oid <> all(%(oids)s::oid[])
+union
+select p.oid, n.nspname,
+       p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
+       p.oid::regprocedure::text, 'function'
+from pg_catalog.pg_depend d
+join pg_catalog.pg_proc p on d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+where d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = any(%(oids)s::oid[])
+order by 1
 """
 
 ROLE_SETTINGS_SQL = """
@@ -350,7 +374,16 @@ def collect(sessions: Sessions, schemas: list[str], counter: StatementCounter) -
             {"oids": oids},
         )
         skipped_keys = [(r["nspname"], r["relname"]) for r in cur.fetchall()]
-        counter.execute(cur, OBJECTS_SQL, {"schemas": schemas, "locked": oids})
+        skipped = list(locked["names"])
+        procs: list[int] = []
+        if oids:
+            counter.execute(cur, DEPENDENTS_SQL, {"oids": oids})
+            for r in cur.fetchall():
+                (procs if r["what"] == "function" else oids).append(int(r["oid"]))
+                skipped_keys.append((r["nspname"], r["name"]))
+                skipped.append(f"{r['shown']} ({r['what']} reading a locked relation)")
+        counter.execute(cur, OBJECTS_SQL,
+                        {"schemas": schemas, "locked": oids, "locked_procs": procs})
         objects: dict[Key, dict[str, Any]] = {}
         for r in cur.fetchall():
             objects[(r["kind"], r["schema"], r["parent"], r["name"])] = r["attrs"] or {}
@@ -381,7 +414,7 @@ def collect(sessions: Sessions, schemas: list[str], counter: StatementCounter) -
     return Catalog(
         objects=objects,
         sizes=sizes,
-        skipped=list(locked["names"]),
+        skipped=skipped,
         skipped_keys=skipped_keys,
         schemas=list(schemas),
         server_version=version,

@@ -244,7 +244,7 @@ def _changes(kind: str, a: dict[str, Any], b: dict[str, Any], ignored: set[str]
 
 def _locked(key: Key, skipped: set[tuple[str, str]]) -> bool:
     kind, schema, parent, name = key
-    if kind in _RELATION_KINDS:
+    if kind in _RELATION_KINDS or kind == "function":
         return (schema, name) in skipped
     if kind in _CHILD_KINDS:
         return (schema, parent) in skipped
@@ -254,12 +254,29 @@ def _locked(key: Key, skipped: set[tuple[str, str]]) -> bool:
     return False
 
 
+# the public schema's privileges for PUBLIC before PostgreSQL 15, and from 15 on
+_PUBLIC_CREATE = {frozenset({"CREATE", "USAGE"}), frozenset({"USAGE"})}
+# a qualifier in deparsed text: "schema". or table. before a name
+_QUALIFIER = re.compile(r'(?:"(?:[^"]|"")+"|\b[A-Za-z_][A-Za-z0-9_$]*)\.(?=["A-Za-z_])')
+
+
+def _unqualified(text: str) -> str:
+    return " ".join(_QUALIFIER.sub("", text).split())
+
+
 def _version_reason(d: Difference, a: Catalog, b: Catalog) -> str | None:
     """Why the servers' major versions explain this difference; None when they do not."""
     if a.major == b.major or d.kind == "server":
         return None
     low, high = sorted((a.major, b.major))
     only = {"only_in_a": a.major, "only_in_b": b.major}.get(d.state)
+    # PostgreSQL 16 stopped qualifying a view's columns with their table when unambiguous:
+    # deparsed text that is the same once names are unqualified is the same object
+    if d.state == "differs" and d.changes and all(
+            c.attribute in _TEXT and isinstance(c.a, str) and isinstance(c.b, str)
+            and _unqualified(c.a) == _unqualified(c.b) for c in d.changes):
+        return (f"deparsed differently by PostgreSQL {low} and {high}; the same once names "
+                "are unqualified")
     if d.kind == "setting":
         if only is not None:
             return f"a setting of PostgreSQL {only} that {low if only == high else high} lacks"
@@ -269,6 +286,10 @@ def _version_reason(d: Difference, a: Catalog, b: Catalog) -> str | None:
         attrs = d.a if d.state == "only_in_a" else d.b
         if attrs and attrs.get("type") == "n" and low < 18:
             return f"PostgreSQL {only} catalogues NOT NULL as a constraint; {low} does not"
+    if (d.kind == "grant" and d.key[1:] == ("public", "schema public", "PUBLIC")
+            and low < 15 <= high and d.state == "differs" and d.a and d.b
+            and {_privileges(d.a), _privileges(d.b)} == _PUBLIC_CREATE):
+        return "PostgreSQL 15 no longer grants CREATE on the public schema to PUBLIC"
     if (d.kind == "extension" and d.state == "differs" and d.a and d.b
             and d.a.get("version") == d.a.get("_default_version")
             and d.b.get("version") == d.b.get("_default_version")):
@@ -316,8 +337,34 @@ def compare(a: Side, b: Side, ignore: list[str] | None = None) -> Comparison:
             continue
         d.version_driven = _version_reason(d, ca, cb)
         out.append(d)
+    out = _subsumed(out)
     rows, totals = _scale(ca, cb)
     return Comparison(a, b, out, sorted(ignored), ignored_count, rows, totals, findings_note)
+
+
+def _privileges(attrs: dict[str, Any]) -> frozenset[str]:
+    return frozenset(p for p in str(attrs.get("privileges") or "").split(", ") if p)
+
+
+def _subsumed(found: list[Difference]) -> list[Difference]:
+    """A schema or relation on one side only is one difference: its columns, indexes,
+    constraints, triggers, policies, grants (and a schema's objects) are not named again."""
+    schemas = {(d.key[3], d.state) for d in found if d.kind == "schema"}
+    relations = {(d.key[1], d.key[3], d.state) for d in found
+                 if d.kind in _RELATION_KINDS and d.state != "differs"}
+
+    def inside(d: Difference) -> bool:
+        kind, schema, parent, _name = d.key
+        if kind != "schema" and schema and (schema, d.state) in schemas:
+            return True
+        if kind in _CHILD_KINDS:
+            return (schema, parent, d.state) in relations
+        if kind == "grant":
+            what, _, obj = parent.partition(" ")
+            return what in ("table", "sequence") and (schema, obj, d.state) in relations
+        return False
+
+    return [d for d in found if not inside(d)]
 
 
 def _add_findings(objects: dict[Key, dict[str, Any]], findings: list[dict[str, Any]] | None
