@@ -43,7 +43,8 @@ remediation = "Add a nullable key column (no table rewrite: a brief ACCESS EXCLU
 money_table_pattern = "(^|[^a-z0-9])(transactions?|payments?|ledgers?|charges?|refunds?|payouts?|withdrawals?|deposits?)($|[^a-z0-9])"
 request_table_pattern = "(^|[^a-z0-9])(orders?|jobs?|requests?)$"
 ledger_column_pattern = "^balance_?(before|after)$"
-amount_column_pattern = "(^|[^a-z0-9])(amount|balance|credits|total|price)($|[^a-z0-9])"
+# amount_currency names the amount's currency (an ISO code), not an amount
+amount_column_pattern = "^(?!.*currency).*(^|[^a-z0-9])(amount|balance|credits|total|price)($|[^a-z0-9])"
 status_column_pattern = "^(status|state)$"
 key_column_pattern = "^(idempotency_.*|.*_idempotency_key|request_id|.*_request_id|txn_id|external_.*|.*_external_id|provider_.*_id|.*_reference|reference|dedup.*|.*_dedup_key)$"
 exclude_table_pattern = "(_items?|_lines?|_details?|_types?|_statuses|_status|_methods?|_categories|_settings|_config|_templates?|_rules?|_policies|_policy|_plans?|_providers?)$"
