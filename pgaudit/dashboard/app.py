@@ -73,7 +73,10 @@ def open_read_only(url: str) -> Store:
             hide_password=False)
     try:
         # Store() upgrades the schema: a no-op at head, refused by a read-only session below it
-        return Store(url)
+        store = Store(url)
+        # pages and messages name the store as given, not with the option added here
+        store.display = parsed.render_as_string(hide_password=True)
+        return store
     except PgauditError as exc:
         if "read-only" in str(exc):
             raise PgauditError(
@@ -86,6 +89,7 @@ def open_read_only(url: str) -> Store:
 def _environment() -> Environment:
     env = render.environment()
     env.filters["urlpart"] = lambda value: quote(str(value), safe="")
+    env.filters["stamp"] = lambda value: pages.stamp(str(value))
     env.globals["version"] = __version__
     return env
 

@@ -38,10 +38,14 @@ def stamp(value: str) -> str:
 
 
 def age_text(days: float) -> str:
-    """A duration in the largest unit that fits: "today", "3 days", "5 weeks", "4 months"."""
+    """A duration in the largest unit that fits: "5 hours", "3 days", "5 weeks", "4 months"
+    (rounded down; hours up to two days, so a run 23 hours old is not "today")."""
+    hours = int(days * 24)
+    if hours < 1:
+        return "under an hour"
+    if hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
     whole = int(days)
-    if whole < 1:
-        return "today"
     if whole < 14:
         return f"{whole} day{'s' if whole != 1 else ''}"
     if whole < 61:
