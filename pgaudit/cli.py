@@ -472,11 +472,15 @@ def _history_table(runs: list[dict[str, Any]]) -> None:
     for col in ("critical", "warning", "info", "new", "resolved"):
         table.add_column(col, justify="right", no_wrap=True)
     for r in runs:
-        table.add_row(str(r["run_id"]), _when(r["generated_at"]), r["target"],
+        # a signed run is marked by its id, not a column: the table still fits 80 columns
+        table.add_row(f"{r['run_id']}*" if r.get("signed") else str(r["run_id"]),
+                      _when(r["generated_at"]), r["target"],
                       str(r["critical"]), str(r["warning"]), str(r["info"]), str(r["new"]),
                       str(r["resolved"]))
     wide = sys.stdout.isatty() or os.environ.get("COLUMNS")
     Console(width=None if wide else 160, highlight=False).print(table)
+    if any(r.get("signed") for r in runs):
+        typer.echo("* signed off (pgaudit signoff): immutable, kept by history prune")
 
 
 @history_app.command("show")
@@ -503,13 +507,51 @@ def history_show(
 def history_prune(
     keep: Annotated[str, typer.Option("--keep", help="keep runs younger than this (90d, 12h, 8w)")
                     ] = "90d",
+    include_signed: Annotated[bool, typer.Option(
+        "--include-signed", help="delete signed runs too (kept otherwise)")] = False,
     store: StoreOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Delete runs older than --keep."""
+    """Delete runs older than --keep; signed runs are kept unless --include-signed."""
     with _guard():
-        removed = _store(store, config).prune(_keep(keep))
-        typer.echo(f"removed {removed} run(s) older than {keep}")
+        removed = _store(store, config).prune(_keep(keep), include_signed=include_signed)
+        kept = "" if include_signed else " (signed runs kept)"
+        typer.echo(f"removed {removed} run(s) older than {keep}{kept}")
+
+
+@app.command("signoff")
+def signoff(
+    run_id: Annotated[int, typer.Argument(metavar="RUN_ID", help="a run id from pgaudit history")],
+    by: Annotated[str, typer.Option("--by", help="the reviewer's name")],
+    role: Annotated[str | None, typer.Option("--role", help="the reviewer's role")] = None,
+    comment: Annotated[str | None, typer.Option("--comment", help="conditions or notes")] = None,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Record a reviewer's sign-off of a stored run: who, when, and the SHA-256 of its JSON.
+    The run's reports (history show) then carry it; the run is immutable from then on."""
+    with _guard():
+        signed = _store(store, config).sign(run_id, by, role, comment)
+        typer.echo(f"run {run_id} signed off by {signed['by']} at {signed['at']} "
+                   f"(SHA-256 {signed['sha256']})")
+
+
+@app.command("verify")
+def verify(
+    report: Annotated[Path, typer.Argument(metavar="REPORT.json",
+                                           help="a report written with --format json")],
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Say whether a JSON report matches a recorded sign-off: exit 0 if it does, 1 if not,
+    2 on bad input."""
+    from pgaudit import signoff as signing
+
+    with _guard():
+        doc = signing.read_report(report)
+        ok, line = signing.verify(doc, _store(store, config))
+    typer.echo(f"{report}: {line}")
+    raise typer.Exit(0 if ok else 1)
 
 
 @app.command("checks")

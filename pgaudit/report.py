@@ -290,6 +290,9 @@ class ReportContext:
     inventory: Inventory | None = None
     not_applicable: int = 0
     inline_rows: int = INLINE_ROWS
+    # the reviewer's sign-off recorded in the history store (pgaudit signoff): by, role,
+    # comment, at, sha256; None leaves the sign-off table to fill in by hand
+    signoff: dict[str, Any] | None = None
 
 
 def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
@@ -393,6 +396,8 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
     history = run.history or {}
     ctx.trends = trend_charts(history)
     ctx.history_runs = list(history.get("runs") or [])[-10:]
+    signed = run.extra.get("signoff")
+    ctx.signoff = dict(signed) if isinstance(signed, dict) else None
     return ctx
 
 
