@@ -5,7 +5,7 @@ section = "1.1"
 format = 2
 uses = ["scope_relations"]
 needs = ["catalog"]
-detects = "Schema, table, view, column and index names that only work double-quoted: upper-case letters, spaces or other characters outside [a-z0-9_$], a leading digit, reserved words (pg_get_keywords() categories R and T), and names exactly 63 bytes long (NAMEDATALEN - 1: most likely truncated silently when created). One finding per table (its name, its columns and its indexes) and per schema. Priority low when its only names are constraint and index names an ORM generated and quotes itself (TypeORM's PK_<hash>, FK_, UQ_, IDX_: `generated_name_pattern`) or 63-byte names (info)."
+detects = "Schema, table, view, column and index names that only work double-quoted: upper-case letters, spaces or other characters outside [a-z0-9_$], a leading digit, reserved words (pg_get_keywords() categories R and T), and names exactly 63 bytes long (NAMEDATALEN - 1: most likely truncated silently when created). One finding per table (its name, its columns and its indexes) and per schema. Priority low when its only names are index names (those of primary key and unique constraints included: TypeORM's PK_<hash>, Flowable's ACT_*_pkey), which only maintenance DDL types and ORMs quote themselves, or 63-byte names (info)."
 why = "Unquoted identifiers fold to lower case, so \"UserId\" must be quoted in every query, by every tool and every hand-written psql session forever; forgetting the quotes gives 'column does not exist' errors or, worse, hits a different lower-case object. Reserved words break generated SQL. A 63-byte name was cut by the server, and two long names with the same prefix collide."
 example = "create table \"OrderItems\" (\"Id\" bigint primary key, \"order\" int, \"unit price\" numeric);"
 fix = "alter table \"OrderItems\" rename to order_items; alter table order_items rename column \"Id\" to id;"
@@ -23,9 +23,9 @@ info = ["_only_truncated"]
 
 [priority]
 default = "high"
-# only names an ORM generated for its own constraints and indexes (TypeORM's PK_<hash>): the
-# ORM always quotes them and nobody types them; a 63-byte name is usable unquoted
-low = ["_only_generated", "_only_truncated"]
+# only index and constraint names (TypeORM's PK_<hash>): no application query names them, only
+# maintenance DDL, and ORMs quote their own; a 63-byte name is usable unquoted
+low = ["_only_indexes", "_only_truncated"]
 
 [labels]
 names = "Names"
@@ -33,8 +33,6 @@ suggested_renames = "Suggested renames (the others need a name chosen by you)"
 
 [params]
 ignore_names = []   # regexes of names to leave alone (e.g. a schema kept quoted on purpose)
-# constraint and index names an ORM generates (TypeORM: PK_, FK_, UQ_, IDX_, REL_ and a hash)
-generated_name_pattern = "^(PK|FK|UQ|IDX|REL|CHK)_[0-9a-f]{20,}$"
 */
 with kw as (
   select word from pg_catalog.pg_get_keywords() where catcode in ('R', 'T')
@@ -116,7 +114,7 @@ with kw as (
                            quote_ident(f.name), array_to_string(f.reasons, ', ')), '; ' order by f.attnum, f.name) as names,
          bool_and(f.sql is not null) as all_fixable,
          bool_and(f.reasons = array['63 bytes (truncated?)']) as _only_truncated,
-         bool_and(f.kind = 'index' and f.name ~ %(generated_name_pattern)s) as _only_generated,
+         bool_and(f.kind = 'index') as _only_indexes,
          -- column renames before the relation rename: regclass text is computed now
          string_agg(f.sql, E'\n' order by (f.kind = 'relation'), f.kind, f.attnum, f.name) as sql
   from fixed f
@@ -130,7 +128,7 @@ select case when g.is_schema then quote_ident(n.nspname)
               then 'column' else 'table' end as object_type,
        coalesce(g.cols, '{}') as columns,
        case when g.is_index then g.relid::regclass::text end as index,
-       g.names, g.reasons, g._only_truncated, g._only_generated,
+       g.names, g.reasons, g._only_truncated, g._only_indexes,
        case when not g.all_fixable then g.sql end as suggested_renames,
        case when g.all_fixable then g.sql end as remediation
 from grouped g
