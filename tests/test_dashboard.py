@@ -164,6 +164,14 @@ def assert_escaped(html: str, scripts: int = 0) -> None:
             assert name not in html, f"raw {name!r} in the page"
 
 
+def test_the_escaping_check_has_teeth() -> None:
+    assert_escaped("<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;|</p>")
+    for leaked in (f"<p>{HOSTILE.base}</p>", '<p><img src=x onerror="alert(1)"></p>',
+                   '<p onclick="x()">a</p>', f"<td>{WORST_CASES[2].schema}</td>"):
+        with pytest.raises(AssertionError):
+            assert_escaped(leaked)
+
+
 def text_of(html: str) -> str:
     return "".join(parse(html).text)
 
