@@ -48,6 +48,38 @@ with ext as (
                                         and ext.objid = c.oid)
 ), own as (  -- relations whose columns, indexes, constraints and triggers are their own
   select * from rel where not relispartition
+), idxcols as (  -- each index's columns as CREATE INDEX writes them, all indexes at once
+  select c.indexrelid,
+         string_agg(c.text, ', ' order by c.n) filter (where c.n <= c.indnkeyatts) as keys,
+         string_agg(c.text, ', ' order by c.n) filter (where c.n > c.indnkeyatts) as included
+  from (
+    select x.indexrelid, x.indnkeyatts, g.n,
+           case when x.indkey[g.n - 1] = 0
+                then '(' || pg_catalog.pg_get_indexdef(x.indexrelid, g.n, false) || ')'
+                else quote_ident(a.attname) end
+           || case when g.n > x.indnkeyatts then ''
+                   else case when x.indkey[g.n - 1] <> 0
+                              and x.indcollation[g.n - 1] not in (0, a.attcollation)
+                             then ' COLLATE ' || case when cn.nspname = 'pg_catalog' then ''
+                                                      else quote_ident(cn.nspname) || '.' end
+                                  || quote_ident(co.collname)
+                             else '' end
+                        || case when oc.opcdefault then ''
+                                else coalesce(' ' || quote_ident(oc.opcname), '') end
+                        || case when x.indoption[g.n - 1] & 1 = 1 then ' DESC' else '' end
+                        || case when x.indoption[g.n - 1] & 3 = 2 then ' NULLS FIRST'
+                                when x.indoption[g.n - 1] & 3 = 1 then ' NULLS LAST'
+                                else '' end end as text
+    from own r
+    join pg_catalog.pg_index x on x.indrelid = r.oid
+    cross join generate_series(1, x.indnatts) g(n)
+    left join pg_catalog.pg_attribute a
+      on a.attrelid = x.indrelid and a.attnum = x.indkey[g.n - 1] and x.indkey[g.n - 1] <> 0
+    left join pg_catalog.pg_opclass oc on oc.oid = x.indclass[g.n - 1]
+    left join pg_catalog.pg_collation co on co.oid = x.indcollation[g.n - 1]
+    left join pg_catalog.pg_namespace cn on cn.oid = co.collnamespace
+  ) c
+  group by c.indexrelid
 )
 select 'schema' as kind, n.nspname as schema, '' as parent, n.nspname as name,
        '{}'::jsonb as attrs
@@ -96,11 +128,25 @@ left join pg_catalog.pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.a
 where r.relkind in ('r', 'p', 'f')
 union all
 select 'index', r.nspname, r.relname, ic.relname,
-       jsonb_build_object('definition', pg_catalog.pg_get_indexdef(x.indexrelid),
-                          'valid', x.indisvalid, 'unique', x.indisunique)
+       -- CREATE INDEX written from pg_index's columns: pg_get_indexdef reads the syscache one
+       -- index at a time (3 s cold for 27,000 indexes, against 0.4 s for this set-based form)
+       jsonb_build_object(
+         'definition',
+         'CREATE ' || case when x.indisunique then 'UNIQUE ' else '' end || 'INDEX '
+         || quote_ident(ic.relname) || ' ON ' || case when r.relkind = 'p' then 'ONLY ' else '' end
+         || quote_ident(r.nspname) || '.' || quote_ident(r.relname)
+         || ' USING ' || quote_ident(am.amname) || ' (' || cols.keys || ')'
+         || coalesce(' INCLUDE (' || cols.included || ')', '')
+         || case when (to_jsonb(x) ->> 'indnullsnotdistinct')::boolean
+                 then ' NULLS NOT DISTINCT' else '' end
+         || coalesce(' WITH (' || array_to_string(ic.reloptions, ', ') || ')', '')
+         || coalesce(' WHERE ' || pg_catalog.pg_get_expr(x.indpred, x.indrelid), ''),
+         'valid', x.indisvalid, 'unique', x.indisunique)
 from own r
 join pg_catalog.pg_index x on x.indrelid = r.oid
 join pg_catalog.pg_class ic on ic.oid = x.indexrelid
+join pg_catalog.pg_am am on am.oid = ic.relam
+join idxcols cols on cols.indexrelid = x.indexrelid
 union all
 select 'constraint', r.nspname, r.relname, k.conname,
        jsonb_build_object('type', k.contype::text,
