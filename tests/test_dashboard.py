@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import datetime as dt
 import json
+import os
 import re
 import socket
 import threading
@@ -379,6 +380,50 @@ def test_serve_refuses_a_public_bind_without_a_token(tmp_path: Path,
     assert not (tmp_path / "h.db").exists()  # refused before the store was opened
     bad = CliRunner().invoke(cli_app, ["serve", "--store", "nonsense://x", "--port", "80000"])
     assert bad.exit_code == 2 and "--port" in bad.output
+
+
+def test_pgaudit_serve_answers_on_loopback(filled: tuple[Store, dict[str, Any]],
+                                          tmp_path: Path) -> None:
+    """The command itself: uvicorn on 127.0.0.1, the read-only store, the Host check."""
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    store, _ = filled
+    url = store.engine.url.render_as_string(hide_password=False)
+    url = url.replace("?options=-c+default_transaction_read_only%3Don", "")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != auth.TOKEN_ENV}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pgaudit", "serve", "--store", url, "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/", timeout=5) as resp:
+                    assert resp.status == 200
+                    assert "Fleet: 3 targets" in resp.read().decode()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert time.monotonic() < deadline, "pgaudit serve did not answer"
+                time.sleep(0.2)
+        post = urllib.request.Request(base + "/", data=b"x", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(post, timeout=5)
+        assert refused.value.code == 405
+        rebound = urllib.request.Request(base + "/", headers={"Host": "rebound.example"})
+        with pytest.raises(urllib.error.HTTPError) as bad_host:
+            urllib.request.urlopen(rebound, timeout=5)
+        assert bad_host.value.code == 400
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    assert f"pgaudit dashboard on http://127.0.0.1:{port}/" in out
+    assert "this machine only" in out
 
 
 # --- the pages' model ----------------------------------------------------------------------------
