@@ -15,7 +15,9 @@ its cost) with a raw read of every catalog and statistics view the checks read: 
 session running ``COPY (SELECT * FROM <catalog>) TO STDOUT`` for each (``RAW_CATALOGS``). It
 prints medians, their ratio, the audit's own connect-to-close time and its ratio, the sessions
 it used, the statements it sent (every ``execute`` on the wire, counted in the audit process;
-the engine's own count excludes the fixed session set-up) and the audit's peak RSS.
+the engine's own count excludes the fixed session set-up) and the audit's peak RSS. A compare
+line times ``pgaudit compare`` of the database with itself (or with ``--compare-with`` a copy)
+against the audit: two catalog snapshots read at once, each on its own read-only session.
 """
 
 from __future__ import annotations
@@ -256,6 +258,20 @@ def audit(dsn: str, out: str, extra: list[str]) -> tuple[float, int, int, float,
     return elapsed, sent, int(doc["scope"]["statements"]), peak_kb / 1024, per_check
 
 
+def compare(dsn: str, other: str, out: str) -> float:
+    """Wall seconds of ``pgaudit compare`` (a fresh interpreter, JSON written), like ``audit``."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pgaudit", "compare", dsn, other, "--format", "json",
+         "--output", out],
+        capture_output=True, text=True,
+    )
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"compare failed: {proc.stderr.strip()[-500:]}")
+    return elapsed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -281,6 +297,11 @@ def main() -> int:
         help="existing databases to measure too (e.g. a corpus database)",
     )
     parser.add_argument(
+        "--compare-with",
+        help="a second copy of the catalogs' database for the compare line (default: each "
+        "database is compared with itself: both sides read at once, same work)",
+    )
+    parser.add_argument(
         "--connections", type=int, help="passed to pgaudit audit --connections (default: its own)"
     )
     args = parser.parse_args()
@@ -288,7 +309,7 @@ def main() -> int:
     targets = [(f"synthetic {s}", build(args.dsn, s)) for s in args.sizes]
     targets += [(f"{n} tenant schemas", build_tenants(args.dsn, n)) for n in args.tenant_schemas]
     targets += [(d, d) for d in args.extra_dsn]
-    rows, tops = [], []
+    rows, tops, compares = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for label, dsn in targets:
             with psycopg.connect(dsn) as conn:
@@ -299,7 +320,9 @@ def main() -> int:
                 ).fetchone() or (0, 0)
             audit(dsn, f"{tmp}/run.json", extra)  # warm-up: OS cache, same as the raw read's
             raw_read(dsn)
-            audits, raws, sent, engine, peaks = [], [], set(), set(), []
+            other = args.compare_with or dsn
+            compare(dsn, other, f"{tmp}/compare.json")  # warm-up
+            audits, raws, sent, engine, peaks, cmps = [], [], set(), set(), [], []
             checks: dict[str, list[float]] = {}
             for _ in range(args.repeat):
                 a, n_sent, n_engine, mem, per_check = audit(dsn, f"{tmp}/run.json", extra)
@@ -310,6 +333,7 @@ def main() -> int:
                 for cid, ms in per_check.items():
                     checks.setdefault(cid, []).append(ms)
                 raws.append(raw_read(dsn))
+                cmps.append(compare(dsn, other, f"{tmp}/compare.json"))
             am, rm = statistics.median(audits), statistics.median(raws)
             in_process = statistics.median(checks.pop("_in_process")) / 1000
             sessions = "/".join(str(int(n)) for n in sorted(set(checks.pop("_sessions"))))
@@ -319,6 +343,10 @@ def main() -> int:
                 f" {am / rm:.2f} | {in_process / rm:.2f} | {'/'.join(map(str, sorted(sent)))}"
                 f" ({'/'.join(map(str, sorted(engine)))}) | {max(peaks):.0f} |"
             )
+            cm = statistics.median(cmps)
+            compares.append(f"| {label} | {'a copy' if args.compare_with else 'itself'} | {cm:.2f}"
+                            f" | {am:.2f} | **{cm / am:.2f}** |")
+            print(compares[-1], file=sys.stderr, flush=True)
             slowest = sorted(checks.items(), key=lambda kv: -statistics.median(kv[1]))
             tops.append(
                 f"{label}: "
@@ -332,6 +360,10 @@ def main() -> int:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
+    print("\ncompare (target: at most 2x one audit):")
+    print("| database | compared with | compare median s | audit median s | ratio |")
+    print("|---|---|---:|---:|---:|")
+    print("\n".join(compares))
     print("\nslowest checks, median ms:")
     print("\n".join(tops))
     return 0
