@@ -118,12 +118,15 @@ with recursive family(typ, name) as (
   where not t.relispartition
 ), tails as materialized (
   -- every table name's trailing words (editor_collection: editor_collection, collection): the
-  -- names a bare column may be (link, artist, type in artist -> artist_type)
-  select distinct array_to_string(w.words[n:], '_') as tail
+  -- names a bare column may be (link, artist, type in artist -> artist_type), and without a
+  -- final s (destinations: destination): one set, one hash table for every lookup below
+  select distinct x.tail
   from names nm
   cross join lateral (select string_to_array(nm.relname, '_') as words) w
   cross join generate_series(1, cardinality(w.words)) n
-  where %(bare_names)s
+  cross join lateral (select array_to_string(w.words[n:], '_') as t) t
+  cross join lateral (values (t.t), (case when right(t.t, 1) = 's' then left(t.t, -1) end)) x(tail)
+  where %(bare_names)s and x.tail is not null
 ), cand as (
   -- candidate columns: the name matches a pattern, no foreign key includes the column
   select a.*, fam.name as family,
@@ -151,7 +154,7 @@ with recursive family(typ, name) as (
            -- a column named only like a table (artist, link; numbered: tag1, tag2 -> tag): no
            -- pattern, no actor, no self-reference
            p.pattern is null and p.actor_pattern is null and a.attname !~ %(self_columns)s::text
-             and (a.dn in (select tl.tail from tails tl) or a.dn || 's' in (select tl.tail from tails tl)) as bare,
+             and a.dn in (select tl.tail from tails tl) as bare,
            a.dn, p.pos_base, p.pos_ord, a.ext_key
     from scope_tables t
     cross join lateral (
@@ -172,7 +175,6 @@ with recursive family(typ, name) as (
           and (a.attname ~ (select rx.any_name from rx)
                or (a.atttypid in (20, 21, 23, 2950) or a.atttypid >= 16384)
                   and (a.attname in (select tl.tail from tails tl)
-                       or a.attname || 's' in (select tl.tail from tails tl)
                        -- left_/right_ or a trailing digit, without a regular expression per column
                        or ascii(right(a.attname::text, 1)) between 48 and 57
                        or a.attname like 'left\_%%' or a.attname like 'right\_%%')
@@ -210,7 +212,7 @@ with recursive family(typ, name) as (
                   when a.attname !~* %(actor_ignore)s::text then p0.actor_pattern_any end as actor_pattern) p
     where not t.relispartition                     -- a partitioned table is reported once
       and (p.pattern is not null or p.actor_pattern is not null or a.attname ~ %(self_columns)s::text
-           or a.dn in (select tl.tail from tails tl) or a.dn || 's' in (select tl.tail from tails tl)
+           or a.dn in (select tl.tail from tails tl)
            or p.pos_base is not null
            -- an extension key only where leading words of the table's name name a table
            or a.ext_key and exists (
