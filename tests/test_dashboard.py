@@ -255,7 +255,7 @@ def test_oldest_criticals_across_the_fleet(client: TestClient,
     assert_escaped(resp.text)
     crit = [f for f in store.open_findings() if f["severity"] == "critical"]
     assert crit, "the fixture run has critical findings"
-    listed = re.findall(r"<tr><td><strong>([^<]+)</strong>", resp.text)
+    listed = re.findall(r'<tr><td class="when"><strong>([^<]+)</strong>', resp.text)
     assert len(listed) == len(crit)
     assert listed[0] == "12 days"  # open since the first night
     ages = [pages._days(f["first_seen_at"], NOW) for f in crit]
@@ -269,7 +269,7 @@ def test_waivers_expiring_within_30_days(client: TestClient) -> None:
     assert_escaped(html)
     days_left = re.findall(r'<td class="r[^"]*">(\d+)</td><td><code>', html)
     assert days_left == ["9", "29"]  # not 31 days away, not the expired one
-    assert "1 waiver has already expired" in html
+    assert "Already expired: 1 waiver, no longer applied" in html
     assert HOSTILE.base in text_of(html)
 
 
@@ -472,7 +472,8 @@ def test_screenshots_of_fleet_and_target(filled: tuple[Store, dict[str, Any]]) -
         backend = store.engine.dialect.name
         for path, name in (("/", "fleet"), ("/targets/inventory", "target"),
                            ("/targets/" + quote(HOSTILE.schema, safe=""), "target-hostile"),
-                           (f"/runs/{info['signed']}", "run")):
+                           (f"/runs/{info['signed']}", "run"), ("/criticals", "criticals"),
+                           ("/waivers", "waivers")):
             shot = _screenshot(DevTools, FLAGS, f"http://127.0.0.1:{port}{path}")
             ARTIFACTS.mkdir(exist_ok=True)
             (ARTIFACTS / f"dashboard-{name}-{backend}.png").write_bytes(shot)
