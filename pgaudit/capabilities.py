@@ -76,7 +76,7 @@ def missing_need(
         if need == "history" and not ctx.has_store:
             return "compares with the previous run: give a history store with --store"
     window = (params or {}).get("min_stats_age_s", spec.min_stats_age_s)
-    if spec.format == 2 and window is not None and spec.stats_window == "required":
+    if window is not None and spec.stats_window == "required":
         age = facts.stats_age_s
         if age is None or age < float(window):
             return f"no verdict: {window_too_short(age, float(window))}"
