@@ -433,7 +433,8 @@ def _unescaped(ch: str, line: str) -> list[int]:
 
 
 _PROSE_SPAN = re.compile(r"`[^`\n]+`")
-PROSE_SPANS = {m.group(0) for spec in SPECS.values() for m in _PROSE_SPAN.finditer(spec.remediation or "")}
+PROSE_SPANS = {m.group(0) for spec in SPECS.values()
+               for m in _PROSE_SPAN.finditer(spec.remediation or "")}
 
 
 def check_markdown(text: str, run: AuditRun) -> None:
