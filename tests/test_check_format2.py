@@ -3,9 +3,10 @@ returns.
 
 For every discovered check (all are format 2), its query runs on an empty database with the
 engine's own parameters, wrapped as ``select * from (<sql>) q limit 0``, and the result's
-column names are compared with the header: every ``{placeholder}`` of ``message`` and ``ok_message``, every name
-in the ``[severity]`` and ``[priority]`` rules, every ``[labels]`` key. The check's own query
-never filters schemas itself (``nspname = any(``): the scope comes from checks/_lib.
+column names are compared with the header: every ``{placeholder}`` of ``message`` and
+``ok_message``, every name in the ``[severity]`` and ``[priority]`` rules, every ``[labels]``
+key. The check's own query never filters schemas itself (``nspname = any(``): the scope comes
+from checks/_lib.
 
 The loader refuses a format-1 file (the query rated and worded its own rows) with one line.
 """
