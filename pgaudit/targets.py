@@ -26,6 +26,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -117,6 +118,9 @@ def _child(target: Target, settings: Setup, output: Path | None, formats: list[s
     back the outcome. Never prints: the parent reports."""
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # fresh streams: a thread of the parent (the progress bar) may have held the old ones'
+    # locks at the fork, and a warning written to them would then wait forever
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
     started = time.monotonic()
     try:
         run, error = _audit_one(target, settings)
