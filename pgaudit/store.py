@@ -94,6 +94,8 @@ class Store:
             raise PgauditError(f"cannot open the history store {self.display}: {exc}") from None
         if parsed.get_backend_name() == "sqlite":
             _serialise_sqlite_writers(self.engine)
+        # target id -> (run id, frame) of the last run this Store recorded for it
+        self._frames: dict[int, tuple[int, dict[str, Any]]] = {}
         self.upgrade()
 
     def upgrade(self) -> None:
@@ -186,7 +188,7 @@ class Store:
                 diff = Diff.compare(run.findings, before, previous)
                 summary = summarise(run.findings, diff)
                 settings = run.facts.get("settings", {})
-                prev_frame = frame(conn, prev.id) if prev is not None else None
+                prev_frame = self._frame_of(conn, tid, prev.id) if prev is not None else None
                 prev_settings = (
                     (prev_frame.get("facts") or {}).get("settings", {})
                     if prev_frame is not None else None
@@ -215,14 +217,18 @@ class Store:
                 # its history block is rebuilt when it is read back (``document``)
                 doc = orjson.loads(orjson.dumps(
                     dataclasses.replace(run, diff=diff, history=None).to_dict(), default=str))
-                write_contents(
+                written = write_contents(
                     conn, tid, diff.run_id, generated, prev.id if prev else None, doc,
                     # merged findings as their checks gave them: next run's comparison finds
                     # every fingerprint
                     [_part(f) for f in expand(run.findings) if f.severity != "ok"],
                     {rel: (int(v.get("bytes") or 0), v.get("rows"))
                      for rel, v in snapshot.tables.items()} if snapshot.tables else None,
-                    dict(snapshot.schema) if snapshot.schema else None,
+                    # the same schema as the previous run's: its spans stand
+                    dict(snapshot.schema) if snapshot.schema and not (
+                        prev is not None and prev.schema_fingerprint == snapshot.fingerprint
+                    ) else None,
+                    prev_frame,
                 )
                 if run.changes:
                     # the change log: events of this run, not findings (never new or resolved)
@@ -234,7 +240,17 @@ class Store:
             raise PgauditError(
                 f"cannot record the run in {self.display}: {redact_text(str(exc).splitlines()[0])}"
             ) from None
+        if written is not None:  # committed: the next run of the target starts from it
+            self._frames[tid] = (diff.run_id, written)
         return diff
+
+    def _frame_of(self, conn: Connection, tid: int, run_id: int) -> dict[str, Any] | None:
+        """A run's frame, from the one this Store last wrote for the target when it is that
+        run's (a fleet recording night after night need not rebuild it from the edits)."""
+        cached = self._frames.get(tid)
+        if cached is not None and cached[0] == run_id:
+            return cached[1]
+        return frame(conn, run_id)
 
     def history(self, target: str | None = None) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -608,7 +624,7 @@ def _last_run(conn: Connection, target_id: int | None) -> Any:
     """The target's last recorded run (id, generated_at), or None: the lifecycles and frames
     follow the order runs are recorded in."""
     return conn.execute(
-        select(runs.c.id, runs.c.generated_at)
+        select(runs.c.id, runs.c.generated_at, runs.c.schema_fingerprint)
         .where(runs.c.target_id == target_id)
         .order_by(runs.c.id.desc())
         .limit(1)

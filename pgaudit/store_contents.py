@@ -138,6 +138,9 @@ def document(conn: Connection, run_id: int) -> dict[str, Any] | None:
 # -- writing ---------------------------------------------------------------------------------------
 
 
+_READ: Any = object()  # write_contents: read the previous run's frame from the store
+
+
 def write_contents(
     conn: Connection,
     tid: int,
@@ -148,24 +151,30 @@ def write_contents(
     parts: Iterable[Part],
     sizes: Mapping[str, tuple[int | None, int | None]] | None,
     schema: Mapping[str, tuple[str, str]] | None,
-) -> None:
+    prev_frame: dict[str, Any] | None = _READ,
+) -> dict[str, Any] | None:
     """Everything of run ``run_id`` of target ``tid`` but its runs row. ``prev`` is the target's
-    previous run; ``doc`` the run's JSON document (plain JSON values), None for an old run
-    that kept none; ``sizes`` relation -> (bytes, rows) and ``schema`` identity -> (kind, md5),
-    None when the run took no snapshot."""
+    previous run (``prev_frame`` its frame, when the caller has it); ``doc`` the run's JSON
+    document (plain JSON values), None for an old run that kept none; ``sizes`` relation ->
+    (bytes, rows) and ``schema`` identity -> (kind, md5), None when the run took no snapshot
+    (or, for the schema, when it is the previous run's). Returns the run's frame."""
+    value = None
     if doc is not None:
-        _write_document(conn, tid, run_id, prev, doc)
+        if prev_frame is _READ:
+            prev_frame = frame(conn, prev) if prev is not None else None
+        value = _write_document(conn, tid, run_id, prev, doc, prev_frame)
     _write_lifecycles(conn, tid, run_id, at, prev, parts)
     if sizes is not None:
         _write_sizes(conn, tid, run_id, at, sizes)
     if schema is not None:
         _write_schema(conn, tid, run_id, schema)
+    return value
 
 
 def _write_document(
-    conn: Connection, tid: int, run_id: int, prev: int | None, doc: dict[str, Any]
-) -> None:
-    before = frame(conn, prev) if prev is not None else None
+    conn: Connection, tid: int, run_id: int, prev: int | None, doc: dict[str, Any],
+    before: dict[str, Any] | None,
+) -> dict[str, Any]:
     reuse: dict[str, int] = {}
     ids = version_ids(before)
     for chunk in _chunks(sorted(set(ids))):
@@ -192,6 +201,7 @@ def _write_document(
             reuse[r.sha1] = r.id
     value = {k: ([reuse[s] for s in shas] if k == "findings" else v) for k, v in doc.items()}
     _write_frame(conn, run_id, value, prev, before)
+    return value
 
 
 def _write_lifecycles(
