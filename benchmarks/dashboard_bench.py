@@ -75,7 +75,8 @@ def fill(store: Store, targets: int, nights: int) -> None:
 def time_pages(url: str, repeat: int) -> list[tuple[str, float, float, int]]:
     from starlette.testclient import TestClient
 
-    from pgaudit.dashboard.app import create_app, open_read_only
+    from pgaudit.dashboard.app import create_app
+    from pgaudit.dashboard.readonly import open_read_only
 
     store = open_read_only(url)  # as pgaudit serve opens it
     client = TestClient(create_app(store, waivers=[]))

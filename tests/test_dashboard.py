@@ -37,7 +37,8 @@ from pgaudit import render
 from pgaudit.cli import app as cli_app
 from pgaudit.config import Waiver
 from pgaudit.dashboard import auth, pages
-from pgaudit.dashboard.app import create_app, open_read_only
+from pgaudit.dashboard.app import create_app
+from pgaudit.dashboard.readonly import open_read_only
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun
 from pgaudit.snapshot import Snapshot
@@ -320,6 +321,22 @@ def test_read_only_never_creates_a_store(admin: str) -> None:
             open_read_only(url + "?options=-c%20default_transaction_read_only%3Doff")
     finally:
         drop_database(admin, name)
+
+
+def test_sqlite_store_is_never_created_or_upgraded(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    with pytest.raises(PgauditError, match="no history store at"):
+        open_read_only(f"sqlite:///{missing}")
+    assert not missing.exists()
+    old = tmp_path / "old.db"
+    Store(f"sqlite:///{old}").engine.dispose()
+    with sa.create_engine(f"sqlite:///{old}").begin() as conn:
+        conn.exec_driver_sql("update pgaudit_alembic_version set version_num = '0004'")
+    with pytest.raises(PgauditError, match=r"older .* never creates or upgrades it"):
+        open_read_only(f"sqlite:///{old}")
+    with sa.create_engine(f"sqlite:///{old}").connect() as conn:
+        version = conn.exec_driver_sql("select version_num from pgaudit_alembic_version")
+        assert version.scalar() == "0004"
 
 
 def test_token_is_required_when_set(filled: tuple[Store, dict[str, Any]]) -> None:

@@ -17,7 +17,8 @@ def serve(store_url: str | None, *, host: str, port: int, config: Path | None) -
     try:
         import uvicorn
 
-        from pgaudit.dashboard.app import create_app, open_read_only
+        from pgaudit.dashboard.app import create_app
+        from pgaudit.dashboard.readonly import open_read_only
     except ImportError:
         raise PgauditError("the dashboard needs the pgaudit[serve] extra: "
                            "pip install 'pgaudit[serve]'") from None

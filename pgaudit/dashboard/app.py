@@ -10,8 +10,8 @@ Pages (GET and HEAD only; ``auth.Guard`` answers anything else with 405):
 - ``/waivers`` the config file's waivers expiring within 30 days.
 
 The store is read only through ``Store.targets``, ``open_findings``, ``signoff``, ``history``
-and ``document``. A PostgreSQL store is opened with ``default_transaction_read_only``, so even
-a bug here could not write to it. Every page is a Jinja template with autoescape: names are
+and ``document``; ``readonly.open_read_only`` opens it so that even a bug here could not write
+to it. Every page is a Jinja template with autoescape: names are
 text, never markup. The sync endpoints run in Starlette's thread pool.
 """
 
@@ -49,43 +49,6 @@ PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-
 REPORT_CSP = PAGE_CSP.replace("img-src", "script-src 'unsafe-inline'; img-src")
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
            "Cache-Control": "no-store", "X-Frame-Options": "DENY"}
-READ_ONLY_OPTION = "-c default_transaction_read_only=on"
-
-
-def open_read_only(url: str) -> Store:
-    """The store at ``url``; a PostgreSQL one in read-only sessions. It is not created or
-    upgraded here: a store missing or older than this pgaudit is an error saying so."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    from pgaudit.store import Store, normalise_url
-
-    url = normalise_url(url)
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise PgauditError(f"invalid store URL: {redact_text(url)}") from None
-    if parsed.get_backend_name() == "postgresql":
-        if "options" in parsed.query:
-            raise PgauditError("the store URL sets options: the dashboard sets its own "
-                               "(default_transaction_read_only); leave them out")
-        url = parsed.update_query_dict({"options": READ_ONLY_OPTION}).render_as_string(
-            hide_password=False)
-    try:
-        # Store() upgrades the schema: a no-op at head, refused by a read-only session below it
-        store = Store(url)
-        # pages and messages name the store as given, not with the option added here
-        store.display = parsed.render_as_string(hide_password=True)
-        return store
-    except PgauditError as exc:
-        if "read-only" in str(exc):
-            raise PgauditError(
-                f"{exc} — the dashboard opens the store read-only and never creates or "
-                "upgrades it: record a run into it (pgaudit audit --store) or run "
-                "pgaudit history --store URL once with this version") from None
-        raise
-
-
 def _environment() -> Environment:
     env = render.environment()
     env.filters["urlpart"] = lambda value: quote(str(value), safe="")
