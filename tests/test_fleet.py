@@ -71,6 +71,7 @@ def test_the_hanging_port_really_hangs(hanging: int) -> None:
     assert time.monotonic() - started >= 1.9
 
 
+@pytest.mark.slow  # ~25 s: 200 processes, 40 audits, one 4 s timeout
 def test_two_hundred_targets_with_one_hanging(fleet: Path, tmp_path: Path) -> None:
     out, store = tmp_path / "reports", f"sqlite:///{tmp_path}/h.db"
     started = time.monotonic()
