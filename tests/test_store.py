@@ -281,19 +281,66 @@ def test_table_sizes_are_thinned_with_age(tmp_path: Path) -> None:
 RELEASE_STORE = Path(__file__).parent / "store" / "release-5a38fb6.sqlite"
 
 
+def _release_store_at(url: str, tmp_path: Path) -> None:
+    """The release's store at ``url``: the file itself for SQLite; for PostgreSQL its tables
+    created by the migrations up to the release's (0003) and its rows copied."""
+    import shutil
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from pgaudit.store_schema import (
+        findings,
+        run_documents,
+        runs,
+        schema_changes,
+        schema_objects,
+        table_sizes,
+        targets,
+    )
+
+    if url.startswith("sqlite"):
+        shutil.copy(RELEASE_STORE, url.removeprefix("sqlite:///"))
+        return
+    engine = sa.create_engine(url)
+    source = sa.create_engine(f"sqlite:///{RELEASE_STORE}")
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location",
+                        str(resources.files("pgaudit").joinpath("store_migrations")))
+    tables = (targets, runs, findings, table_sizes, schema_objects, run_documents,
+              schema_changes)
+    with engine.begin() as conn, source.connect() as old:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        for table in tables:
+            rows = [
+                {k: v.replace(tzinfo=dt.UTC) if isinstance(v, dt.datetime) else v
+                 for k, v in r._asdict().items()}
+                for r in old.execute(sa.select(table))
+            ]
+            assert rows or table is schema_changes, table.name
+            if rows:
+                conn.execute(sa.insert(table), rows)
+            if "id" in table.c:  # the copied ids: serials carry on after them
+                conn.exec_driver_sql(
+                    f"select setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(select max(id) from {table.name}))")
+    engine.dispose()
+    source.dispose()
+
+
 def test_a_store_of_the_previous_release_upgrades_without_losing_history(
-    tmp_path: Path,
+    store_url: str, tmp_path: Path,
 ) -> None:
     """tests/store/release-5a38fb6.sqlite was written by pgaudit at 5a38fb6 (per-run tables,
     migration 0003): two targets, six runs with findings fixed, new, and tables added and
-    dropped. Every run still re-renders as it was, and the history carries on."""
-    import shutil
+    dropped. Every run still re-renders as it was, and the history carries on; on SQLite
+    and, its rows copied, on PostgreSQL."""
     import sqlite3
     import zlib
 
-    path = tmp_path / "old.db"
-    shutil.copy(RELEASE_STORE, path)
-    with sqlite3.connect(path) as raw:
+    with sqlite3.connect(RELEASE_STORE) as raw:
         docs = {rid: orjson.loads(zlib.decompress(body)) for rid, body in
                 raw.execute("select run_id, document from pgaudit_run_documents")}
         open_before = {(rid, fp) for rid, fp in raw.execute(
@@ -305,8 +352,9 @@ def test_a_store_of_the_previous_release_upgrades_without_losing_history(
         history_before = raw.execute(
             "select id, critical, warning, info, new, resolved from pgaudit_runs order by id"
         ).fetchall()
+    _release_store_at(store_url, tmp_path)
     assert len(docs) == 6 and sizes_before and schema_before
-    store = Store(f"sqlite:///{path}")
+    store = Store(store_url)
     assert [(h["run_id"], h["critical"], h["warning"], h["info"], h["new"], h["resolved"])
             for h in store.history()] == history_before
     for rid, doc in docs.items():
