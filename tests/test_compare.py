@@ -223,6 +223,9 @@ def test_ddl_makes_b_like_a_where_it_is_safe(planted: tuple[str, str]) -> None:
          '(created_at);', True)]
     check = by_name["amount_small on public.orders"].ddl
     assert [s.active for s in check] == [False]  # only in B: its drop is commented out
+    domain = by_name["public.positive"].ddl
+    assert [(s.sql, s.active) for s in domain] == [
+        ('ALTER DOMAIN "public"."positive" DROP DEFAULT;', False)]
     policy = by_name["orders_mine on public.orders"].ddl
     assert [s.active for s in policy] == [False]
     text = ddl.full_script(c)

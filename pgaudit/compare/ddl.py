@@ -282,6 +282,28 @@ def _enum(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
     return out
 
 
+def _domain(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
+    _kind, schema, _, name = d.key
+    rel = _rel(schema, name)
+    if d.state == "only_in_b":
+        return _off(f"DROP DOMAIN {rel};", "only in B")
+    x = d.a or {}
+    if d.state == "only_in_a":
+        default = f" DEFAULT {x['default']}" if x.get("default") is not None else ""
+        return _off(f"CREATE DOMAIN {rel} AS {x.get('type')}{default}"
+                    f"{' NOT NULL' if x.get('not_null') else ''};")
+    out: list[Statement] = []
+    for c in d.changes:
+        if c.attribute == "default":
+            out += _off(f"ALTER DOMAIN {rel} SET DEFAULT {c.a};" if c.a is not None
+                        else f"ALTER DOMAIN {rel} DROP DEFAULT;")
+        elif c.attribute == "not_null":
+            out += _off(f"ALTER DOMAIN {rel} {'SET' if c.a else 'DROP'} NOT NULL;")
+        else:
+            out += _off(f"{c.attribute}: {c.a} in A, {c.b} in B: recreate the domain")
+    return out
+
+
 def _policy(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
     _kind, schema, table, name = d.key
     drop = f"DROP POLICY {quote(name)} ON {_rel(schema, table)};"
@@ -377,7 +399,7 @@ def _server(d: Difference, a: Catalog, b: Catalog) -> list[Statement]:
 _HANDLERS = {
     "index": _index, "constraint": _constraint, "column": _column, "table": _table,
     "view": _view, "materialized_view": _view, "function": _function, "trigger": _trigger,
-    "sequence": _sequence, "enum": _enum, "policy": _policy, "grant": _grant,
+    "sequence": _sequence, "enum": _enum, "domain": _domain, "policy": _policy, "grant": _grant,
     "extension": _extension, "setting": _setting, "role_setting": _role_setting,
     "schema": _schema, "server": _server,
 }  # fmt: skip
