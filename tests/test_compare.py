@@ -527,3 +527,19 @@ def test_version_driven_only_when_the_majors_differ_and_the_version_explains_it(
     # the same major: a qualifier is a difference like any other
     c = compare(_side("A", 170011, old), _side("B", 170011, {**new_same, setting: {}}))
     assert sorted(d.kind for d in c.drift) == ["setting", "view"]
+
+
+def test_scale_is_information_never_a_difference() -> None:
+    from pgaudit.compare.diff import compare
+
+    a = _side("A", 170011, {})
+    b = _side("B", 170011, {})
+    a.catalog.sizes = {"public.big": {"rows": 1_000_000, "bytes": 800_000_000},
+                       "public.same": {"rows": 10, "bytes": 10_000_000}}
+    b.catalog.sizes = {"public.big": {"rows": 1_000, "bytes": 800_000},
+                       "public.same": {"rows": 10, "bytes": 10_000_000}}
+    c = compare(a, b)
+    assert c.differences == [] and exit_code(c, fail_on_diff=True) == 0
+    assert [s.relation for s in c.scale] == ["public.big"]
+    assert c.scale_totals["a"]["rows"] == 1_000_010
+    assert "public.big" in render(c, "md") and "public.big" in render(c, "html")
