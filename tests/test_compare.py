@@ -543,3 +543,23 @@ def test_scale_is_information_never_a_difference() -> None:
     assert [s.relation for s in c.scale] == ["public.big"]
     assert c.scale_totals["a"]["rows"] == 1_000_010
     assert "public.big" in render(c, "md") and "public.big" in render(c, "html")
+
+
+@pytest.mark.slow
+def test_postgresql_18_not_null_constraints_are_version_driven() -> None:
+    servers = [_version_server("17"), _version_server("18")]
+    names = [create_database(server, "cmpn") for server in servers]
+    dsns = [with_db(server, name) for server, name in zip(servers, names, strict=True)]
+    try:
+        for dsn in dsns:
+            _execute(dsn, "create table public.t (id bigint primary key, name text not null)")
+        c = run(Request(dsns[0], dsns[1], ignore=["setting"]))
+        assert [d.kind for d in c.drift] == ["server"], [(d.kind, d.name) for d in c.drift]
+        not_null = sorted(d.name for d in c.version_driven if d.kind == "constraint")
+        # 18 catalogues the NOT NULL of both columns (the primary key's too)
+        assert len(not_null) == 2 and all(n.endswith("on public.t") for n in not_null), not_null
+        assert all("PostgreSQL 18 catalogues NOT NULL" in str(d.version_driven)
+                   for d in c.version_driven if d.kind == "constraint")
+    finally:
+        for server, name in zip(servers, names, strict=True):
+            drop_database(server, name)
