@@ -345,6 +345,19 @@ def test_run_files_compare_without_connecting(copies: tuple[str, str], cli: Any,
         _execute(b, "drop table public.keyless")
 
 
+def test_config_records_the_snapshot_and_runs_without_it_do_not(
+        copies: tuple[str, str], cli: Any, tmp_path: Path) -> None:
+    a, _ = copies
+    config = tmp_path / "pgaudit.toml"
+    config.write_text("[audit]\ncatalog_snapshot = true\n")
+    for args, recorded in (((), False), (("--config", str(config)), True)):
+        out = tmp_path / f"run{int(recorded)}.json"
+        r = cli("audit", a, "--checks", "table_without_primary_key", "-f", "json",
+                "-o", str(out), *args)
+        assert r.exit_code in (0, 1), r.stderr
+        assert ("catalog" in json.loads(out.read_text())) is recorded
+
+
 def test_bad_input_is_one_line_and_exit_2(cli: Any, tmp_path: Path, copies: tuple[str, str]
                                           ) -> None:
     a, _ = copies
