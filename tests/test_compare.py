@@ -348,7 +348,7 @@ def test_run_files_compare_without_connecting(copies: tuple[str, str], cli: Any,
 def test_config_records_the_snapshot_and_runs_without_it_do_not(
         copies: tuple[str, str], cli: Any, tmp_path: Path) -> None:
     a, _ = copies
-    config = tmp_path / "pgaudit.toml"
+    config = tmp_path / "snapshot.toml"  # not ./pgaudit.toml: read without --config
     config.write_text("[audit]\ncatalog_snapshot = true\n")
     for args, recorded in (((), False), (("--config", str(config)), True)):
         out = tmp_path / f"run{int(recorded)}.json"
