@@ -109,7 +109,7 @@ def filled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('dash')}/history.db"
         info = fill(Store(url))
-        yield open_read_only(url), info
+        yield open_read_only(url), {**info, "url": url}
         return
     name = create_database(admin, "dash")
     try:
@@ -120,7 +120,7 @@ def filled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         info = fill(writer)
         writer.engine.dispose()
         store = open_read_only(url)
-        yield store, info
+        yield store, {**info, "url": url}
         store.engine.dispose()
     finally:
         drop_database(admin, name)
@@ -306,6 +306,15 @@ def test_postgresql_store_is_opened_read_only(filled: tuple[Store, dict[str, Any
             conn.exec_driver_sql("create table pgaudit_dashboard_probe (x int)")
 
 
+def test_no_write_reaches_the_store(filled: tuple[Store, dict[str, Any]]) -> None:
+    """Both backends: the store the dashboard reads through refuses a write (PostgreSQL's
+    read-only session, SQLite's mode=ro connection)."""
+    store, _ = filled
+    with store.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError,
+                                                       match=r"read-?only"):
+        conn.exec_driver_sql("create table pgaudit_dashboard_probe (x int)")
+
+
 def test_read_only_never_creates_a_store(admin: str) -> None:
     name = create_database(admin, "dash_empty")
     try:
@@ -407,9 +416,7 @@ def test_pgaudit_serve_answers_on_loopback(filled: tuple[Store, dict[str, Any]],
     import urllib.error
     import urllib.request
 
-    store, _ = filled
-    url = store.engine.url.render_as_string(hide_password=False)
-    url = url.replace("?options=-c+default_transaction_read_only%3Don", "")
+    url = filled[1]["url"]
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != auth.TOKEN_ENV}
     proc = subprocess.Popen(

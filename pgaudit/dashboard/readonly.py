@@ -5,7 +5,8 @@ dashboard must not. So the store's Alembic revision is read first, over a read-o
 connection: a store missing, empty or older than this pgaudit is an error saying what to do,
 and ``Store()`` is only called on a store already at the head revision, where its upgrade has
 nothing to do. A PostgreSQL store is then opened with ``default_transaction_read_only`` in
-every session; a SQLite store's file must already exist.
+every session; a SQLite store's file must already exist, and it is read over ``mode=ro``
+connections.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -56,7 +57,27 @@ def open_read_only(url: str) -> Store:
     store = Store(url)  # at the head revision: its upgrade reads the version and stops
     # pages and messages name the store as given, not with the option added here
     store.display = display
+    if backend == "sqlite":
+        # The store's own engine begins every transaction IMMEDIATE (it serialises writers),
+        # so a page would queue behind a nightly run's write and hold writers back. The
+        # dashboard reads through a mode=ro connection instead, each transaction a deferred
+        # BEGIN: a consistent snapshot under WAL that never waits for a writer.
+        store.engine.dispose()
+        store.engine = _sqlite_reader(Path(parsed.database or "").expanduser())
     return store
+
+
+def _sqlite_reader(path: Path) -> Engine:
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    engine = create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False,
+                                                     isolation_level=None, timeout=60))
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("begin")
+
+    return engine
 
 
 def _probe_engine(url: str, parsed: URL) -> Engine:
@@ -68,8 +89,7 @@ def _probe_engine(url: str, parsed: URL) -> Engine:
         path = Path(database).expanduser()
         if database in ("", ":memory:") or not path.is_file():
             raise PgauditError(f"no history store at {database or '(no path)'}: {HINT}")
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-        return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+        return _sqlite_reader(path)
     except (SQLAlchemyError, ImportError) as exc:
         raise PgauditError(f"cannot open the history store: {exc}") from None
 
