@@ -11,7 +11,7 @@ are replaced (half fixed, half new: a copy of an existing finding on a new objec
 of 1% of its relations grow, and, as between two real runs of an unchanged database, the
 timings, the statistics age and the evidence that carries it change.
 
-Then, on the filled store: its size, the bytes an unchanged run adds (the mean of 30 more
+Then, on the filled store: its size, the bytes an unchanged run adds (the mean of 100 more
 nights with no churn, measured on a vacuumed SQLite file or PostgreSQL's relation sizes), and
 the time of ``history(target)``, of ``diff(run)`` against the previous run, of the trend charts
 of one target (``history`` of its last 30 runs, ``growth`` and the SVG charts, as a report
@@ -187,7 +187,7 @@ def simulate(url: str, sqlite_path: Path | None, targets: list[Target], nights: 
     size = store_bytes(store, sqlite_path)
     # the largest target: the one whose run documents hold the most findings
     big = max(targets, key=lambda t: len(t.findings))
-    quiet = 30
+    quiet = 100
     before = store_bytes(store, sqlite_path)
     for k in range(quiet):
         store.record(night(big, nights + k, 0.0, rng), big.name)
