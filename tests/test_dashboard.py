@@ -459,6 +459,19 @@ def test_age_words() -> None:
         "2 weeks", "8 weeks", "3 months", "13 months", "2 years"]
 
 
+def test_trend_charts_thin_old_runs_to_one_a_week() -> None:
+    runs = [{"generated_at": (START + dt.timedelta(days=d)).isoformat(), "run_id": d}
+            for d in range(365)]
+    kept = pages.thinned(runs)
+    recent = [r for r in kept if r["run_id"] >= 365 - 91]
+    assert len(recent) == 91  # daily within 90 days of the newest (inclusive)
+    older = [r["run_id"] for r in kept if r["run_id"] < 365 - 91]
+    weeks = {(START + dt.timedelta(days=d)).isocalendar()[:2] for d in range(365 - 91)}
+    assert len(older) == len(weeks)  # one a week before
+    assert kept[-1] is runs[-1] and pages.thinned(runs[:10]) == runs[:10]
+    assert pages.thinned([]) == []
+
+
 def test_expiring_waivers_window() -> None:
     today = dt.date(2026, 12, 4)
     ctx = pages.expiring_waivers(WAIVERS, NOW.date())

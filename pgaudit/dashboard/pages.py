@@ -24,6 +24,7 @@ SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 RUNS_LISTED = 60  # the target page's run table; the chart keeps them all
 CRITICALS_LISTED = 200
 WAIVER_DAYS = 30
+DAILY_FOR = dt.timedelta(days=90)  # trend charts: every run this far back, then one a week
 
 
 def when(value: str) -> dt.datetime:
@@ -141,18 +142,37 @@ def by_age(findings: Sequence[OpenFinding]) -> list[dict[str, Any]]:
     return out
 
 
+def thinned(runs: Sequence[dict[str, Any]], daily: dt.timedelta = DAILY_FOR
+             ) -> list[dict[str, Any]]:
+    """The runs a trend chart plots: every run of the last ``daily`` before the newest, and
+    before that the last run of each ISO week (the store thins table sizes the same way). A
+    year of nightly runs is about 140 points, not 365: the page stays small and quick."""
+    if not runs:
+        return []
+    since = when(runs[-1]["generated_at"]) - daily
+    week_last: dict[tuple[int, int], int] = {}
+    for i, r in enumerate(runs):
+        at = when(r["generated_at"])
+        if at < since:
+            iso = at.isocalendar()
+            week_last[(iso[0], iso[1])] = i
+    kept = set(week_last.values())
+    return [r for i, r in enumerate(runs) if i in kept or when(r["generated_at"]) >= since]
+
+
 def target(name: str, runs: Sequence[dict[str, Any]], findings: Sequence[dict[str, Any]],
            growth: dict[str, list[Any]], now: dt.datetime) -> dict[str, Any]:
     """The target page: trend charts, the runs (newest first) and open findings by age."""
+    plotted = thinned(runs)
     charts = [
         line_chart("Findings per audit", {
-            "critical": [(r["generated_at"], r["critical"]) for r in runs],
-            "warning": [(r["generated_at"], r["warning"]) for r in runs],
-            "info": [(r["generated_at"], r["info"]) for r in runs],
+            "critical": [(r["generated_at"], r["critical"]) for r in plotted],
+            "warning": [(r["generated_at"], r["warning"]) for r in plotted],
+            "info": [(r["generated_at"], r["info"]) for r in plotted],
         }, y_title="Findings"),
         line_chart("New and resolved per audit", {
-            "new": [(r["generated_at"], r["new"]) for r in runs],
-            "resolved": [(r["generated_at"], r["resolved"]) for r in runs],
+            "new": [(r["generated_at"], r["new"]) for r in plotted],
+            "resolved": [(r["generated_at"], r["resolved"]) for r in plotted],
         }, y_title="Findings"),
         line_chart("Size of the largest tables", {
             rel: [(t, b) for t, b in pts] for rel, pts in growth.items() if len(pts) >= 2
@@ -165,6 +185,7 @@ def target(name: str, runs: Sequence[dict[str, Any]], findings: Sequence[dict[st
         "name": name,
         "last": last,
         "charts": [c for c in charts if c],
+        "plotted": len(plotted),
         "runs": [{**r, "at": stamp(r["generated_at"])} for r in newest[:RUNS_LISTED]],
         "runs_total": len(runs),
         "open_total": len(open_),
