@@ -11,8 +11,8 @@ Pages (GET and HEAD only; ``auth.Guard`` answers anything else with 405):
 
 The store is read only through ``Store.targets``, ``open_findings``, ``signoff``, ``history``
 and ``document``; ``readonly.open_read_only`` opens it so that even a bug here could not write
-to it. Every page is a Jinja template with autoescape: names are
-text, never markup. The sync endpoints run in Starlette's thread pool.
+to it. Every page is a Jinja template with autoescape: names are text, never markup. The sync
+endpoints run in Starlette's thread pool.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-
 REPORT_CSP = PAGE_CSP.replace("img-src", "script-src 'unsafe-inline'; img-src")
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
            "Cache-Control": "no-store", "X-Frame-Options": "DENY"}
+
+
 def _environment() -> Environment:
     env = render.environment()
     env.filters["urlpart"] = lambda value: quote(str(value), safe="")
