@@ -43,7 +43,7 @@ from pgaudit.model import (
     Finding,
     Severity,
 )
-from pgaudit.sessions import Conn, Sessions, StatementCounter, spread
+from pgaudit.sessions import Conn, Sessions, StatementCounter, Worker, spread
 from pgaudit.sessions import first_line as _first
 from pgaudit.wording import fill, window_too_short
 
@@ -496,6 +496,33 @@ def _ms(started: float) -> float:
 
 
 
+class _InventoryFirst:
+    """The first session's worker when the checks are spread over several: it reads the
+    report's inventory (one catalog statement, 0.3-0.4 s at 50,000 relations) before its first
+    check, while the other sessions start on the checks, so that read overlaps them instead of
+    following them. With one session (or no check left for it) ``collect`` reads it after."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.read = False
+        self.inventory: dict[str, Any] | None = None
+
+    @property
+    def conn(self) -> Conn:
+        return self.engine.conn
+
+    def collect(self) -> dict[str, Any] | None:
+        if not self.read:
+            self.read = True
+            self.inventory = collect_inventory(self.engine.conn, self.engine.schemas,
+                                               counter=self.engine.counter)
+        return self.inventory
+
+    def run_check(self, spec: CheckSpec) -> tuple[CheckResult, list[Finding]]:
+        self.collect()
+        return self.engine.run_check(spec)
+
+
 class Audit:
     """One audit with its first session open: ``target`` is known, ``run`` runs the checks.
 
@@ -540,8 +567,11 @@ class Audit:
             wanted = min(asked, len(specs)) - 1
             why = sessions.open_extra(wanted) if wanted > 0 else None
             engine.own_pids = [c.info.backend_pid for c in sessions.all]
+            # a session's own counter (a fork): a check's statements are counted per session
+            first = _InventoryFirst(engine.fork(sessions.first) if sessions.extra else engine)
             if sessions.extra:
-                engines = [engine.fork(c) for c in sessions.all]
+                engines: list[Worker[tuple[CheckResult, list[Finding]]]] = [
+                    first, *(engine.fork(c) for c in sessions.extra)]
                 report = (lambda spec, got: progress(spec, got[0])) if progress else None
                 done = spread(engines, specs, report)
                 results = [result for result, _ in done]
@@ -554,8 +584,8 @@ class Audit:
                 from pgaudit.snapshot import collect
 
                 snapshot = collect(sessions.first, engine.schemas)
-            # the report's appendix: one catalog statement, after the checks
-            inventory = collect_inventory(sessions.first, engine.schemas, counter=engine.counter)
+            # the report's appendix: one catalog statement, after the checks on one session
+            inventory = first.collect()
             extra: dict[str, Any] = {}
             if opts.catalog_snapshot:
                 from pgaudit.compare.catalog import collect as collect_catalog
