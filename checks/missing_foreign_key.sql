@@ -118,15 +118,12 @@ with recursive family(typ, name) as (
   where not t.relispartition
 ), tails as materialized (
   -- every table name's trailing words (editor_collection: editor_collection, collection): the
-  -- names a bare column may be (link, artist, type in artist -> artist_type), and without a
-  -- final s (destinations: destination): one set, one hash table for every lookup below
-  select distinct x.tail
+  -- names a bare column may be (link, artist, type in artist -> artist_type)
+  select distinct array_to_string(w.words[n:], '_') as tail
   from names nm
   cross join lateral (select string_to_array(nm.relname, '_') as words) w
   cross join generate_series(1, cardinality(w.words)) n
-  cross join lateral (select array_to_string(w.words[n:], '_') as t) t
-  cross join lateral (values (t.t), (case when right(t.t, 1) = 's' then left(t.t, -1) end)) x(tail)
-  where %(bare_names)s and x.tail is not null
+  where %(bare_names)s
 ), cand as (
   -- candidate columns: the name matches a pattern, no foreign key includes the column
   select a.*, fam.name as family,
@@ -154,20 +151,29 @@ with recursive family(typ, name) as (
            -- a column named only like a table (artist, link; numbered: tag1, tag2 -> tag): no
            -- pattern, no actor, no self-reference
            p.pattern is null and p.actor_pattern is null and a.attname !~ %(self_columns)s::text
-             and a.dn in (select tl.tail from tails tl) as bare,
+             and (a.dn in (select tl.tail from tails tl) or a.dn || 's' in (select tl.tail from tails tl)) as bare,
            a.dn, p.pos_base, p.pos_ord, a.ext_key
     from scope_tables t
+    -- the columns foreign keys include, once per table: a cheap test before the name patterns
+    -- (most named columns are constrained references already)
     cross join lateral (
-      select a.* from (
-        select a.attnum, a.attname, a.atttypid, a.attnotnull,
-               -- the name without a trailing number (entity0, tag1, seconder_1)
-               regexp_replace(a.attname, '([^0-9_])_?[0-9]$', '\1') as dn,
-               -- the key of a possible 1:1 extension table (artist_meta.id): a key_names column
-               -- with no default of its own, in a table named with several words
-               %(extension_keys)s and a.attname = any(%(key_names)s::text[]) and not a.atthasdef
-                 and a.attidentity = '' and a.attgenerated = '' and strpos(t.relname, '_') > 0 as ext_key
+      select coalesce(array_agg(k.att), '{}') as covered
+      from pg_catalog.pg_constraint f cross join unnest(f.conkey) k(att)
+      where f.conrelid = t.oid and f.contype = 'f') fk
+    cross join lateral (
+      -- (the derived fields below only for the columns left)
+      select a.attnum, a.attname, a.atttypid, a.attnotnull,
+             -- the name without a trailing number (entity0, tag1, seconder_1)
+             case when ascii(right(a.attname::text, 1)) between 48 and 57
+                  then regexp_replace(a.attname, '([^0-9_])_?[0-9]$', '\1') else a.attname::text end as dn,
+             -- the key of a possible 1:1 extension table (artist_meta.id): a key_names column
+             -- with no default of its own, in a table named with several words
+             %(extension_keys)s and a.attname = any(%(key_names)s::text[]) and not a.atthasdef
+               and a.attidentity = '' and a.attgenerated = '' and strpos(t.relname, '_') > 0 as ext_key
+      from (
+        select a.attnum, a.attname, a.atttypid, a.attnotnull, a.atthasdef, a.attidentity, a.attgenerated
         from pg_catalog.pg_attribute a
-        where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+        where a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped and a.attnum <> all(fk.covered)
           -- a key type (family below) or a user type (a domain over one): a cheap test before
           -- the regular expression; a bare name (a table's trailing words) or a positional one
           -- (entity0, left_artist) integer or uuid only
@@ -175,16 +181,12 @@ with recursive family(typ, name) as (
           and (a.attname ~ (select rx.any_name from rx)
                or (a.atttypid in (20, 21, 23, 2950) or a.atttypid >= 16384)
                   and (a.attname in (select tl.tail from tails tl)
+                       or a.attname || 's' in (select tl.tail from tails tl)
                        -- left_/right_ or a trailing digit, without a regular expression per column
                        or ascii(right(a.attname::text, 1)) between 48 and 57
                        or a.attname like 'left\_%%' or a.attname like 'right\_%%')
-               or a.attname = any(%(key_names)s::text[]) and not a.atthasdef and strpos(t.relname, '_') > 0)
+               or strpos(t.relname, '_') > 0 and not a.atthasdef and a.attname = any(%(key_names)s::text[]))
         offset 0) a
-      -- no foreign key includes the column (before the patterns are told apart: most bare names
-      -- are constrained references already)
-      where not exists (
-        select 1 from pg_catalog.pg_constraint f
-        where f.conrelid = t.oid and f.contype = 'f' and a.attnum = any(f.conkey))
       offset 0) a
     cross join lateral (
       select (select pat from unnest(%(column_patterns)s::text[]) with ordinality u(pat, ord)
@@ -212,7 +214,7 @@ with recursive family(typ, name) as (
                   when a.attname !~* %(actor_ignore)s::text then p0.actor_pattern_any end as actor_pattern) p
     where not t.relispartition                     -- a partitioned table is reported once
       and (p.pattern is not null or p.actor_pattern is not null or a.attname ~ %(self_columns)s::text
-           or a.dn in (select tl.tail from tails tl)
+           or a.dn in (select tl.tail from tails tl) or a.dn || 's' in (select tl.tail from tails tl)
            or p.pos_base is not null
            -- an extension key only where leading words of the table's name name a table
            or a.ext_key and exists (
@@ -334,11 +336,12 @@ with recursive family(typ, name) as (
           where (c.ext_key or c.qualifier_only)
             and exists (select 1 from names nm where nm.norm = lower(array_to_string(w.words[1:n], '')))
           order by n desc limit 1) e
-    where c.qualifier_only
+    where (c.ext_key or c.qualifier_only)
+      and (c.qualifier_only
        or exists (select 1 from pg_catalog.pg_index i
                   where i.indrelid = c.relid and c.attnum = any(i.indkey)
                     and (i.indisprimary or not exists (select 1 from pg_catalog.pg_index pk
-                                                       where pk.indrelid = c.relid and pk.indisprimary)))
+                                                       where pk.indrelid = c.relid and pk.indisprimary))))
       and not exists (select 1 from pg_catalog.pg_attribute x
                       where x.attrelid = c.relid and x.attnum > 0 and not x.attisdropped
                         and lower(x.attname) in (e.form, e.form || '_id', e.form || 'id'))
