@@ -8,7 +8,8 @@ Recall: for each corpus database with single-column foreign keys, a scratch copy
 ground truth: which column referenced which table; a partition's own key counts once, at its
 partitioned parent), is audited with ``missing_foreign_key`` alone, and a dropped key is
 rediscovered when a finding names the same column and the same referenced table (a pattern
-finding counts for every table it lists). The scratch copy is dropped again.
+finding counts for every table it lists). The scratch copy is dropped again. The claims on the
+copies are also counted by rule (the finding's matched_by): how many are dropped keys.
 
 Precision: on the unmodified corpus databases, every relationship the check claims (one per
 table and column: a pattern finding claims one per table listed) is pooled and a seeded random
