@@ -10,6 +10,7 @@ the schema's change log it saw (``AuditRun.changes``) as events: never new or re
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import threading
@@ -168,6 +169,9 @@ class Store:
             with self.engine.begin() as conn:
                 tid = self._target_id(conn, run.target, name, create=True)
                 assert tid is not None
+                # one run of a target at a time: the lifecycles it updates are the previous
+                # run's (SQLite already serialises writers at BEGIN)
+                conn.execute(select(targets.c.id).where(targets.c.id == tid).with_for_update())
                 prev = _last_run(conn, tid)
                 before = {
                     r.fingerprint: {
@@ -460,21 +464,30 @@ def _prune_target(conn: Connection, tid: int, gone: set[int]) -> None:
                 run_id=rid, at=at))
     doomed = sorted(gone)
     for chunk in _chunks(doomed):
-        conn.execute(delete(finding_versions).where(
-            finding_versions.c.target_id == tid, finding_versions.c.run_id.in_(chunk),
-            ~finding_versions.c.id.in_(sorted(needed)) if needed else finding_versions.c.id > 0))
+        unneeded = [
+            vid for vid in conn.execute(select(finding_versions.c.id).where(
+                finding_versions.c.target_id == tid, finding_versions.c.run_id.in_(chunk)
+            )).scalars() if vid not in needed
+        ]
+        for ids in _chunks(unneeded):
+            conn.execute(delete(finding_versions).where(finding_versions.c.id.in_(ids)))
         conn.execute(delete(size_points).where(
             size_points.c.target_id == tid, size_points.c.run_id.in_(chunk)))
         for table in (schema_changes, signoffs, run_frames):
             conn.execute(delete(table).where(table.c.run_id.in_(chunk)))
         conn.execute(delete(runs).where(runs.c.id.in_(chunk)))
+
+    def spans_a_kept_run(first: int, end: int | None) -> bool:
+        i = bisect.bisect_left(kept, first)  # the first kept run at or after ``first``
+        return i < len(kept) and (end is None or kept[i] < end)
+
     # lifecycles and schema spans no kept run falls within
     for table, first, end in ((lifecycles, "first_seen_run", "resolved_run"),
                               (schema_spans, "first_run", "gone_run")):
         dead = [
             r.id for r in conn.execute(select(table.c.id, table.c[first], table.c[end])
                                        .where(table.c.target_id == tid))
-            if not any(r[1] <= k and (r[2] is None or k < r[2]) for k in kept)
+            if not spans_a_kept_run(r[1], r[2])
         ]
         for chunk in _chunks(dead):
             conn.execute(delete(table).where(table.c.id.in_(chunk)))

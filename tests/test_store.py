@@ -161,6 +161,9 @@ def test_overlapping_runs_both_land(
     history = Store(store_url).history("overlap")
     assert len(history) == 4
     assert all(h["critical"] == 1 for h in history)
+    # one lifecycle: the runs took turns, each saw the one before
+    assert len(Store(store_url).open_findings("overlap")) == 1
+    assert sum(h["new"] for h in history) == 0
 
 
 def test_prune_keeps_recent_runs(target: str, store_url: str, specs: dict[str, CheckSpec]) -> None:
