@@ -59,7 +59,7 @@ with cfg as (
   where h.error is null and h.auth_method in ('trust', 'password', 'md5')
 )
 select format('%%s line %%s', coalesce(r.file_name, 'pg_hba.conf'), r.line_number) as object,
-       'server' as object_type,
+       'pg_hba.conf line' as object_type,
        concat_ws(' ', r.type, array_to_string(r.database, ','), array_to_string(r.user_name, ','),
                  r.address, r.netmask, r.auth_method) as _line,
        case r.auth_method
