@@ -795,9 +795,13 @@ def _assessment(ctx: ReportContext, critical: list[Group], optimization: list[Gr
         risks = _actions(critical)  # one per check: no category named twice
         lead = "; ".join(f"{_lower_first(a.title)} ({a.count_text})" for a in risks[:3])
         more = f", and {len(risks) - 3} more" if len(risks) > 3 else ""
+        # issues are counted by subsection, the action items by check: say both when they differ,
+        # or "and 2 more" after three named kinds reads as a miscount of the issues
+        kinds = (f" of {len(risks)} kind{'s' if len(risks) != 1 else ''}"
+                 if len(risks) != len(critical) else "")
         parts.append(
             f"The audit of {db} found {len(critical)} critical issue"
-            f"{'s' if len(critical) != 1 else ''} that should be fixed before production or "
+            f"{'s' if len(critical) != 1 else ''}{kinds} that should be fixed before production or "
             f"before the next release: {lead}{more}.")
     else:
         parts.append(f"The audit of {db} found no critical issue.")

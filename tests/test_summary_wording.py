@@ -1,0 +1,40 @@
+"""The executive summary's count of critical issues against the action items it names.
+
+Critical issues are counted by subsection (a check on two tables is two numbered issues), the
+Priority Action Items by check: "found 3 critical issues ...: a; b" read as a miscount until the
+sentence says how many kinds those are (issue 12, found reading the demo report).
+"""
+
+from __future__ import annotations
+
+from pgaudit import render
+from pgaudit.api import load_checks
+from pgaudit.model import AuditRun, Finding
+
+
+def _summary(objects_per_check: list[int]) -> str:
+    specs = load_checks()
+    critical = [s for s in specs.values() if "critical" in s.levels()][:len(objects_per_check)]
+    assert len(critical) == len(objects_per_check)
+    findings = [
+        Finding(check=spec.id, section=spec.section, severity="critical", priority="immediate",
+                object=f"app.t{n}_{i}", object_type="table", title=spec.title,
+                detail="shown", remediation="select 1;", impact=spec.impact)
+        for n, (spec, count) in enumerate(zip(critical, objects_per_check, strict=True))
+        for i in range(count)]
+    run = AuditRun(pgaudit_version="0", generated_at="2026-01-01T00:00:00+00:00",
+                   target={"database": "app", "server_version": "17", "host": "h", "port": "1"},
+                   facts={}, scope={"schemas": ["app"]}, assumptions={}, findings=findings,
+                   checks=[])
+    md = render.render(run, "md", specs)
+    return next(line for line in md.splitlines() if line.startswith("The audit of app found"))
+
+
+def test_issues_of_fewer_kinds_say_so() -> None:
+    assert "found 3 critical issues of 2 kinds that" in _summary([2, 1])
+
+
+def test_teeth_one_issue_per_kind_says_no_kinds() -> None:
+    line = _summary([1, 1])
+    assert "found 2 critical issues that" in line
+    assert "kind" not in line
