@@ -38,3 +38,28 @@ def test_teeth_one_issue_per_kind_says_no_kinds() -> None:
     line = _summary([1, 1])
     assert "found 2 critical issues that" in line
     assert "kind" not in line
+
+
+def _evidence_line(columns: int) -> str:
+    specs = load_checks()
+    spec = next(s for s in specs.values() if "critical" in s.levels())
+    findings = [
+        Finding(check=spec.id, section=spec.section, severity="critical", priority="immediate",
+                object="app.t", object_type="table", title=spec.title, detail=f"c{i} shown",
+                columns=[f"c{i}"], evidence={"estimated_rows": 5, "column": f"c{i}"},
+                remediation="select 1;", impact=spec.impact)
+        for i in range(columns)]
+    run = AuditRun(pgaudit_version="0", generated_at="2026-01-01T00:00:00+00:00",
+                   target={"database": "app", "server_version": "17", "host": "h", "port": "1"},
+                   facts={}, scope={"schemas": ["app"]}, assumptions={}, findings=findings,
+                   checks=[])
+    md = render.render(run, "md", specs)
+    return next(line for line in md.splitlines() if line.startswith("_Common to"))
+
+
+def test_evidence_common_to_two_reads_both() -> None:
+    assert _evidence_line(2).startswith("_Common to both:_")
+
+
+def test_teeth_evidence_common_to_three_counts_them() -> None:
+    assert _evidence_line(3).startswith("_Common to all 3:_")
