@@ -210,5 +210,17 @@ def items(evidence: Mapping[str, Any], *, params: Mapping[str, Any] | None = Non
             continue
         if len(shown) >= 12 and shown in sentence:
             continue
-        out.append((label(key, labels), shown))
+        out.append((_without_unit(label(key, labels), key), shown))
     return out
+
+
+UNIT_IN_LABEL = {"ms": " (ms)", "s": " (s)", "pct": " (%)"}
+
+
+def _without_unit(text: str, key: str) -> str:
+    """A check's label "Server level (ms)" without its unit when the value carries it already
+    ("0 ms"), so the line does not read "Server level (ms): 0 ms"."""
+    if key.endswith(("_per_s", "_per_day")):
+        return text  # a rate is shown as a bare number: its label keeps the unit
+    suffix = UNIT_IN_LABEL.get(_unit(key.strip()), "")
+    return text[: -len(suffix)] if suffix and text.endswith(suffix) else text

@@ -7,7 +7,7 @@ sentence says how many kinds those are (issue 12, found reading the demo report)
 
 from __future__ import annotations
 
-from pgaudit import render
+from pgaudit import evidence, render
 from pgaudit.api import load_checks
 from pgaudit.model import AuditRun, Finding
 
@@ -63,3 +63,11 @@ def test_evidence_common_to_two_reads_both() -> None:
 
 def test_teeth_evidence_common_to_three_counts_them() -> None:
     assert _evidence_line(3).startswith("_Common to all 3:_")
+
+
+def test_a_label_does_not_repeat_the_unit_its_value_carries() -> None:
+    labels = {"server_ms": "Server level (ms)", "dead_pct": "Dead share (%)",
+              "writes_per_s": "Writes (per s)"}
+    shown = dict(evidence.items({"server_ms": 0, "dead_pct": 12.5, "writes_per_s": 3},
+                                labels=labels))
+    assert shown == {"Server level": "0 ms", "Dead share": "12.5%", "Writes (per s)": "3"}
