@@ -46,8 +46,8 @@ all_values_known = "pg_stats holds every value"
 longest_value = "Longest value in the table"
 distinct_values = "Distinct values"
 avg_width = "Average width (bytes)"
-null_frac = "Null share"
-n_distinct = "Distinct values (pg_stats)"
+null_pct = "Null share"
+n_distinct = "Distinct values (pg_stats estimate)"
 estimated_rows = "Estimated rows"
 suggested_bound = "Suggested bound (twice the longest value, to a power of two)"
 bounded_name = "Unbounded, named like a bounded domain"
@@ -139,7 +139,7 @@ with cand as (
 )
 select null::text as object, null::text as object_type, null::text[] as columns,
        null::text as column, null::text as declared, null::int as stats_max, null::int as avg_width,
-       null::real as null_frac, null::real as n_distinct, null::bigint as estimated_rows,
+       null::real as null_pct, null::text as n_distinct, null::bigint as estimated_rows,
        null::boolean as all_values_known, null::int as longest_value, null::int as distinct_values,
        null::int as suggested_bound, null::boolean as bounded_name,
        null::bigint as candidates, null::bigint as with_stats, false as _summary, null::text as _bound_note,
@@ -149,7 +149,9 @@ from verdict v
 where v.candidates > 0 and v.with_stats = 0
 union all
 select b.relid::regclass::text, 'column', array[b.attname::text],
-       quote_ident(b.attname), b.declared, b.stats_max, b.avg_width, b.null_frac, b.n_distinct,
+       quote_ident(b.attname), b.declared, b.stats_max, b.avg_width, round((b.null_frac * 100)::numeric, 1)::real,
+       case when b.n_distinct < 0 then format('%%s%%%% of rows', round((-b.n_distinct * 100)::numeric))
+            else b.n_distinct::bigint::text end,
        b.est_rows::bigint, b.all_values_known, b.longest, b.n_values, b.suggested,
        b.declared_len is null, null, null, false,
        case when b.suggested is not null

@@ -7,8 +7,13 @@ sentence says how many kinds those are (issue 12, found reading the demo report)
 
 from __future__ import annotations
 
+import psycopg
+
 from pgaudit import evidence, render
 from pgaudit.api import load_checks
+from pgaudit.checkfile import CheckSpec
+from pgaudit.config import CheckOverride
+from pgaudit.engine import AuditOptions, audit
 from pgaudit.model import AuditRun, Finding
 
 
@@ -71,3 +76,20 @@ def test_a_label_does_not_repeat_the_unit_its_value_carries() -> None:
     shown = dict(evidence.items({"server_ms": 0, "dead_pct": 12.5, "writes_per_s": 3},
                                 labels=labels))
     assert shown == {"Server level": "0 ms", "Dead share": "12.5%", "Writes (per s)": "3"}
+
+
+def test_varchar_statistics_read_as_shares(db: str, specs: dict[str, CheckSpec]) -> None:
+    """pg_stats' n_distinct -1 means "all rows distinct", null_frac is a fraction: neither is
+    shown raw."""
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("create table wide (code varchar(255));"
+                     " insert into wide select 'c' || g from generate_series(1, 500) g;"
+                     " insert into wide select null from generate_series(1, 100);"
+                     " analyze wide")
+    spec = specs["varchar_length_mismatch"]
+    options = AuditOptions(overrides={spec.id: CheckOverride(
+        params={"min_rows": 0, "min_declared": 10})})
+    found = [f for f in audit(db, [spec], options).findings if f.object == "public.wide"]
+    assert len(found) == 1
+    assert found[0].evidence["n_distinct"].endswith("% of rows")
+    assert 16 <= found[0].evidence["null_pct"] <= 17  # 100 of 600 rows
