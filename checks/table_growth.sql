@@ -17,7 +17,7 @@ references = ["https://www.postgresql.org/docs/current/functions-admin.html#FUNC
 ok = "No table is large enough to list"
 impact = "Unplanned growth leads to slow scans, long vacuums and backups, and a forced partitioning under pressure."
 message = "{object}: one of the largest tables, {_partitioning}"
-ok_message = "No table reaches the listing size (min_bytes); the largest is {largest}"
+ok_message = "No table is large enough to be listed; the largest is {largest}"
 remediation = "Informational: watch the rate. Before a table reaches the partitioning thresholds, plan range partitioning on its time column (a rewrite: create the partitioned table, copy in batches, swap) or an archiving job; keep the history store so the projection improves with each run. No SQL is given."
 replica_note = "Sizes are the primary's; the insert counters are this server's own (near zero on a standby)."
 
@@ -129,6 +129,9 @@ union all
 -- the 🟢 row: nothing reaches min_bytes; the largest table and its size
 select quote_ident(current_database()), 'database', false, null, (select max(m.bytes) from measured m),
        null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-       coalesce((select m.top::regclass::text from measured m order by m.bytes desc, m.top limit 1), 'none')
+       coalesce((select format('%%s (%%s; tables are listed from %%s)', m.top::regclass,
+                               pg_catalog.pg_size_pretty(m.bytes),
+                               pg_catalog.pg_size_pretty(%(min_bytes)s::bigint))
+                 from measured m order by m.bytes desc, m.top limit 1), 'none')
 where not exists (select 1 from growth)
 order by 2 desc, 1

@@ -93,3 +93,14 @@ def test_varchar_statistics_read_as_shares(db: str, specs: dict[str, CheckSpec])
     assert len(found) == 1
     assert found[0].evidence["n_distinct"].endswith("% of rows")
     assert 16 <= found[0].evidence["null_pct"] <= 17  # 100 of 600 rows
+
+
+def test_table_growth_green_line_names_sizes_not_parameters(
+        db: str, specs: dict[str, CheckSpec]) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("create table if not exists small (id int); analyze small")
+    run = audit(db, [specs["table_growth"]], AuditOptions())
+    ok = [f for f in run.findings if f.severity == "ok"]
+    assert len(ok) == 1
+    assert "min_bytes" not in ok[0].title + ok[0].detail
+    assert "tables are listed from 100 MB" in ok[0].title + ok[0].detail
