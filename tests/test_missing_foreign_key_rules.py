@@ -32,6 +32,21 @@ create table {MAIN}.l_area_artist (id serial primary key, entity0 int not null,
                                    entity1 int not null, unique (entity0, entity1));
 -- the art's own id is no event's: a column names the event
 create table {MAIN}.event_art (id bigint primary key, event int not null);
+-- versions copy their post's parent_id (posts.parent_id references posts); categories.parent_id
+-- beside no post_id is a self-reference, corroborated by posts'
+create table {MAIN}.posts (id serial primary key, parent_id int references {MAIN}.posts);
+create table {MAIN}.post_versions (id serial primary key, post_id int not null, parent_id int);
+create table {MAIN}.categories (id serial primary key, parent_id int);
+-- a post's attachments form their own tree: not named after posts, parent_id is their own
+create table {MAIN}.attachments (id serial primary key, post_id int, parent_id int);
+-- a subscription keeps its collection's name (last_seen_name): it outlives the collection;
+-- a plain membership does not, and another table declares the key
+create table {MAIN}.collection (id serial primary key, name text);
+create table {MAIN}.collection_item (id serial primary key,
+                                     collection int references {MAIN}.collection);
+create table {MAIN}.subscribe_collection (id serial primary key, collection int not null,
+                                          last_seen_name text);
+create table {MAIN}.share_collection (id serial primary key, collection int not null);
 -- a dump schema that declares no foreign key: the same key, soft by design
 create table {DUMP}.artist_json (id int not null, seq int not null, primary key (id, seq));
 -- a schema of its own: documentation.l_area_artist_example.id -> l_area_artist
@@ -92,3 +107,28 @@ def test_a_schema_without_foreign_keys_is_soft_by_design(
     assert dump.evidence["same_fk_elsewhere"] == 1  # artist_meta.id declares it
     assert dump.severity == "warning"
     assert f"schema {DUMP} declares no foreign key at all" in dump.detail
+
+
+def test_a_versions_parent_id_copies_its_rows_parent_and_is_no_self_reference(
+    findings: dict[tuple[str, str], Finding],
+) -> None:
+    assert (f"{MAIN}.post_versions", "parent_id") not in findings
+    # post_versions.post_id -> posts is still claimed; a table without post_id keeps its claim
+    assert findings[(f"{MAIN}.post_versions", "post_id")].evidence["referenced"] == f"{MAIN}.posts"
+    own = findings[(f"{MAIN}.categories", "parent_id")]
+    assert own.evidence["referenced"] == f"{MAIN}.categories"
+    assert own.severity == "critical"
+    tree = findings[(f"{MAIN}.attachments", "parent_id")]
+    assert tree.evidence["referenced"] == f"{MAIN}.attachments"
+
+
+def test_a_row_keeping_its_parents_label_is_soft_by_design(
+    findings: dict[tuple[str, str], Finding],
+) -> None:
+    survivor = findings[(f"{MAIN}.subscribe_collection", "collection")]
+    assert survivor.evidence["same_fk_elsewhere"] == 1
+    assert survivor.severity == "warning"
+    assert "keeps a copy of the named row's label (last_seen_name)" in survivor.detail
+    plain = findings[(f"{MAIN}.share_collection", "collection")]
+    assert plain.severity == "critical"
+    assert "label" not in plain.detail
