@@ -83,7 +83,8 @@ def missing_need(
     return None
 
 
-_DENIED_SETTING = re.compile(r"pg_read_all_settings", re.I)
+# PostgreSQL 16+ names the role in the DETAIL only: "permission denied to examine <setting>"
+_DENIED_SETTING = re.compile(r"pg_read_all_settings|permission denied to examine", re.I)
 _DENIED_OBJECT = re.compile(
     r"permission denied for (?P<kind>table|view|sequence|schema|function|relation|column)"
     r"\s+(?P<name>\S+)", re.I)

