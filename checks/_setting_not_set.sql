@@ -74,7 +74,8 @@ with db as (
               -- a role-level value of the audit role hides the server's
               else 'any level visible (the server''s is masked for the audit role, source '
                    || b.server_source || ')' end as set_by,
-         coalesce(b.db_raw, b.base_ms::text, 'no value') as value,
+         -- the value beside "Server level: 0 ms" says what 0 means
+         coalesce('off (' || coalesce(b.db_raw, b.base_ms::text) || ')', 'no value') as value,
          cardinality(b.inheriting) as roles_affected,
          b.inheriting as roles_without_own_value, b.own_values as roles_with_own_value,
          b.own_nonzero as roles_setting_own, b.login_roles, b.server_ms, b.server_source, b.all_ms as all_roles_ms,
@@ -85,7 +86,7 @@ with db as (
   where coalesce(b.base_ms, 0) = 0 and b.inheriting is not null
   union all
   -- a login role whose own value switches it off, whatever the database sets
-  select quote_ident(e.rolname), 'role', e.own_level, coalesce(e.dbrole_raw, e.role_raw), 1,
+  select quote_ident(e.rolname), 'role', e.own_level, 'off (' || coalesce(e.dbrole_raw, e.role_raw) || ')', 1,
          null, null, null, b.login_roles, null, null, null, e.rolsuper, b.base_ms, b.base_level,
          format('alter role %%I in database %%I set %%s = %%L;', e.rolname, current_database(),
                 %(setting)s::text, %(recommended)s::text)
@@ -93,14 +94,24 @@ with db as (
   where e.own_ms = 0
 )
 select f.*, %(recommended)s::text as recommended, false as _configured,
-       %(setting)s::text as _setting  -- names the setting in the shared message
+       %(setting)s::text as _setting,  -- names the setting in the shared message
+       -- who is affected and by which level, as a sentence (never "4 of 4 login role(s)")
+       case when f.roles_affected < f.login_roles
+              then format('%%s of %%s login roles', f.roles_affected, f.login_roles)
+            when f.login_roles = 1 then 'the only login role'
+            else format('all %%s login roles', f.login_roles) end as _roles_off,
+       case when f.object_type = 'role' then format('its own %%s value is %%s', f.set_by, f.value)
+            when f.set_by = 'the server (default)' then 'the server default is off'
+            when f.set_by like 'the server (%%' then format('the server sets it %%s (%%s)', f.value, f.server_source)
+            when f.set_by in ('ALTER DATABASE', 'ALTER ROLE ALL') then format('%%s sets it %%s', f.set_by, f.value)
+            else format('%%s from %%s', f.value, f.set_by) end as _off_by
 from findings f
 union all
 -- the 🟢 row with its numbers when nothing is wrong
 select quote_ident(current_database()), 'database', coalesce(b.base_level, 'each login role'),
        coalesce(b.db_raw, b.base_ms::bigint || 'ms', 'its own'), 0, b.inheriting,
        b.own_values, b.own_nonzero, b.login_roles, b.server_ms, b.server_source, b.all_ms, null, null, null, null,
-       %(recommended)s::text, true, %(setting)s::text
+       %(recommended)s::text, true, %(setting)s::text, null, null
 from base b
 where not exists (select 1 from findings)
 order by 1, 2

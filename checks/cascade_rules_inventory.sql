@@ -15,9 +15,9 @@ ok = "No delete propagates: every foreign key is RESTRICT or NO ACTION"
 applies = '''exists (select 1 from pg_catalog.pg_constraint c join scope_tables t on t.oid = c.conrelid where c.contype = 'f')'''
 not_applicable = "no foreign key in scope"
 impact = "Documentation: shows how far one DELETE reaches before anyone runs it."
-message = "DELETE on {object} cascades to {n_cascade} table(s){_cascade_names}; sets NULL/DEFAULT in {n_set_null} key(s); is blocked by {n_blocks} table(s)"
+message = "DELETE on {object} cascades to {n_cascade:plural:table}{_cascade_names}; sets NULL/DEFAULT in {n_set_null:plural:key}; is blocked by {n_blocks:plural:table}"
 ok_message = "{_observation}"  # two kinds of 🟢 rows (plain composition at a root, the database's summary): worded in the query
-remediation = "Read each path: cascades should follow ownership (a row cannot exist without its parent), SET NULL optional references, RESTRICT anything that must survive (history, payments: see cascade_deletes_audit_trail). Change an action by re-adding the key NOT VALID and validating it."
+remediation = "Read each path: cascades should follow ownership (a row cannot exist without its parent), SET NULL optional references, RESTRICT anything that must survive (history, payments: see \"ON DELETE CASCADE into audit, ledger or payment tables\", section 2.2). Change an action by re-adding the key NOT VALID and validating it."
 
 [severity]
 default = "info"
@@ -109,14 +109,14 @@ select g.root::regclass::text as object, 'table' as object_type, g.n_cascade, co
        coalesce(g.sets_null_in, '{}') as sets_null_in, coalesce(g.blocked_by, '{}') as blocked_by,
        null::bigint as n_fk, null::bigint as n_one_to_one, null::bigint as n_one_to_many, null::bigint as n_join_tables,
        g.cascade_names as _cascade_names,
-       case when g.composition then format('DELETE on %%s removes rows in %%s table(s)%%s', g.root::regclass, g.n_cascade, g.cascade_names) end as _observation,
+       case when g.composition then format('DELETE on %%s removes rows in %%s table%%s%%s', g.root::regclass, g.n_cascade, case when g.n_cascade = 1 then '' else 's' end, g.cascade_names) end as _observation,
        g.composition as _ok, null as remediation
 from graph g
 union all
 select quote_ident(current_database()), 'database', s.n_cascade, s.n_set_null, s.n_block, null, null, null, null,
        s.n_fk, s.n_one_one, s.n_one_many, s.n_join, null,
-       format('%%s foreign keys: %%s cascade, %%s set null/default, %%s restrict/no action; relationships: %%s one-to-one%%s, %%s one-to-many, %%s many-to-many join table(s)%%s',
+       format('%%s foreign keys: %%s cascade, %%s set null/default, %%s restrict/no action; relationships: %%s one-to-one%%s, %%s one-to-many, %%s many-to-many join table%%s%%s',
               s.n_fk, s.n_cascade, s.n_set_null, s.n_block, s.n_one_one, coalesce(' (' || array_to_string(s.ex_one_one, ', ') || ')', ''),
-              s.n_one_many, s.n_join, coalesce(' (' || array_to_string(s.ex_join, ', ') || ')', '')), true, null
+              s.n_one_many, s.n_join, case when s.n_join = 1 then '' else 's' end, coalesce(' (' || array_to_string(s.ex_join, ', ') || ')', '')), true, null
 from summary s where s.n_fk > 0
 order by _ok, 1

@@ -17,7 +17,7 @@ ignore_when = "A handful of deadlocks over months from a known batch job that re
 references = ["https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-DEADLOCKS", "https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-DATABASE-VIEW", "https://www.postgresql.org/docs/current/runtime-config-logging.html#GUC-LOG-LOCK-WAITS"]
 ok = "No deadlocks since the statistics reset"
 impact = "Transactions are aborted with 40P01 errors; clients that do not retry lose work."
-message = "{object}: {deadlocks} deadlock(s) since the statistics reset; log_lock_waits is {log_lock_waits}"
+message = "{object}: {deadlocks:plural:deadlock} since the statistics reset; log_lock_waits is {log_lock_waits}"
 remediation = "Read the server log around the deadlock reports (the DETAIL lines name both statements), then make the code paths take their locks in the same order. log_lock_waits = on logs every wait longer than deadlock_timeout. Counters are cumulative: the finding clears only after pg_stat_reset() or when no new deadlocks appear over a window you judge."
 replica_note = "A standby counts its own deadlocks and recovery conflicts; the primary's counters are on the primary."
 
@@ -66,7 +66,7 @@ where d.deadlocks >= %(min_deadlocks)s::bigint   -- deadlocks seen are evidence 
 union all
 -- none seen over a short window: no verdict, never a silent pass
 select null, null, null, null, null, null, null, null, null, null,
-       'no deadlocks over a statistics window too short to judge (min_stats_age_s)'
+       'no deadlocks seen, but ' || %(stats_window_note)s::text
 from d
 where not %(rates_ok)s and d.deadlocks < %(min_deadlocks)s::bigint
 order by 1

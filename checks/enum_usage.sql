@@ -16,9 +16,9 @@ ok = "Enum types are used for small, stable value sets"
 applies = '''
 exists (select 1 from scope_types t where t.typtype = 'e')'''
 not_applicable = "no enum type in scope"
-ok_message = "Appropriate enum usage: {enum_types} enum type(s) for small stable sets ({min_labels}–{max_labels} labels, none added later) used by {columns_using} column(s): {enum_list}"
+ok_message = "Appropriate enum usage: {enum_types:plural:enum type} for small stable sets ({min_labels}–{max_labels} labels, none added later) used by {columns_using:plural:column}: {enum_list}"
 impact = "Each new value is a migration with its own transaction constraints; values can never be removed or renamed safely without rewriting every using table."
-message = "{object}: {labels} labels, used by {columns_using} column(s): {reasons}"
+message = "{object}: {labels} labels, used by {columns_using:plural:column}: {reasons}"
 remediation = "Keep the enum if changes are rare and planned. For a set that grows with the business, move to a lookup table (code primary key plus attributes) referenced by a foreign key; migrating a column off an enum rewrites its table. Drop unused enum types."
 
 [severity]
@@ -95,7 +95,7 @@ with enums as (
 ), assessed as (
   select r.*,
          array(select case when x = 'not used by any table column' and r.other_dependents > 0
-                           then format('not used by any table column (only by %%s function(s) or other object(s))', r.other_dependents)
+                           then format('not used by any table column (only by %%s)', case when r.other_dependents = 1 then '1 function or other object' else r.other_dependents || ' functions or other objects' end)
                            else x end
                from unnest(r.reasons_raw) x) as reasons
   from raw r

@@ -154,7 +154,8 @@ where j.can_probe
    or (%(rates_ok)s and coalesce(j.del, 0) <= %(max_delete_share)s::numeric * greatest(j.rows, 1))
 union all
 select null, null, null, null, null, null, null, null, null, null, null, null, null,
-       format('%%s candidate table(s) cannot be read (--no-data or no SELECT privilege) and the statistics window is too short to judge them from their deletes (min_stats_age_s)',
-              (select count(*) from judged))
+       format('%%s cannot be read (--no-data or no SELECT privilege), and to judge them from their deletes %%s',
+              (select case when count(*) = 1 then '1 candidate table' else count(*) || ' candidate tables' end from judged),
+              %(stats_window_note)s::text)
 where not %(rates_ok)s and exists (select 1 from judged j where not j.can_probe)
 order by 1

@@ -23,7 +23,7 @@ exists (select 1 from pg_catalog.pg_constraint c join scope_tables t on t.oid = 
 not_applicable = "no foreign key or CHECK constraint in scope"
 impact = "Existing rows were never checked: the constraint promises an integrity the data may not have."
 message = "{object}: {constraint_type} constraint {constraint} ({definition}) was added NOT VALID and never validated; rows that existed before it were never checked"
-remediation = "Run ALTER TABLE … VALIDATE CONSTRAINT. It scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on; a foreign key also takes ROW SHARE on the referenced table), so it is safe in production. If it fails, the error names a violating row: clean the data first (see orphaned_rows for foreign keys)."
+remediation = "Run ALTER TABLE … VALIDATE CONSTRAINT. It scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on; a foreign key also takes ROW SHARE on the referenced table), so it is safe in production. If it fails, the error names a violating row: clean the data first (see \"Child rows whose parent row is missing\", section 2.3, for foreign keys)."
 
 [labels]
 constraint_type = "Constraint type"

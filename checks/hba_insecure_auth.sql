@@ -13,7 +13,7 @@ references = ["https://www.postgresql.org/docs/current/auth-pg-hba-conf.html", "
 ok = "No pg_hba.conf line admits clients without a password or with a weak method"
 impact = "Anyone who matches the line connects without a password (trust), or passwords can be read or replayed from the network (password, md5)."
 message = "{object}: {_line}: {_problem}"
-remediation = "Edit the lines named: scram-sha-256 instead of trust, password and md5 (set the passwords again first where they are stored as MD5: see password_encryption_md5), hostssl instead of host for remote clients, peer for local administrative access; narrow addresses to the networks that need them. Then reload (SELECT pg_reload_conf()) and check pg_hba_file_rules for errors. No SQL changes pg_hba.conf."
+remediation = "Edit the lines named: scram-sha-256 instead of trust, password and md5 (set the passwords again first where they are stored as MD5: see \"Passwords hashed with MD5\", section 6.1), hostssl instead of host for remote clients, peer for local administrative access; narrow addresses to the networks that need them. Then reload (SELECT pg_reload_conf()) and check pg_hba_file_rules for errors. No SQL changes pg_hba.conf."
 
 [severity]
 default = "warning"

@@ -13,7 +13,7 @@ references = ["https://www.postgresql.org/docs/current/runtime-config-resource.h
 ok = "Memory and WAL settings are sized for this database, and checkpoints are mostly timed"
 impact = "The server caches, sorts and checkpoints as if it were a small machine: more disk I/O, temporary files and WAL, slower queries and maintenance."
 message = "{object} = {value}: {_problem}"
-ok_message = "No setting is left at a default too small for this database of {_db_size} (judged from {_min_size}); checkpoints: {_checkpoints}"
+ok_message = "No setting is left at a default too small for this database of {database_bytes:size} (judged from {_min_bytes:size}); checkpoints: {_checkpoints}{checkpoint_stats_age_s:window:_checkpoint_window_s}"
 remediation = "Size the settings to the machine: shared_buffers about 25% of RAM (a restart), effective_cache_size 50 to 75% of RAM, work_mem so that max_connections x a few sorts still fit in memory (raise it per role or per database for reporting workloads), maintenance_work_mem 256 MB to 1 GB, max_wal_size large enough that checkpoints are timed (watch pg_stat_checkpointer). The SQL given sets the per-database ones with moderate values (work_mem, maintenance_work_mem) and raises max_wal_size; the others depend on the machine's memory, which SQL cannot see."
 
 [severity]
@@ -97,7 +97,7 @@ select j.name as object,
        case when j.name = 'max_wal_size' then j.timed end as checkpoints_timed,
        case when j.name = 'max_wal_size' then j.requested end as checkpoints_requested,
        case when j.name = 'max_wal_size' then j.age_s end as checkpoint_stats_age_s,
-       null::text as _db_size, null::text as _min_size, null::text as _checkpoints,
+       null::float8 as _checkpoint_window_s, null::bigint as _min_bytes, null::text as _checkpoints,
        case j.name
          when 'work_mem' then format(E'-- size it to RAM: max_connections x a few sorts x work_mem must fit\nalter database %%I set work_mem = %%L;',
                                      current_database(), %(suggested_work_mem)s::text)
@@ -112,9 +112,10 @@ union all
 -- the 🟢 row: what was judged, and the checkpoint counters where their window was too short
 select quote_ident(current_database()), 'database', 'summary', null, null, null, null,
        db.bytes, c.timed, c.requested, c.age_s,
-       pg_catalog.pg_size_pretty(db.bytes), pg_catalog.pg_size_pretty(%(min_database_bytes)s::bigint),
+       %(min_checkpoint_window_s)s::float8, %(min_database_bytes)s::bigint,
+       -- a window too short: the engine's wording follows ({checkpoint_stats_age_s:window:...})
        case when c.age_s < %(min_checkpoint_window_s)s::float8
-            then format('%%s timed and %%s requested, not judged (their statistics cover less than min_checkpoint_window_s)', c.timed, c.requested)
+            then format('%%s timed and %%s requested', c.timed, c.requested)
             when c.timed + c.requested < %(min_checkpoints)s::bigint
             then format('%%s timed and %%s requested, too few to judge', c.timed, c.requested)
             else format('%%s timed, %%s requested', c.timed, c.requested) end,

@@ -87,15 +87,15 @@ $p$select count(*) > 0 as fires,
        jsonb_build_object('failed_migrations', count(*),
          'failed', jsonb_agg(jsonb_build_object('version', version, 'description', description,
                                                 'installed_on', installed_on) order by installed_rank),
-         '_summary', format('flyway recorded %%%%s failed migration(s), first version %%%%s (%%%%s): run flyway repair once the schema is fixed',
-                           count(*), min(version), min(description))) as evidence
+         '_summary', format('flyway recorded %%%%s failed migration%%%%s, first version %%%%s (%%%%s): run flyway repair once the schema is fixed',
+                           count(*), case when count(*) = 1 then '' else 's' end, min(version), min(description))) as evidence
 from (select installed_rank, version, description, installed_on from %%s
       where not success order by installed_rank limit 5) f$p$, k.t)
          when 'sqlx' then format(
 $p$select count(*) > 0 as fires,
        jsonb_build_object('failed_migrations', count(*),
          'failed', jsonb_agg(jsonb_build_object('version', version, 'description', description) order by version),
-         '_summary', format('sqlx recorded %%%%s failed migration(s), first version %%%%s: fix the schema, then delete the failed row and rerun', count(*), min(version))) as evidence
+         '_summary', format('sqlx recorded %%%%s failed migration%%%%s, first version %%%%s: fix the schema, then delete the failed row and rerun', count(*), case when count(*) = 1 then '' else 's' end, min(version))) as evidence
 from (select version, description from %%s where not success order by version limit 5) f$p$, k.t)
          when 'golang-migrate' then format(
 $p$select coalesce(bool_or(dirty), false) as fires,

@@ -15,7 +15,7 @@ references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-
 ok = "Every column named after another table's key is covered by a foreign key"
 impact = "Orphaned rows and silent referential corruption; ON DELETE rules never fire."
 message = "{_subject} looks like a reference to {referenced}({referenced_column}) but {_gap}{_key_note}{_evidence}{_soft_note}{_sentinel_note}"
-remediation = "Add the constraint NOT VALID first (takes only a brief SHARE ROW EXCLUSIVE lock on both tables and checks new rows at once), then VALIDATE CONSTRAINT, which scans the table under a lock that does not block reads or writes. VALIDATE fails if orphaned rows already exist: find them first (select ... where col is not null and not exists (select 1 from parent where parent.key = col)) and delete, repair or NULL them. A sentinel value (0 for 'anonymous') has no parent row: map it to NULL first and have the application write NULL, or insert a row with that key into the parent. Choose ON DELETE (RESTRICT, SET NULL, CASCADE) to match the relationship; the default is NO ACTION. Index the column too (see unindexed_foreign_key). For a pattern, decide once: declare the key on every table listed, or document the choice and waive the finding."
+remediation = "Add the constraint NOT VALID first (takes only a brief SHARE ROW EXCLUSIVE lock on both tables and checks new rows at once), then VALIDATE CONSTRAINT, which scans the table under a lock that does not block reads or writes. VALIDATE fails if orphaned rows already exist: find them first (select ... where col is not null and not exists (select 1 from parent where parent.key = col)) and delete, repair or NULL them. A sentinel value (0 for 'anonymous') has no parent row: map it to NULL first and have the application write NULL, or insert a row with that key into the parent. Choose ON DELETE (RESTRICT, SET NULL, CASCADE) to match the relationship; the default is NO ACTION. Index the column too (see \"Foreign keys without an index on the referencing columns\", section 3.1). For a pattern, decide once: declare the key on every table listed, or document the choice and waive the finding."
 
 [severity]
 default = "warning"
@@ -577,14 +577,14 @@ with recursive family(typ, name) as (
                      when 9 then 'a 1:1 extension table named after its parent, whose keys it copies'
                      else 'a qualifier alone: the table named by the leading words of the table''s name' end as matched_by,
          case when j.elsewhere > 0 and j.actor
-              then format('; %%s foreign key(s) of the schema reference %%s, its user table, and the column names an actor',
-                          j.elsewhere, j.target::regclass)
+              then format('; %%s foreign key%%s of the schema reference%%s %%s, its user table, and the column names an actor',
+                          j.elsewhere, case when j.elsewhere = 1 then '' else 's' end, case when j.elsewhere = 1 then 's' else '' end, j.target::regclass)
               when j.elsewhere > 0 and j.tier = 6
-              then format('; %%s other table(s) reference themselves through a foreign key from a column named %%s, so the name means a self-reference in this schema',
-                          j.elsewhere, quote_ident(j.attname))
+              then format('; %%s through a foreign key from a column named %%s, so the name means a self-reference in this schema',
+                          case when j.elsewhere = 1 then '1 other table references itself' else j.elsewhere || ' other tables reference themselves' end, quote_ident(j.attname))
               when j.elsewhere > 0
-              then format('; %%s other table(s) declare this foreign key from a column named %%s, so the relationship is real',
-                          j.elsewhere, quote_ident(j.attname)) else '' end as declared_text,
+              then format('; %%s this foreign key from a column named %%s, so the relationship is real',
+                          case when j.elsewhere = 1 then '1 other table declares' else j.elsewhere || ' other tables declare' end, quote_ident(j.attname)) else '' end as declared_text,
          -- the key's columns in the index's order, the child's in the same order
          case when j.composite and j.key_pos = 0 then format('%%I, %%I', j.key_column, j.part_column)
               when j.composite then format('%%I, %%I', j.part_column, j.key_column)
@@ -714,8 +714,8 @@ from (select count(*) filter (where not x.sentinel) as sampled,
               then format('; the key of %%s has two columns, so the foreign key names both', k.target::regclass)
               else '' end as _key_note,
          case when min(k.elsewhere) > 0
-              then format('; %%s other table(s) declare this foreign key, so these are gaps in one design: add it to every table listed',
-                          min(k.elsewhere))
+              then format('; %%s this foreign key, so these are gaps in one design: add it to every table listed',
+                          case when min(k.elsewhere) = 1 then '1 other table declares' else min(k.elsewhere) || ' other tables declare' end)
               else '; no table declares it anywhere, so it looks like a deliberate design choice: one decision to document (or to reverse on every table listed), not one defect per table' end as _evidence,
          case when bool_or(k.sentinels is not null)
               then '; some of these tables single out sentinel values in a CHECK constraint: the fix maps them to NULL before validating' else '' end as _sentinel_note,

@@ -11,7 +11,7 @@ fix = "alter system set password_encryption = 'scram-sha-256';\nselect pg_reload
 ignore_when = "A client that cannot do SCRAM (a very old driver) still connects, and its upgrade is planned and tracked."
 references = ["https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-PASSWORD-ENCRYPTION", "https://www.postgresql.org/docs/current/auth-password.html", "https://www.postgresql.org/docs/current/catalog-pg-authid.html", "https://www.postgresql.org/docs/18/release-18.html"]
 ok = "Passwords are stored as SCRAM-SHA-256 hashes and new ones will be too"
-ok_message = "password_encryption is {setting} and none of the {roles_with_password} login role(s) with a password has an MD5 hash"
+ok_message = "password_encryption is {setting} and none of the {roles_with_password:plural:login role} with a password has an MD5 hash"
 impact = "MD5 hashes are fast to crack and work as the password itself for md5 authentication."
 message = "{object}: {_problem}"
 remediation = "Set password_encryption = 'scram-sha-256' where it is md5 (server, database or role level), then set every MD5 password again so it is stored as SCRAM (ALTER ROLE ... PASSWORD, or psql's \\password, which hashes on the client): a hash cannot be converted without the password. Once no MD5 hash is left, switch md5 lines in pg_hba.conf to scram-sha-256. Clients need SCRAM support (libpq 10+, JDBC 42.2+, most current drivers)."

@@ -16,7 +16,7 @@ references = ["https://www.postgresql.org/docs/current/warm-standby.html#STREAMI
 ok = "No lagging replica"
 impact = "Replica lag serves stale reads and delays failover; a read-heavy primary without replicas is oversized."
 message = "{object}: {_issue}"
-ok_message = "This server is a {server_role}; {replicas} replica(s) streaming; read replica: {read_replica_verdict}"
+ok_message = "This server is a {server_role}; {replicas:plural:replica} streaming; read replica: {read_replica_verdict}"
 remediation = "For lag, look at the replica's I/O, long queries on it (hot_standby_feedback, max_standby_streaming_delay) and network. For a read-heavy primary, add a streaming replica and route reporting and dashboard reads to it."
 replica_note = "On a standby pg_stat_replication lists only cascaded replicas, and the read/write counters are local: the read-replica suggestion is not made there."
 
@@ -98,7 +98,7 @@ select quote_ident(current_database()), 'database', 'summary', null,
        case when p.in_recovery then 'standby' else 'primary' end,
        (select count(*) from replicas),
        case when p.in_recovery then 'not suggested on a standby'
-            when not %(rates_ok)s then 'not judged (statistics window too short)'
+            when not %(rates_ok)s then 'not judged (' || %(stats_window_note)s::text || ')'
             else format('not needed (%%s rows read per row written)',
                         (select round(reads::numeric / greatest(writes, 1), 1) from load)) end
 from pos p

@@ -13,7 +13,7 @@ references = ["https://www.postgresql.org/docs/current/warm-standby.html#STREAMI
 ok = "No inactive replication slot retains WAL"
 impact = "pg_wal grows until the disk is full and the server stops; vacuum cannot clean up behind the slot's xmin."
 message = "{object}: inactive {slot_type} replication slot {_retains}"
-ok_message = "{slots} replication slot(s), none inactive while retaining WAL"
+ok_message = "{slots:plural:replication slot}, none inactive while retaining WAL"
 remediation = "Find the slot's consumer (a replica's primary_slot_name, a CDC connector, pg_receivewal or a backup tool). If it is gone for good, drop the slot: pg_drop_replication_slot, run in the slot's own database for a logical slot. Then cap what any slot may retain with max_slot_wal_keep_size (PostgreSQL 13+; a slot past it is invalidated instead of filling the disk) and alert on pg_replication_slots.active."
 replica_note = "On a standby the slots listed are the standby's own (for cascading replicas or failover slots), and WAL positions are the standby's replay position."
 

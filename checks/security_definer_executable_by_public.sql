@@ -25,7 +25,7 @@ exists (select 1 from scope_functions p
 not_applicable = "no SECURITY DEFINER function in scope"
 impact = "Every role that can connect may call the function and run it with its owner's privileges."
 message = "{object} is SECURITY DEFINER (owner {owner}) and PUBLIC may EXECUTE it{_reach}{_risk}"
-remediation = "REVOKE EXECUTE ON FUNCTION … FROM PUBLIC, then GRANT EXECUTE to the roles that need it. New functions get PUBLIC EXECUTE again unless the default privileges of their creating role say otherwise: ALTER DEFAULT PRIVILEGES FOR ROLE <owner> REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC. Pin the function's search_path too (security_definer_search_path)."
+remediation = "REVOKE EXECUTE ON FUNCTION … FROM PUBLIC, then GRANT EXECUTE to the roles that need it. New functions get PUBLIC EXECUTE again unless the default privileges of their creating role say otherwise: ALTER DEFAULT PRIVILEGES FOR ROLE <owner> REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC. Pin the function's search_path too (see \"SECURITY DEFINER functions without a safe search_path\", section 6.2)."
 
 [severity]
 default = "warning"

@@ -17,7 +17,7 @@ applies = '''exists (select 1 from pg_catalog.pg_sequence s join scope_relations
 not_applicable = "no sequence in scope (cycling sequences never run out)"
 impact = "When the limit is hit every INSERT fails: a write outage that needs a table rewrite to fix."
 message = "{object}: sequence {sequence} is close to the end of its range, {range_limit} ({_bound})"
-ok_message = "{sequences} sequence(s) read, all below the warning share of their limit{_unread}"
+ok_message = "{sequences:plural:sequence} read, all below the warning share of their limit{_unread}"
 remediation = "Widen before the limit: ALTER TABLE ... ALTER COLUMN ... TYPE bigint rewrites the table (and its indexes) under an ACCESS EXCLUSIVE lock, so on a large table plan a maintenance window or migrate online (add a bigint column, backfill in batches, swap in a short transaction). Widen the referencing foreign-key columns too. ALTER SEQUENCE ... AS bigint is instant. Identity columns follow their column's type."
 
 [severity]
@@ -143,12 +143,13 @@ select quote_ident(current_database()), 'database', null, null, null, null, null
        (select coalesce(tbl::regclass::text || '.' || quote_ident(attname), seqrelid::regclass::text) from measured order by share desc, seqrelid limit 1),
        (select round(100 * max(share), 2)::float8 from measured), nr.far, nr.over_budget, nr.budget,
        concat(case when nr.far > 0
-                   then format('; %%s sequence(s) more than %%s increments from their limit not read (17 years at a million values a second to reach half)',
-                               nr.far, %(max_steps_read)s::numeric) end,
+                   then format('; %%s sequence%%s more than %%s increments from %%s limit not read (17 years at a million values a second to reach half)',
+                               nr.far, case when nr.far = 1 then '' else 's' end, %(max_steps_read)s::numeric,
+                               case when nr.far = 1 then 'its' else 'their' end) end,
               case when nr.over_budget > 0
-                   then format('; %%s sequence(s) NOT READ: over the budget of %%s reads (each read locks its sequence until the check ends)',
-                               nr.over_budget, nr.budget) end,
-              case when u.n > 0 then format('; %%s sequence(s) not readable by the audit role', u.n) end),
+                   then format('; %%s sequence%%s NOT READ: over the budget of %%s reads (each read locks its sequence until the check ends)',
+                               nr.over_budget, case when nr.over_budget = 1 then '' else 's' end, nr.budget) end,
+              case when u.n > 0 then format('; %%s sequence%%s not readable by the audit role', u.n, case when u.n = 1 then '' else 's' end) end),
        -- no sequence could be read at all: no verdict rather than a vacuous pass
        case when u.n > 0 and not exists (select 1 from seqs where readable)
             then format('the audit role has no SELECT/USAGE on any of the %%s sequences in scope (pg_sequences.last_value is NULL)', u.n) end

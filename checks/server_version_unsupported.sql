@@ -73,11 +73,11 @@ select 'server_version' as object,
             then format('major version %%s reached its end of life on %%s: no security or bug fix has been released for it since%%s',
                         f.major, f.eol,
                         case when f.minors_behind > 0
-                             then format(', and this server is %%s minor release(s) behind even its last one, %%s.%%s', f.minors_behind, f.major, f.latest_minor)
+                             then format(', and this server is %%s minor release%%s behind even its last one, %%s.%%s', f.minors_behind, case when f.minors_behind = 1 then '' else 's' end, f.major, f.latest_minor)
                              else '' end)
             when f.minors_behind > 0
-            then format('%%s minor release(s) behind %%s.%%s, the latest of the %%s series: their security and bug fixes are missing%%s',
-                        f.minors_behind, f.major, f.latest_minor, f.major,
+            then format('%%s minor release%%s behind %%s.%%s, the latest of the %%s series: their security and bug fixes are missing%%s',
+                        f.minors_behind, case when f.minors_behind = 1 then '' else 's' end, f.major, f.latest_minor, f.major,
                         case when f.days_to_eol <= %(eol_notice_days)s::int
                              then format('; and the major reaches its end of life on %%s', f.eol) else '' end)
             else format('major version %%s reaches its end of life on %%s: plan the upgrade to a newer major', f.major, f.eol)

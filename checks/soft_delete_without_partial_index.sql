@@ -29,7 +29,7 @@ exists (
 not_applicable = "no table in scope has a soft-delete column"
 impact = "Live-row queries read and filter deleted rows; the cost grows with every delete."
 message = "{object}.{column} marks deleted rows but no index is partial on live rows (where {live_predicate})"
-ok_message = "Soft deletes used consistently: {soft_delete_tables} table(s) with a soft-delete column, all with partial indexes on live rows"
+ok_message = "Soft deletes used consistently: {soft_delete_tables:plural:table} with a soft-delete column, all with partial indexes on live rows"
 remediation = "Create a partial index on the columns live-row queries filter or sort by (the primary key by default, as the review's `create index … (id) where deleted_at is null`), with CREATE INDEX CONCURRENTLY (no write lock). Partial variants of the busiest foreign-key indexes usually pay off more: check the query log. On a partitioned table CONCURRENTLY is not available: the SQL builds the index on every partition under a write lock; on large tables create it per partition concurrently and attach."
 replica_note = "Scan counters on a standby count only the queries it served; the catalog finding holds everywhere."
 

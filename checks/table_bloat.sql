@@ -15,7 +15,7 @@ references = ["https://github.com/ioguix/pgsql-bloat-estimation", "https://www.p
 ok = "No table shows significant estimated heap bloat"
 impact = "Scans, backups and the buffer cache carry dead space: more I/O, memory and storage for the same data."
 message = "{object}: ~{bloat_pct}% of the heap ({_extra_size} of {_heap_size}) is estimated bloat"
-ok_message = "No table shows significant estimated heap bloat ({tables_estimated} table(s) above {_min_table_size} estimated; skipped: {tables_skipped})"
+ok_message = "No table shows significant estimated heap bloat ({tables_estimated:plural:table} above {_min_table_size} estimated; skipped: {tables_skipped})"
 remediation = "Plain VACUUM (VERBOSE, ANALYZE) makes dead space reusable but will not shrink the file. To return the space, rewrite the table: pg_repack (online, needs the extension and a primary key or unique index) or VACUUM FULL / CLUSTER, which hold an ACCESS EXCLUSIVE lock for the whole rewrite and need free disk for a full copy. Then find the cause (long transactions holding back vacuum, autovacuum too slow for the table's update rate, mass deletes that should be partition drops). The SQL is given commented out on purpose: confirm the estimate first."
 replica_note = "pg_stats and relpages are replicated from the primary, so the estimate is the primary's; the modification counters used to judge staleness are the standby's own."
 

@@ -13,7 +13,7 @@ ignore_when = "Append-only staging or log tables that are truncated on every loa
 references = ["https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS"]
 ok = "Every table has a primary key"
 impact = "Rows cannot be updated or deleted reliably; logical replication of UPDATE/DELETE fails."
-message = "{object} has no primary key ({usable_unique_keys} of its {unique_indexes} unique index(es) could serve as one)"
+message = "{object} has no primary key{_unique_note}"
 remediation = "Add a primary key: an identity column (rewrites the table: plan a maintenance window on large tables), or promote a unique NOT NULL index with ADD PRIMARY KEY USING INDEX. A partitioned table's key must include its partition key."
 
 [severity]
@@ -60,16 +60,14 @@ with tables as (
 )
 select s.oid::regclass::text as object,
        'table' as object_type,
-       (select count(*) from pg_catalog.pg_index i
-        where i.indrelid = s.oid and i.indisunique) as unique_indexes,
-       -- a unique index can stand in for the key (and be the replica identity) when it is
-       -- valid, not partial, on plain columns, all NOT NULL
-       (select count(*) from pg_catalog.pg_index i
-        where i.indrelid = s.oid and i.indisunique and i.indisvalid and i.indpred is null
-          and 0 <> all(i.indkey::int2[])
-          and not exists (select 1 from pg_catalog.pg_attribute a
-                          where a.attrelid = i.indrelid and a.attnum = any(i.indkey::int2[])
-                            and not a.attnotnull)) as usable_unique_keys,
+       u.unique_indexes,
+       u.usable_unique_keys,
+       -- never "0 of its 0 unique index(es)": a table without one says so
+       case when u.unique_indexes = 0 then ' and no unique index'
+            else format(' (%%s of its %%s %%s could serve as one)', u.usable_unique_keys,
+                        u.unique_indexes,
+                        case when u.unique_indexes = 1 then 'unique index' else 'unique indexes' end)
+       end as _unique_note,
        exists (select 1 from pg_catalog.pg_publication_rel pr where pr.prrelid = s.oid)
          or exists (select 1 from pg_catalog.pg_publication pb where pb.puballtables) as published,
        greatest(s.reltuples, 0)::bigint as estimated_rows,
@@ -91,6 +89,17 @@ alter table %%s add primary key (%%I, %%s);',
            s.oid::regclass, s.new_col)
        end as remediation
 from shaped s
+cross join lateral (
+  select count(*) as unique_indexes,
+         -- a unique index can stand in for the key (and be the replica identity) when it is
+         -- valid, not partial, on plain columns, all NOT NULL
+         count(*) filter (
+           where i.indisvalid and i.indpred is null and 0 <> all(i.indkey::int2[])
+             and not exists (select 1 from pg_catalog.pg_attribute a
+                             where a.attrelid = i.indrelid and a.attnum = any(i.indkey::int2[])
+                               and not a.attnotnull)) as usable_unique_keys
+  from pg_catalog.pg_index i
+  where i.indrelid = s.oid and i.indisunique) u
 -- pg_partman names its template template_<schema>_<table>: only such names are looked up
 left join lateral (
   select p.oid::regclass::text as parent

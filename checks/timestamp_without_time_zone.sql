@@ -23,7 +23,7 @@ exists (
                        'pg_catalog.timetz'::regtype))'''
 not_applicable = "no timestamp column in scope"
 impact = "Instants recorded ambiguously: wrong ordering and arithmetic across time zones and DST changes, and conversion bugs between application servers."
-message = "{object} has {count} column(s) without time zone: {column_list}"
+message = "{object} has {count:plural:column} without time zone: {column_list}"
 remediation = "Convert to timestamptz, stating the zone the existing values were written in (UTC below; use the application's zone if it wrote local times). The type change REWRITES the table and its indexes under an ACCESS EXCLUSIVE lock: plan a maintenance window on large tables, or add a new timestamptz column, backfill it in batches and swap. Views that reference the columns must be dropped and recreated. `timetz` columns have no timestamptz equivalent: store a timestamptz, or a `time` plus a zone name column. Columns of the partition key cannot be altered (no SQL is given): create a new partitioned table with timestamptz and move the data. Columns named like calendar dates that never hold a time of day are better converted to `date`."
 
 [labels]

@@ -30,7 +30,7 @@ immediate = ["estimated_rows >= critical_rows", "heap_bytes >= critical_bytes", 
 high = ["estimated_rows >= high_rows", "heap_bytes >= high_bytes", "writes_per_s >= high_writes_per_s"]
 low = ["estimated_rows < low_rows and heap_bytes < low_bytes and not writes_per_s >= low_writes_per_s"]  # small and quiet; never analyzed (rows unknown) stays medium
 [labels]
-constraints = "Constraint(s)"
+constraints = "Constraints"
 fk_columns = "Key columns"
 referenced = "Referenced table"
 writes_per_s = "Writes per second"

@@ -18,7 +18,7 @@ ignore_when = "Reads happen only on replicas (their counters are separate), in r
 references = ["https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-TABLES-VIEW", "https://www.postgresql.org/docs/current/sql-droptable.html"]
 ok = "Every table was read during the statistics window"
 impact = "Storage, backup and vacuum cost for data nobody reads; schema clutter."
-message = "{object} was not read since the statistics reset: no index scan, {seq_scan} sequential scan(s) for its {indexes} index build(s); written in the window: {written}"
+message = "{object} was not read since the statistics reset: no index scan, {seq_scan:plural:sequential scan} for its {indexes:plural:index build}; written in the window: {written}"
 remediation = "Confirm on every replica and across a full business cycle that the table is really unused (on PostgreSQL 16+ last_seq_scan/last_idx_scan say when it was last read). Then archive it (pg_dump --table) and DROP it, or REVOKE the application's privileges first and wait for complaints. No SQL is given: dropping data needs a human decision."
 replica_note = "Counters are per server: a table read only on a standby looks unused on the primary, and vice versa."
 

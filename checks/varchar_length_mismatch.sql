@@ -12,7 +12,7 @@ fix = "alter table customers add constraint customers_country_code_length check 
 ignore_when = "The limit is dictated by an external system (a provider field of 255 characters) or the column is free text that merely happens to be short so far."
 references = ["https://www.postgresql.org/docs/current/datatype-character.html", "https://www.postgresql.org/docs/current/view-pg-stats.html", "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES"]
 ok = "Declared string lengths match the data"
-ok_message = "Declared string lengths match the data: {with_stats} of {candidates} candidate column(s) checked against pg_stats"
+ok_message = "Declared string lengths match the data: {with_stats} of {candidates:plural:candidate column} checked against pg_stats"
 # nothing to judge (no candidate column on a table large enough): not applicable, no 🟢 line;
 # the candidates of the query without their statistics (a partitioned table: its rows are
 # its partitions', so it counts, failing open)
@@ -118,7 +118,7 @@ with cand as (
               when t.mods is null
                 then 'changes since ANALYZE are not counted (track_counts is off)'
               when t.mods > 0
-                then format('%%s row(s) changed since the last ANALYZE (analyze and audit again for a bound)', t.mods)
+                then format('%%s row%%s changed since the last ANALYZE (analyze and audit again for a bound)', t.mods, case when t.mods = 1 then '' else 's' end)
          end as _no_bound
   from stats t
 ), found as (
@@ -144,7 +144,7 @@ select null::text as object, null::text as object_type, null::text[] as columns,
        null::int as suggested_bound, null::boolean as bounded_name,
        null::bigint as candidates, null::bigint as with_stats, false as _summary, null::text as _bound_note,
        null::text as remediation,
-       format('pg_stats has no rows for the %%s candidate column(s) (tables never analyzed, or statistics hidden from this role): run ANALYZE or grant pg_read_all_data', v.candidates) as no_verdict
+       format('pg_stats has no rows for the %%s (tables never analyzed, or statistics hidden from this role): run ANALYZE or grant pg_read_all_data', case when v.candidates = 1 then 'candidate column' else v.candidates || ' candidate columns' end) as no_verdict
 from verdict v
 where v.candidates > 0 and v.with_stats = 0
 union all

@@ -87,7 +87,8 @@ select 'archive_mode' as object,
          when 'off' then 'off, and no standby, WAL receiver or backup tool''s replication slot takes the WAL: no point-in-time recovery, and a lost disk loses everything since the last full backup'
          when 'not_configured' then format('%%s, but neither archive_command nor archive_library is set: WAL segments are kept for an archiver that never runs, and pg_wal grows until the disk is full', j.archive_mode)
          when 'failing' then 'on, and the archiver is failing: its last attempt failed after its last success, so pg_wal keeps every segment since and the archive falls behind'
-         else 'on, and the archiver has archived nothing for longer than max_archive_age_s while segments wait: pg_wal grows and the recovery point falls behind'
+         else format('on, and the archiver has archived nothing for over %%s h while segments wait: pg_wal grows and the recovery point falls behind',
+                     round(%(max_archive_age_s)s::numeric / 3600, 1))
        end as _problem,
        j.archive_mode, j.wal_level, j.streaming as streaming_replicas, j.slots as physical_slots,
        j.archived_count, j.failed_count, j.last_archived_wal, j.last_archived_time,

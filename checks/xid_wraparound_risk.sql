@@ -13,8 +13,8 @@ ignore_when = "Never for the critical level. The warning level can be expected r
 references = ["https://www.postgresql.org/docs/current/routine-vacuuming.html#VACUUM-FOR-WRAPAROUND", "https://www.postgresql.org/docs/current/runtime-config-autovacuum.html#GUC-AUTOVACUUM-FREEZE-MAX-AGE", "https://www.postgresql.org/docs/current/sql-vacuum.html"]
 ok = "Transaction ID and multixact ages are far from wraparound"
 impact = "At the wraparound limit PostgreSQL stops assigning transaction IDs: every write in the cluster fails until a manual VACUUM finishes."
-message = "{object}: transaction ID or multixact age past the anti-wraparound threshold ({relations_over_threshold} relation(s) over it, the oldest {oldest_relation})"
-ok_message = "Transaction ID and multixact ages are far from wraparound; the oldest relation is {oldest_relation}"
+message = "{object}: transaction ID or multixact age past the anti-wraparound threshold ({relations_over_threshold:plural:relation} over it, the oldest {oldest_relation})"
+ok_message = "Transaction ID and multixact ages are far from wraparound: each at most {_age_share} of the 2-billion limit"
 remediation = "Run the VACUUM (FREEZE) shown, oldest relations first, outside peak hours (it reads every page not already frozen and writes heavily; it takes only a SHARE UPDATE EXCLUSIVE lock, so reads and writes continue). Then remove what held autovacuum back: long-running or idle-in-transaction sessions, stale prepared transactions (pg_prepared_xacts), inactive replication slots with an old xmin, or autovacuum_vacuum_cost_limit too low for the table's size. On a replica, run it on the primary."
 replica_note = "A standby cannot vacuum: its ages are the primary's, and the remediation must run on the primary."
 
@@ -95,6 +95,9 @@ select quote_ident(d.datname) as object, 'database' as object_type,
        null::text[] as relations, d.oldest as oldest_relations,
        d.freeze_max::bigint as autovacuum_freeze_max_age, d.mxid_freeze_max::bigint as autovacuum_multixact_freeze_max_age,
        d.xid_warn::float8 as _xid_warning_at, d.mxid_warn::float8 as _mxid_warning_at, d.crit::float8 as _critical_at,
+       -- the 🟢 line's measure: a share of the horizon, never a system catalog's name
+       -- rounded up to a tenth of a percent: "at most" stays true
+       (ceil(1000 * greatest(d.xid_age, d.mxid_age, 1) / 2147483648) / 10)::numeric(5, 1) || '%%' as _age_share,
        case when not d.over then null
             when d.n_over between 1 and 50 then format('vacuum (freeze, verbose) %%s;', d.over_list)
             else 'vacuum (freeze, verbose);' end as remediation
@@ -104,7 +107,7 @@ union all
 -- the oldest tables in scope
 select t.top_oid::regclass::text, 'table', t.xid_age::bigint, t.mxid_age::bigint,
        cardinality(t.to_freeze), t.oldest, t.to_freeze, null, null, null,
-       t.xid_warn::float8, t.mxid_warn::float8, t.crit::float8,
+       t.xid_warn::float8, t.mxid_warn::float8, t.crit::float8, null,
        format('vacuum (freeze, verbose) %%s;', array_to_string(t.to_freeze, ', '))
 from (select * from tables order by greatest(xid_age / crit, mxid_age / crit) desc, top_oid limit %(top_tables)s::int) t
 order by 2, 1

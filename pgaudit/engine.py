@@ -319,6 +319,8 @@ class Engine:
             "lock_budget": self.lock_budget,
             # whether the statistics window is long enough for this check's rates
             "rates_ok": True,
+            # and, when it is not, why in the engine's one wording (for sentences built in SQL)
+            "stats_window_note": None,
         }
 
     def run_check(self, spec: CheckSpec) -> tuple[CheckResult, list[Finding]]:
@@ -338,6 +340,7 @@ class Engine:
             params["rates_ok"] = age is not None and age >= float(needed)
             if not params["rates_ok"]:  # stats_window = "rates": judged, rates left out
                 window_note = window_too_short(age, float(needed))
+                params["stats_window_note"] = window_note
         # A check that filters on %(locked)s leaves those relations out: say so in its result.
         skipped: list[str] = list(self.locked_names) if "%(locked)s" in spec.sql else []
         applies = True

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pgaudit.wording import duration
+from pgaudit.wording import size as size
 
 LIST_CAP = 8  # list items shown before "and N more"
 
@@ -98,16 +99,6 @@ def _unit(key: str) -> str:
         if key.endswith("_" + unit):
             return unit
     return ""
-
-
-def size(n: float) -> str:
-    """Bytes as a size: 512 bytes, 8.0 kB, 1.2 GB (powers of 1024, as pg_size_pretty)."""
-    value = float(n)
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if abs(value) < 1024:
-            return f"{int(value):,} bytes" if unit == "bytes" else f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{value:,.1f} TB"
 
 
 def approx(n: float) -> str:

@@ -892,7 +892,8 @@ def _thresholds(scope: Mapping[str, Any]) -> list[tuple[str, str]]:
         out.append(("Audit read-only sessions",
                     f"{scope['connections']}" + (f" ({note})" if note else "")))
     if "allow_data" in scope:
-        out.append(("Table rows read", "yes (bounded probes)" if scope["allow_data"] else
+        # read by a manager signing the report: no engine word ("probes")
+        out.append(("Table rows read", "yes, bounded samples" if scope["allow_data"] else
                     "no (--no-data)"))
     for key, value in (scope.get("thresholds") or {}).items():
         out.append((str(key), _value(str(key), value)))

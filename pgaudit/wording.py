@@ -2,16 +2,26 @@
 wording for a statistics window too short to judge rates.
 
 Facts fill ``{placeholders}``; an unknown value reads "unknown", a list reads as a comma list,
-and a format spec (``{dead_pct:.1f}``) applies to numbers only.
+and a format spec (``{dead_pct:.1f}``) applies to numbers only. The spec ``plural:`` writes a
+count with its noun in the right number, never "type(s)": ``{enum_types:plural:enum type}``
+reads "1 enum type" or "8 enum types"; an irregular plural is given after a bar
+(``{n:plural:function or other object|functions or other objects}``). The spec ``size`` writes
+bytes as pg_size_pretty does, in the largest unit ("8.2 MB", never "8383 kB"), and
+``window:<fact>`` says why a statistics window of ``value`` seconds is too short for the
+``<fact>`` seconds it needs (", not judged: the statistics cover ..."), and nothing when it is
+long enough.
 """
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from typing import Any
 
 _FORMATTER = string.Formatter()
+_PLURAL = "plural:"
+_WINDOW = "window:"
 
 
 def placeholders(template: str) -> set[str]:
@@ -23,7 +33,50 @@ def placeholders(template: str) -> set[str]:
     }
 
 
-def _text(value: Any, spec: str) -> str:
+def plural(count: Any, noun: str) -> str:
+    """``count`` and its noun, singular for exactly 1: "1 unique index", "2 unique indexes".
+
+    ``noun`` is the singular, or ``singular|plural`` when adding -s/-es to the last word is wrong.
+    """
+    singular, _, many = noun.partition("|")
+    if not many:
+        many = _plural_word(singular)
+    number = _text(count, "")
+    return f"{number} {singular if number == '1' else many}"
+
+
+def _plural_word(noun: str) -> str:
+    if re.search(r"(s|x|z|ch|sh)$", noun):
+        return noun + "es"
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def size(n: float) -> str:
+    """Bytes as a size: 512 bytes, 8.0 kB, 1.2 GB (powers of 1024, as pg_size_pretty)."""
+    value = float(n)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if abs(value) < 1024:
+            return f"{int(value):,} bytes" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} TB"
+
+
+def _unjudged(age: Any, needed: Any) -> str:
+    if not isinstance(needed, int | float) or (isinstance(age, int | float) and age >= needed):
+        return ""
+    return ", not judged: " + window_too_short(
+        float(age) if isinstance(age, int | float) else None, float(needed))
+
+
+def _text(value: Any, spec: str, facts: Mapping[str, Any] | None = None) -> str:
+    if spec.startswith(_PLURAL):
+        return plural(value, spec[len(_PLURAL):])
+    if spec.startswith(_WINDOW):
+        return _unjudged(value, (facts or {}).get(spec[len(_WINDOW):]))
+    if spec == "size" and isinstance(value, int | float):
+        return size(value)
     if value is None:
         return "unknown"
     if isinstance(value, bool):
@@ -45,7 +98,7 @@ def fill(template: str, facts: Mapping[str, Any]) -> str:
         if field is None:
             continue
         if field in facts:
-            out.append(_text(facts[field], spec or ""))
+            out.append(_text(facts[field], spec or "", facts))
         else:
             out.append("{" + field + "}")
     return "".join(out)
@@ -72,6 +125,6 @@ def window_too_short(stats_age_s: float | None, needed_s: float) -> str:
             f"{duration(needed_s)}"
         )
     return (
-        f"the statistics window is {duration(stats_age_s)}; rates need at least "
-        f"{duration(needed_s)}"
+        f"the statistics cover {duration(stats_age_s)} of the {duration(needed_s)} needed to "
+        f"judge rates"
     )

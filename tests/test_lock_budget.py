@@ -59,7 +59,7 @@ def test_sequence_near_exhaustion_reads_the_shortest_ranges_within_its_budget(
     assert ok.evidence["not_read_over_lock_budget"] == 5
     assert ok.evidence["not_read_far_from_limit"] == 2
     assert ok.evidence["read_budget"] == 2
-    assert "5 sequence(s) NOT READ: over the budget of 2 reads" in ok.detail
+    assert "5 sequences NOT READ: over the budget of 2 reads" in ok.detail
     (ok,) = _run(db, spec, 100).findings
     assert ok.evidence.get("not_read_over_lock_budget", 0) == 0 and "NOT READ" not in ok.detail
 

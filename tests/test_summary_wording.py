@@ -7,9 +7,11 @@ sentence says how many kinds those are (issue 12, found reading the demo report)
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 
-from pgaudit import evidence, render
+from pgaudit import evidence, render, wording
 from pgaudit.api import load_checks
 from pgaudit.checkfile import CheckSpec
 from pgaudit.config import CheckOverride
@@ -104,3 +106,68 @@ def test_table_growth_green_line_names_sizes_not_parameters(
     assert len(ok) == 1
     assert "min_bytes" not in ok[0].title + ok[0].detail
     assert "tables are listed from 100 MB" in ok[0].title + ok[0].detail
+
+
+def test_counts_carry_their_noun_in_the_right_number() -> None:
+    template = ("{one:plural:enum type}; {many:plural:enum type}; {many:plural:unique index}; "
+                "{zero:plural:replica}; {one:plural:function or other object|functions or other "
+                "objects}; {many:plural:entry}")
+    assert wording.fill(template, {"one": 1, "many": 8, "zero": 0}) == (
+        "1 enum type; 8 enum types; 8 unique indexes; 0 replicas; 1 function or other object; "
+        "8 entries")
+
+
+def test_teeth_no_sentence_writes_a_plural_in_parentheses() -> None:
+    # "8 enum type(s)", "login role(s)", "unique index(es)": a check's sentences, its labels and
+    # the SQL string literals that build sentences say the number once, in words
+    plural = re.compile(r"[a-z]\((s|es)\)(?!\?)")
+    found = []
+    for spec in load_checks().values():
+        sql = re.sub(r"--[^\n]*", "", spec.sql)
+        texts = [spec.message, spec.ok_message, spec.ok, spec.impact, spec.remediation,
+                 *spec.labels.values(), *re.findall(r"'(?:[^']|'')*'", sql)]
+        found += [f"{spec.id}: {t}" for t in texts if t and plural.search(t)]
+    assert found == []
+
+
+def test_sizes_and_windows_in_sentences_are_facts() -> None:
+    facts = {"db_bytes": 8583000, "age_s": 7200.0, "needed_s": 86400.0, "long_s": 90000.0}
+    assert wording.fill("of {db_bytes:size}", facts) == "of 8.2 MB"
+    assert wording.fill("x{age_s:window:needed_s}", facts) == (
+        "x, not judged: the statistics cover 2.0 h of the 24.0 h needed to judge rates")
+    assert wording.fill("x{long_s:window:needed_s}", facts) == "x"
+
+
+def test_thresholds_read_as_sentences() -> None:
+    specs = load_checks()
+    run = AuditRun(pgaudit_version="0", generated_at="2026-01-01T00:00:00+00:00",
+                   target={"database": "app", "server_version": "17", "host": "h", "port": "1"},
+                   facts={}, scope={"schemas": ["app"], "allow_data": True,
+                                    "lock_timeout_ms": 2000}, assumptions={}, findings=[],
+                   checks=[])
+    md = render.render(run, "md", specs)
+    line = next(line for line in md.splitlines() if line.startswith("**Thresholds:**"))
+    assert "Table rows read: yes, bounded samples" in line
+    assert "Audit lock\\_timeout: 2000 ms" in line
+
+
+def test_remediation_names_checks_by_title_not_id() -> None:
+    specs = load_checks()
+    ids = re.compile(r"\b(" + "|".join(re.escape(i) for i in specs) + r")\b")
+    named = {s.id: ids.findall(s.remediation or "") for s in specs.values()}
+    assert {k: v for k, v in named.items() if v} == {}
+
+
+def test_teeth_no_sentence_names_an_engine_parameter() -> None:
+    # "not judged (their statistics cover less than min_checkpoint_window_s)", "a statistics
+    # window too short to judge (min_stats_age_s)": the lines say the window, not the knob
+    found = []
+    for spec in load_checks().values():
+        knobs = {"min_stats_age_s", *(k for k in spec.params if k.endswith("_s"))}
+        sql = re.sub(r"--[^\n]*", "", spec.sql)
+        texts = [spec.message, spec.ok_message, spec.ok,
+                 *(t for t in re.findall(r"'(?:[^']|'')*'", sql) if " " in t and "%(" not in t)]
+        # a {placeholder} names a fact, filled in; the words around it must not name a knob
+        words = [re.sub(r"\{[^}]*\}", "", t) for t in texts if t]
+        found += [f"{spec.id}: {k}" for t in words for k in knobs if k in t]
+    assert found == []

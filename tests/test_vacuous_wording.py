@@ -16,6 +16,7 @@ import pytest
 
 from pgaudit import evidence
 from pgaudit.checkfile import CheckSpec
+from pgaudit.config import CheckOverride
 from pgaudit.engine import AuditOptions, audit
 from pgaudit.model import AuditRun
 from tests.casefile import execute_script, reset_schema
@@ -101,7 +102,7 @@ def test_varchar_length_mismatch_candidates_still_judged(
     )
     assert run.checks[0].status == "ran", run.checks[0]
     [ok] = run.findings
-    assert ok.severity == "ok" and "1 of 1 candidate column(s)" in ok.title
+    assert ok.severity == "ok" and "1 of 1 candidate column checked" in ok.title
 
 
 def test_identifier_quoting_index_names_only_are_low_and_no_false_fact(
@@ -130,3 +131,59 @@ def test_identifier_quoting_index_names_only_are_low_and_no_false_fact(
         shown = dict(evidence.items(f.evidence, params=spec.params, labels=spec.labels))
         assert not any("63" in label for label in shown), shown
         assert "no" not in shown.values(), shown
+
+
+def test_table_without_any_unique_index_says_so(
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
+    # never "(0 of its 0 unique index(es) could serve as one)"
+    run = _run(
+        fresh,
+        specs["table_without_primary_key"],
+        """
+        create table vw.bare (a int);
+        create table vw.one (a int not null unique);
+        create table vw.two (a int not null unique, b int unique);""",
+    )
+    found = {f.object: f.detail for f in run.findings}
+    assert found["vw.bare"] == "vw.bare has no primary key and no unique index"
+    assert found["vw.one"] == (
+        "vw.one has no primary key (1 of its 1 unique index could serve as one)")
+    assert found["vw.two"] == (
+        "vw.two has no primary key (1 of its 2 unique indexes could serve as one)")
+
+
+def test_timeout_off_reads_as_a_sentence(fresh: str, specs: dict[str, CheckSpec]) -> None:
+    # the test server leaves lock_timeout at its default, 0, for every login role
+    spec = specs["lock_timeout_not_set"]
+    run = audit(fresh, [spec], AuditOptions(schemas=["public"]))
+    [db_finding] = [f for f in run.findings if f.object_type == "database"]
+    n = db_finding.evidence["login_roles"]
+    roles = "the only login role" if n == 1 else f"all {n} login roles"
+    assert db_finding.detail.endswith(f"lock_timeout is off for {roles}: the server default is off")
+    shown = dict(evidence.items(db_finding.evidence, params=spec.params, labels=spec.labels))
+    assert shown["Value"] == "off (0)"
+
+
+def test_green_lines_name_facts_not_parameters(fresh: str, specs: dict[str, CheckSpec]) -> None:
+    # a statistics window of 10 years is never there: the lines say how long it is and what
+    # they need, never the parameter's name
+    decade = 10 * 365 * 86400.0
+    options = AuditOptions(schemas=["public"], overrides={
+        "memory_settings_default": CheckOverride(params={"min_checkpoint_window_s": decade}),
+        "replication_overview": CheckOverride(params={"min_stats_age_s": decade}),
+    })
+    run = audit(fresh, [specs["memory_settings_default"], specs["replication_overview"],
+                        specs["xid_wraparound_risk"]], options)
+    lines = {f.check: f.title for f in run.findings if f.severity == "ok"}
+    memory = lines["memory_settings_default"]
+    assert "min_checkpoint_window_s" not in memory
+    assert " kB (" not in memory  # the database's size in its largest unit, as people say it
+    assert "of the 3650.0 days needed to judge rates" in memory
+    replication = lines["replication_overview"]
+    assert "0 replicas streaming" in replication or "1 replica streaming" in replication
+    assert "read replica: not judged (the statistics cover " in replication
+    assert "of the 3650.0 days needed" in replication
+    xid = lines["xid_wraparound_risk"]
+    assert "pg_" not in xid  # never a system catalog's name
+    assert xid.endswith("% of the 2-billion limit")
