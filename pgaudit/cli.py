@@ -27,6 +27,7 @@ from pgaudit.dsn import redact_text, resolve
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun, CheckResult
 from pgaudit.output import Destinations, ensure_writable, plan
+from pgaudit.wording import plural
 
 app = typer.Typer(
     name="pgaudit",
@@ -516,7 +517,7 @@ def history_prune(
     with _guard():
         removed = _store(store, config).prune(_keep(keep), include_signed=include_signed)
         kept = "" if include_signed else " (signed runs kept)"
-        typer.echo(f"removed {removed} run(s) older than {keep}{kept}")
+        typer.echo(f"removed {plural(removed, 'run')} older than {keep}{kept}")
 
 
 @app.command("signoff")
@@ -653,7 +654,7 @@ def baseline(
             schema=schema, exclude_schema=exclude_schema))
         count = waivers.write_baseline(output, run.findings, reason=reason,
                                        approved_by=approved_by, expires=until)
-        typer.echo(f"{count} waiver(s) written to {output}", err=True)
+        typer.echo(f"{plural(count, 'waiver')} written to {output}", err=True)
 
 
 @app.command()

@@ -199,7 +199,8 @@ def load(
     if known_checks is not None:
         unknown = sorted(config.referenced_check_ids() - known_checks)
         if unknown:
-            raise PgauditError(f"config file {path}: unknown check id(s): {', '.join(unknown)}")
+            ids = "unknown check id" if len(unknown) == 1 else "unknown check ids"
+            raise PgauditError(f"config file {path}: {ids}: {', '.join(unknown)}")
     if known_params is not None:
         problems = check_overrides(config, known_params)
         if problems:

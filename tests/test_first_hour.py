@@ -395,7 +395,7 @@ def test_length_checks_only_from_statistics_holding_every_value(advice, specs):
     assert "all 3 distinct values of the table are in pg_stats" in prices.detail
     fees = found["adv.fees"]  # a row changed since ANALYZE
     assert fees.remediation is None and fees.evidence["all_values_known"] is False
-    assert "1 row(s) changed since the last ANALYZE" in fees.detail
+    assert "1 row changed since the last ANALYZE" in fees.detail
 
 
 def test_priority_follows_the_size_of_the_table(advice, specs):

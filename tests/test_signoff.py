@@ -126,7 +126,7 @@ def test_a_signed_run_is_immutable_and_kept_by_prune(cli, stored: str, db: str
     assert [h["signed"] for h in listed] == [False, True, False]
 
     r = cli("history", "prune", "--keep", "0h", "--store", stored)
-    assert r.exit_code == 0 and "removed 2 run(s)" in r.output, r.output
+    assert r.exit_code == 0 and "removed 2 runs" in r.output, r.output
     assert [h["run_id"] for h in store.history()] == [2]
     # it still renders as signed: its frame no longer leans on the pruned run 1
     doc = store.document(2)
@@ -139,5 +139,5 @@ def test_a_signed_run_is_immutable_and_kept_by_prune(cli, stored: str, db: str
     run4 = json.loads(Path("run4.json").read_text())
     assert run4["diff"]["previous_run"]["id"] == 2 and run4["summary"]["new"] == 1
     r = cli("history", "prune", "--keep", "0h", "--include-signed", "--store", stored)
-    assert r.exit_code == 0 and "removed 2 run(s)" in r.output, r.output
+    assert r.exit_code == 0 and "removed 2 runs" in r.output, r.output
     assert store.history() == []
