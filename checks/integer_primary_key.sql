@@ -19,7 +19,7 @@ exists (select 1 from pg_catalog.pg_constraint con join scope_tables c on c.oid 
         where con.contype = 'p' and cardinality(con.conkey) = 1 and not c.relispartition offset 0)'''
 not_applicable = "no table in scope has a single-column primary key"
 impact = "When the key runs out, every insert into the table fails; the fix is a table rewrite of the table and of every referencing table."
-message = "{object}.{column} is {type}: {used_pct}% of its maximum used ({current_max} of {type_max}), about {estimated_rows} rows"
+message = "{object}.{column} is {type}: {used_pct}% of its maximum used ({current_max} of {type_max}), {_rows}"
 remediation = "Convert the key and every column referencing it to bigint (the SQL below; identity sequences follow the column type, serial sequences are widened explicitly). ALTER COLUMN TYPE REWRITES each table and rebuilds its indexes under an ACCESS EXCLUSIVE lock: on large tables add a bigint column, backfill it in batches, build a unique index CONCURRENTLY and swap the key in a short transaction instead."
 replica_note = "Sequence values and insert counters on a standby reflect the primary only as of replay; the verdict stands but the insert rate is the primary's."
 
@@ -102,6 +102,9 @@ with pk1 as materialized (      -- single-column primary keys in scope, read onc
               else 'pg_sequences.last_value of ' || f.seqid::regclass::text end as current_max_source,
          round(f.share * 100, 2)::float8 as used_pct, f.share::float8 as _share,
          case when f.analyzed then f.est_rows::bigint end as estimated_rows, f.inserts::bigint as inserts_since_stats_reset,
+         -- a never-analyzed table has no estimate: say so rather than "about unknown rows"
+         case when f.analyzed then format('about %%s rows', to_char(f.est_rows, 'FM999,999,999,999'))
+              else 'its rows not yet estimated (never analyzed)' end as _rows,
          coalesce(r.n, 0) as referencing_columns, true as rewrites_table
   from found f
   left join refs r on r.relid = f.relid
@@ -122,10 +125,12 @@ select coalesce(f._relid::regclass::text, quote_ident(current_database())) as ob
        case when f._relid is null then 'database' else 'table' end as object_type, f.*, s.*,
        -- the small keys' clause only when there are some: never "the 0 ... key(s) have used"
        case when s.small_integer_keys = 0 then '; none is smallint or integer'
-            else format('; the %%s smallint/integer %%s used at most %%s%%%% of %%s range and %%s on tables under %%s rows',
+            else format('; the %%s smallint/integer %%s used %%s of %%s range and %%s on tables under %%s rows',
                         s.small_integer_keys,
                         case when s.small_integer_keys = 1 then 'key has' else 'keys have' end,
-                        s.largest_share_pct,
+                        -- a rounded 0%% reads as "none": say "less than 1%%"
+                        case when s.largest_share_pct < 1 then 'less than 1%%'
+                             else format('at most %%s%%%%', s.largest_share_pct) end,
                         case when s.small_integer_keys = 1 then 'its' else 'their' end,
                         case when s.small_integer_keys = 1 then 'sits' else 'sit' end,
                         to_char(s._min_rows, 'FM999,999,999,999')) end as _small_keys,

@@ -17,7 +17,7 @@ ok = "Every foreign key has an index on its referencing columns"
 applies = '''exists (select 1 from pg_catalog.pg_constraint c join scope_tables t on t.oid = c.conrelid where c.contype = 'f')'''
 not_applicable = "no foreign key in scope"
 impact = "Deletes and key updates on the parent scan the whole child table under lock; parent-to-child joins scan it too."
-message = "{object} ({fk_columns}) -> {referenced}: no index has these columns as its leading keys ({constraints}; ~{estimated_rows} rows)"
+message = "{object} ({fk_columns}) -> {referenced}: no index has these columns as its leading keys ({constraints}; {_rows})"
 remediation = "Create a btree index whose leading columns are the foreign key's columns, with CREATE INDEX CONCURRENTLY (no write lock; it cannot run inside a transaction block; if it fails, drop the INVALID leftover and retry). A partitioned table cannot be indexed concurrently at the parent: the SQL given creates the parent index ON ONLY, builds each partition's index concurrently and attaches it (where a partition already has an index on exactly these columns, attach that one instead of building a second). An index that starts with the key columns and goes on with others (e.g. (user_id, created_at) for user_id) already serves the FK, so where the queries also need such a composite index, create that one instead of a single-column index."
 replica_note = "Write rates come from this server's counters; on a standby they reflect replay, not the primary's traffic. The verdict itself (missing index) is catalog-based and holds on a replica."
 
@@ -138,6 +138,9 @@ select f.report_rel::regclass::text as object, 'table' as object_type, f.cols as
        string_agg(quote_ident(f.conname), ', ' order by f.conrelid::regclass::text) as constraints,
        f.fk_columns, f.confrelid::regclass::text as referenced,
        case when bool_or(f.never_analyzed) then null else sum(f.est_rows)::bigint end as estimated_rows, sum(f.est_bytes)::bigint as heap_bytes,
+       -- a never-analyzed child has no estimate: say so rather than "~unknown rows"
+       case when bool_or(f.never_analyzed) then 'rows not yet estimated: never analyzed'
+            else format('~%%s rows', to_char(sum(f.est_rows), 'FM999,999,999,999')) end as _rows,
        case when %(rates_ok)s then round((sum(f.writes) / %(stats_age_s)s::float8)::numeric, 2) end as writes_per_s,
        bool_or(f.relkind = 'p') as partitioned, bool_or(f.report_rel <> f.conrelid) as declared_on_partitions,
        -- distinct: duplicate foreign keys on the same columns need the index once

@@ -63,7 +63,7 @@ def test_integer_primary_key_with_small_keys_names_them(
     )
     [ok] = run.findings
     assert "1 of 2 single-column primary keys" in ok.title
-    assert ("the 1 smallint/integer key has used at most 0% of its range and sits on tables"
+    assert ("the 1 smallint/integer key has used less than 1% of its range and sits on tables"
             " under 100,000 rows") in ok.title
 
 
@@ -187,3 +187,41 @@ def test_green_lines_name_facts_not_parameters(fresh: str, specs: dict[str, Chec
     xid = lines["xid_wraparound_risk"]
     assert "pg_" not in xid  # never a system catalog's name
     assert xid.endswith("% of the 2-billion limit")
+
+
+def test_integer_primary_key_never_analyzed_says_so_not_unknown(
+    fresh: str, specs: dict[str, CheckSpec], server_major: int
+) -> None:
+    run = _run(
+        fresh,
+        specs["integer_primary_key"],
+        "create table vw.a (id serial primary key); select setval('vw.a_id_seq', 214748364);"
+        " create table vw.b (id serial primary key); insert into vw.b select from"
+        " generate_series(1, 1000); select setval('vw.b_id_seq', 214748364); analyze vw.b;",
+    )
+    details = {f.object: f.detail for f in run.findings if f.severity != "ok"}
+    never = "its rows not yet estimated (never analyzed)" if server_major >= 14 else "about 0 rows"
+    assert details["vw.a"].endswith(never)
+    assert details["vw.b"].endswith("about 1,000 rows")  # teeth: the estimate when there is one
+    assert not any("unknown" in d for d in details.values())
+
+
+def test_unindexed_foreign_key_never_analyzed_says_so_not_unknown(
+    fresh: str, specs: dict[str, CheckSpec], server_major: int
+) -> None:
+    run = _run(
+        fresh,
+        specs["unindexed_foreign_key"],
+        "create table vw.p (id int primary key);"
+        " create table vw.c (id int primary key, p_id int references vw.p);"
+        " create table vw.d (id int primary key, p_id int references vw.p);"
+        " insert into vw.p values (1);"
+        " insert into vw.d select g, 1 from generate_series(1, 1200) g;"
+        " analyze vw.d;",
+    )
+    details = {f.object: f.detail for f in run.findings if f.severity != "ok"}
+    # before PostgreSQL 14 a never-analyzed table's reltuples is 0, not -1: nothing tells it apart
+    never = "rows not yet estimated: never analyzed" if server_major >= 14 else "~0 rows"
+    assert details["vw.c"].endswith(f"(c_p_id_fkey; {never})")
+    assert details["vw.d"].endswith("(d_p_id_fkey; ~1,200 rows)")  # teeth: the estimate
+    assert not any("unknown" in d for d in details.values())
