@@ -318,6 +318,8 @@ def build(run: AuditRun, specs: Mapping[str, CheckSpec] | None = None,
     counts = {
         "critical": len(critical),
         "critical_objects": summary.critical,
+        # the IMMEDIATE action items: one per check, where the items are one per subsection
+        "critical_kinds": len(_actions(critical)),
         "optimization": len(optimization),
         "optimization_objects": summary.warning + summary.info,
         "warning": summary.warning,

@@ -19,7 +19,7 @@ from pgaudit.engine import AuditOptions, audit
 from pgaudit.model import AuditRun, Finding
 
 
-def _summary(objects_per_check: list[int]) -> str:
+def _summary(objects_per_check: list[int], starts: str = "The audit of app found") -> str:
     specs = load_checks()
     critical = [s for s in specs.values() if "critical" in s.levels()][:len(objects_per_check)]
     assert len(critical) == len(objects_per_check)
@@ -34,7 +34,7 @@ def _summary(objects_per_check: list[int]) -> str:
                    facts={}, scope={"schemas": ["app"]}, assumptions={}, findings=findings,
                    checks=[])
     md = render.render(run, "md", specs)
-    return next(line for line in md.splitlines() if line.startswith("The audit of app found"))
+    return next(line for line in md.splitlines() if line.startswith(starts))
 
 
 def test_issues_of_fewer_kinds_say_so() -> None:
@@ -45,6 +45,13 @@ def test_teeth_one_issue_per_kind_says_no_kinds() -> None:
     line = _summary([1, 1])
     assert "found 2 critical issues that" in line
     assert "kind" not in line
+
+
+def test_overall_assessment_counts_the_kinds_the_action_items_list() -> None:
+    line = _summary([2, 1], starts="- **🔴 Critical Issues:**")
+    assert "3 items of 2 kinds requiring immediate attention (3 critical findings)" in line
+    teeth = _summary([1, 1], starts="- **🔴 Critical Issues:**")
+    assert "2 items requiring immediate attention" in teeth and "kind" not in teeth
 
 
 def _evidence_line(columns: int) -> str:
