@@ -44,7 +44,7 @@ remediation = "Add a purge job: the DELETE shown removes one batch (it is DESTRU
 [labels]
 expiry_column = "Expiry column"
 found_by = "Found by"
-expired_rows = "Expired rows found (read stops at min_expired_rows)"
+expired_rows = "Expired rows found (counting stops at the reporting threshold)"
 rows = "Rows"
 deletes = "Deletes since the statistics reset"
 inserts = "Inserts since the statistics reset"

@@ -11,7 +11,7 @@ fix = "alter system set password_encryption = 'scram-sha-256';\nselect pg_reload
 ignore_when = "A client that cannot do SCRAM (a very old driver) still connects, and its upgrade is planned and tracked."
 references = ["https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-PASSWORD-ENCRYPTION", "https://www.postgresql.org/docs/current/auth-password.html", "https://www.postgresql.org/docs/current/catalog-pg-authid.html", "https://www.postgresql.org/docs/18/release-18.html"]
 ok = "Passwords are stored as SCRAM-SHA-256 hashes and new ones will be too"
-ok_message = "password_encryption is {setting} and none of the {roles_with_password:plural:login role} with a password has an MD5 hash"
+ok_message = "password_encryption is {setting}{_roles_note}"
 impact = "MD5 hashes are fast to crack and work as the password itself for md5 authentication."
 message = "{object}: {_problem}"
 remediation = "Set password_encryption = 'scram-sha-256' where it is md5 (server, database or role level), then set every MD5 password again so it is stored as SCRAM (ALTER ROLE ... PASSWORD, or psql's \\password, which hashes on the client): a hash cannot be converted without the password. Once no MD5 hash is left, switch md5 lines in pg_hba.conf to scram-sha-256. Clients need SCRAM support (libpq 10+, JDBC 42.2+, most current drivers)."
@@ -93,14 +93,19 @@ with authid as (
   left join pg_catalog.pg_roles r on r.rolname = h.rolname
   where h.kind = 'm'
 )
-select f.*, null::bigint as roles_with_password, null::text as no_verdict
+select f.*, null::bigint as roles_with_password, null::text as no_verdict, null::text as _roles_note
 from found f
 union all
 -- nothing found: the 🟢 summary where the hashes were read, no verdict where they were not
 select 'password_encryption', 'setting', 'summary', null, st.setting, st.source, null, null,
        (select count(*) from hashes),
        case when not (select readable from authid)
-            then format('password_encryption is %%s, but the stored password hashes are in pg_authid, which only superusers can read: grant SELECT on pg_catalog.pg_authid to the audit role, or run this check as a superuser', st.setting) end
+            then format('password_encryption is %%s, but the stored password hashes are in pg_authid, which only superusers can read: grant SELECT on pg_catalog.pg_authid to the audit role, or run this check as a superuser', st.setting) end,
+       -- never "none of the 0 login roles": with no password stored there is nothing to judge
+       (select case count(*) when 0 then ' and no login role has a password stored'
+                             when 1 then ' and the 1 login role with a password has no MD5 hash'
+                             else format(' and none of the %%s login roles with a password has an MD5 hash', count(*)) end
+        from hashes)
 from setting st
 where not exists (select 1 from found)
 order by 3, 1

@@ -28,7 +28,7 @@ ok = ["_summary"]
 [labels]
 range_limit = "Limit (the tighter of the sequence and its column)"
 referencing_columns = "Referencing columns to widen too"
-not_read_far_from_limit = "Not read: further than max_steps_read from the limit"
+not_read_far_from_limit = "Not read: decades from their limit at a million values a second"
 not_read_over_lock_budget = "Not read: over the read budget"
 [params]
 critical_share = 0.75

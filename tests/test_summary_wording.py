@@ -178,3 +178,13 @@ def test_teeth_no_sentence_names_an_engine_parameter() -> None:
         words = [re.sub(r"\{[^}]*\}", "", t) for t in texts if t]
         found += [f"{spec.id}: {k}" for t in words for k in knobs if k in t]
     assert found == []
+
+
+def test_teeth_no_evidence_label_names_a_parameter() -> None:
+    # "Expired rows found (read stops at min_expired_rows)": a label says what the number is,
+    # in words; the parameter's name is for the config file (knob-like names: with a '_')
+    found = [f"{spec.id}.{key}: {label}"
+             for spec in load_checks().values()
+             for key, label in spec.labels.items()
+             for param in spec.params if "_" in param and param in label]
+    assert found == []

@@ -225,3 +225,26 @@ def test_unindexed_foreign_key_never_analyzed_says_so_not_unknown(
     assert details["vw.c"].endswith(f"(c_p_id_fkey; {never})")
     assert details["vw.d"].endswith("(d_p_id_fkey; ~1,200 rows)")  # teeth: the estimate
     assert not any("unknown" in d for d in details.values())
+
+
+def test_password_encryption_never_says_none_of_zero_roles(
+    db: str, specs: dict[str, CheckSpec]
+) -> None:
+    role = "pgaudit_vw_scram_login"
+    execute_script(db, f"drop role if exists {role}; set password_encryption = 'scram-sha-256';"
+                       f" create role {role} login password 'x-not-a-secret';")
+    try:
+        def ok_title(pattern: str) -> str:
+            options = AuditOptions(schemas=["public"], overrides={
+                "password_encryption_md5": CheckOverride(params={"role_pattern": pattern})})
+            [ok] = audit(db, [specs["password_encryption_md5"]], options).findings
+            assert ok.severity == "ok"
+            return ok.title
+
+        none = ok_title("^no_role_is_named_like_this$")
+        assert none.endswith("and no login role has a password stored")
+        assert "none of the 0" not in none
+        one = ok_title(f"^{role}$")  # teeth: with a role to judge, the count is said
+        assert one.endswith("and the 1 login role with a password has no MD5 hash")
+    finally:
+        execute_script(db, f"drop role if exists {role}")
