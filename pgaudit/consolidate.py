@@ -120,10 +120,12 @@ def statements(sql: str) -> list[str]:
         start = i
     if sql[start:].strip():
         units.append(sql[start:])
-    return [u.strip() for u in units if u.strip()]
+    return [s for u in units if (s := u.strip())]
 
 
 def _strip_comments(sql: str) -> str:
+    if _SPECIAL.search(sql) is None:  # most statements: nothing to take out, no copy
+        return sql
     out: list[str] = []
     i, n = 0, len(sql)
     while i < n:
@@ -174,9 +176,12 @@ def _ident(text: str) -> str:
     return text.lower()
 
 
+_IDENT_RE = re.compile(_IDENT)
+
+
 def relation_key(name: str) -> tuple[str, ...]:
     """``public."AuditEvents"`` as ("public", "AuditEvents"): how SQL resolves the name."""
-    return tuple(_ident(p) for p in re.findall(_IDENT, name))
+    return tuple(_ident(p) for p in _IDENT_RE.findall(name))
 
 
 _COMMA_SPECIAL = re.compile(r"""['"(),]""")
@@ -219,13 +224,24 @@ class Alteration:
 # A remediation that could alter a column or a sequence: an ALTER SEQUENCE, or an ALTER that is
 # not the start of an ALTER TABLE (a clause: ALTER COLUMN x, ALTER x). Most fixes (create index,
 # add constraint) do not, and are not parsed at all: a large catalog has thousands of them.
-_MAYBE = re.compile(r"\balter\s+(?:sequence\b|(?!table\b|index\b|materialized\b|view\b)\S)",
-                    re.I)
+_MAYBE_TAIL = r"\s+(?:sequence\b|(?!table\b|index\b|materialized\b|view\b)\S)"
+_MAYBE = re.compile(r"\balter" + _MAYBE_TAIL, re.I)
+# The same test on an ASCII remediation lowercased: a pattern that starts with a literal is
+# searched for with a fast scan, where re.I makes the engine try every position (18,000
+# remediations of a 50,000-table catalog: 60 -> 9 ms). ASCII only: there, lower() and re.I
+# agree letter for letter (re.I also folds some non-ASCII letters, such as the Kelvin sign).
+_MAYBE_LOWER = re.compile(r"alter(?<!\walter)" + _MAYBE_TAIL)
+
+
+def _maybe_alters(sql: str) -> bool:
+    if sql.isascii():
+        return _MAYBE_LOWER.search(sql.lower()) is not None
+    return _MAYBE.search(sql) is not None
 
 
 def alterations(sql: str | None) -> list[Alteration]:
     """The column alterations a remediation makes (commented-out SQL does not count)."""
-    if not sql or not _MAYBE.search(sql):
+    if not sql or not _maybe_alters(sql):
         return []
     return list(_alterations(sql))
 

@@ -283,6 +283,25 @@ def test_statements_edge_cases_of_the_scanner() -> None:
     )] == ["a,b", "c"]
 
 
+def test_the_ascii_prefilter_agrees_with_the_case_insensitive_one() -> None:
+    """``_maybe_alters`` searches an ASCII remediation lowercased (fast); it must say what the
+    ``re.I`` pattern says, word boundary and excluded words included."""
+    import random
+
+    from pgaudit.consolidate import _MAYBE, _maybe_alters
+
+    cases = ["ALTER TABLE t add c int", "Alter Column x", "alter\tsequence s", "realter c",
+             "x_alter c", "9alter c", "alter table t alter c type int", "ALTER INDEX i",
+             "alter tables", "alter\n  view", "alter", "alter ", "(alter c", "ALTER MATERIALIZED",
+             "alter \u212aelvin", "alter ſequence", "İalter c", "éalter c"]
+    rng = random.Random(11)
+    words = ["alter", "ALTER", "Alter", " ", "\n", "table", "TABLE", "sequence", "index", "view",
+             "materialized", "x", "_", "9", "(", ";", "s", "é"]
+    cases += ["".join(rng.choice(words) for _ in range(rng.randint(1, 8))) for _ in range(20000)]
+    for sql in cases:
+        assert _maybe_alters(sql) == (_MAYBE.search(sql) is not None), sql
+
+
 def test_crosscheck_teeth_on_hand_made_runs() -> None:
     """(a) a check-wide 🟢 beside a finding of its check; (c) a 🟢 of a not-applicable check."""
     wide = f("unindexed_foreign_key", "ok", "d", (), object_type="database", check_wide=True)
