@@ -301,6 +301,23 @@ with recursive family(typ, name) as (
   where f.contype = 'f' and f.conparentid = 0 and f.conrelid = f.confrelid and cardinality(f.conkey) = 1
     and exists (select 1 from cand c where c.self_ref)
   group by ra.attname
+), mirrors as materialized (
+  -- a copy of another row's parent_id: the table is named after that row's table and names it
+  -- (post_versions.post_id) whose own parent_id is a declared self-reference, so
+  -- post_versions.parent_id is a post's parent copied with the version, not another version;
+  -- not fixed_charges beside plan_id, whose parent_id is another fixed charge
+  select c.relid, c.attnum
+  from cand c
+  join pg_catalog.pg_constraint sf on sf.contype = 'f' and sf.conrelid = sf.confrelid
+   and sf.conrelid <> c.relid and cardinality(sf.conkey) = 1
+  join pg_catalog.pg_attribute sa on sa.attrelid = sf.conrelid and sa.attnum = sf.conkey[1]
+   and sa.attname = c.attname
+  join pg_catalog.pg_class sc on sc.oid = sf.conrelid
+  where c.self_ref
+    and left(c.relname, length(regexp_replace(sc.relname, 's$', ''))) = regexp_replace(sc.relname, 's$', '')
+    and exists (select 1 from pg_catalog.pg_attribute ca
+                where ca.attrelid = c.relid and ca.attnum > 0 and not ca.attisdropped
+                  and ca.attname = regexp_replace(sc.relname, 's$', '') || '_id')
 ), forms as materialized (
   -- the table names a column may stand for, with their tier (1 the name, 2 the child table's own
   -- prefix words + the name, 3 a partitioned p_ table, 4 and 5 the same with a first word
@@ -476,20 +493,8 @@ with recursive family(typ, name) as (
   -- parent_id of other tables referencing this one: here the name means a row of another table
   -- (a chain t1.parent_id -> t0), not of its own
   where not (b.tier = 6 and coalesce(d.tables, 0) > 0)
-    -- a copy of another row's parent_id: the table is named after that row's table and names it
-    -- (post_versions.post_id) whose own parent_id is a declared self-reference, so post_versions.parent_id is a post's
-    -- parent copied with the version, not another version
-    and not (b.tier = 6 and exists (
-          select 1 from pg_catalog.pg_constraint sf
-          join pg_catalog.pg_attribute sa on sa.attrelid = sf.conrelid and sa.attnum = sf.conkey[1]
-          join pg_catalog.pg_class sc on sc.oid = sf.conrelid
-          join pg_catalog.pg_attribute ca on ca.attrelid = b.relid and ca.attnum > 0 and not ca.attisdropped
-           and ca.attname = regexp_replace(sc.relname, 's$', '') || '_id'
-          where sf.contype = 'f' and sf.conrelid = sf.confrelid and sf.conrelid <> b.relid
-            and cardinality(sf.conkey) = 1 and sa.attname = b.attname
-            -- a satellite of that table by its name (post_versions, post_history; not
-            -- fixed_charges beside plan_id, whose parent_id is another fixed charge)
-            and left(b.relname, length(ca.attname) - 2) = left(ca.attname, length(ca.attname) - 2)))
+    -- a copy of another row's parent_id (mirrors): not a self-reference
+    and not (b.tier = 6 and (b.relid, b.attnum) in (select m.relid, m.attnum from mirrors m))
 ), sentinel as (
   -- values the column's CHECK constraints single out (user_id = 0 or ..., user_id <> -1,
   -- user_id = any (array[...])): sentinels such as "0 = anonymous" that no parent row has
