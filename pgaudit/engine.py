@@ -340,7 +340,8 @@ class Engine:
             params["rates_ok"] = age is not None and age >= float(needed)
             if not params["rates_ok"]:  # stats_window = "rates": judged, rates left out
                 window_note = window_too_short(age, float(needed))
-                params["stats_window_note"] = window_note
+                # in a finding's sentence: the same words on every run of a young server
+                params["stats_window_note"] = window_too_short(age, float(needed), stable=True)
         # A check that filters on %(locked)s leaves those relations out: say so in its result.
         skipped: list[str] = list(self.locked_names) if "%(locked)s" in spec.sql else []
         applies = True

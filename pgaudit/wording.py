@@ -67,7 +67,7 @@ def _unjudged(age: Any, needed: Any) -> str:
     if not isinstance(needed, int | float) or (isinstance(age, int | float) and age >= needed):
         return ""
     return ", not judged: " + window_too_short(
-        float(age) if isinstance(age, int | float) else None, float(needed))
+        float(age) if isinstance(age, int | float) else None, float(needed), stable=True)
 
 
 def _text(value: Any, spec: str, facts: Mapping[str, Any] | None = None) -> str:
@@ -117,13 +117,18 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def window_too_short(stats_age_s: float | None, needed_s: float) -> str:
-    """Why a rate cannot be judged yet: one sentence for every check."""
+def window_too_short(stats_age_s: float | None, needed_s: float, *, stable: bool = False) -> str:
+    """Why a rate cannot be judged yet: one sentence for every check.
+
+    ``stable``: for a finding's sentence, which must read the same on the next run (the age
+    moves every second; it is in the run's facts): the window needed, not the one there is."""
     if stats_age_s is None:
         return (
             f"the statistics have no reset time to measure rates from; rates need a window of "
             f"{duration(needed_s)}"
         )
+    if stable:
+        return f"the statistics cover less than the {duration(needed_s)} needed to judge rates"
     return (
         f"the statistics cover {duration(stats_age_s)} of the {duration(needed_s)} needed to "
         f"judge rates"

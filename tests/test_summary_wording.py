@@ -141,7 +141,13 @@ def test_sizes_and_windows_in_sentences_are_facts() -> None:
     facts = {"db_bytes": 8583000, "age_s": 7200.0, "needed_s": 86400.0, "long_s": 90000.0}
     assert wording.fill("of {db_bytes:size}", facts) == "of 8.2 MB"
     assert wording.fill("x{age_s:window:needed_s}", facts) == (
-        "x, not judged: the statistics cover 2.0 h of the 24.0 h needed to judge rates")
+        "x, not judged: the statistics cover less than the 24.0 h needed to judge rates")
+    # a sentence reads the same on the next run: the age moves, it stays in the facts
+    assert wording.fill("x{age_s:window:needed_s}", {**facts, "age_s": 7211.0}) == (
+        wording.fill("x{age_s:window:needed_s}", facts))
+    # the check's result (no verdict) may say the age: it is not a finding's sentence
+    assert wording.window_too_short(7200.0, 86400.0) == (
+        "the statistics cover 2.0 h of the 24.0 h needed to judge rates")
     assert wording.fill("x{long_s:window:needed_s}", facts) == "x"
 
 
