@@ -373,10 +373,13 @@ def check_remediation(remediation: str, names: list[str], where: str) -> None:
         # A name starting with a quote, matched at a quoted identifier's closing quote and going
         # on with a space and the start of a keyword: its quote is the delimiter (hypothesis
         # found '" s' in `alter column """ s_id" set not null`). A bare name still fails.
+        # Likewise followed by the statement's own punctuation: the name '";' matches the closing
+        # quote of `validate constraint "t_fkey";` and its terminator (hypothesis found it).
         closing = [text for a, b, kind, text in spans
                    if b == start + 1 and kind == "IDENT" and text.startswith(('"', 'U&"'))]
-        if (closing and remediation[start + 1:start + 2].isspace()
-                and all(text.isalpha() and kind != "IDENT"
+        after = remediation[start + 1:start + 2]
+        if (closing and (after.isspace() or after in {";", ",", ")"})
+                and all((text.isalpha() or text in {";", ",", ")"}) and kind != "IDENT"
                         for kind, text in overlapping if text not in closing)):
             return True
         # A match straddling quoted identifiers and the dot between them is the quoting itself:
@@ -501,9 +504,14 @@ def check_run(run: AuditRun, names: Names) -> None:
 
 # --- tests ------------------------------------------------------------------------------------
 
+# derandomized: the same examples on every run, so a red CI is a regression, not a new draw
+# (PGAUDIT_HOSTILE_EXAMPLES raises the count to explore; add what it finds as an @example)
 @settings(max_examples=int(os.environ.get("PGAUDIT_HOSTILE_EXAMPLES", "15")), deadline=None,
+          derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(names=hostile_names())
+# found by hypothesis: '";' matches a closing quote and the statement's terminator
+@example(names=Names(schema='";', base="<script>", long="<script>" + "表" * 18 + "x"))
 # found by hypothesis: '".' matches the closing quote and dot of a qualified name
 @example(names=Names(schema='".', base="<script>", long="<script>" + "表" * 18 + "x"))
 # found by hypothesis: '" s' matches a closing quote, a space and the start of "set"
