@@ -26,6 +26,7 @@ from pgaudit.consolidate import consolidate
 from pgaudit.errors import PgauditError
 from pgaudit.model import AuditRun, default_target_name
 from pgaudit.resources import templates_dir
+from pgaudit.wording import plural
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -83,10 +84,6 @@ def fence(value: Any) -> str:
     """A backtick fence longer than any backtick run in the block, so content cannot close it."""
     longest = max((len(m.group(0)) for m in _BACKTICKS.finditer(str(value))), default=0)
     return "`" * max(3, longest + 1)
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def environment() -> Environment:

@@ -40,6 +40,7 @@ from pgaudit.model import (
     Severity,
     Summary,
 )
+from pgaudit.wording import plural
 
 SQL_CAP = 30  # remediation statements shown per finding group
 SPLIT_MAX = 5  # up to this many objects with a critical or warning get a numbered finding each
@@ -67,11 +68,9 @@ PRIVILEGES = ("superuser", "pg_monitor", "pg_read_all_stats", "pg_read_all_setti
               "pg_read_all_data")
 # What a finding's object is, by its object_type, and what it counts when it has columns
 NOUNS = {"column": "table", "index": "table", "": "object"}
-PLURALS = {"index": "indexes", "schema": "schemas", "query": "queries", "object": "objects"}
-
-
 def plural_noun(n: int, noun: str) -> str:
-    return f"{n:,} {noun if n == 1 else PLURALS.get(noun, noun + 's')}"
+    """A count of objects with thousands separated ("1,065 tables"), worded as sentences are."""
+    return plural(f"{n:,}", noun)
 
 
 @dataclass
