@@ -313,11 +313,12 @@ with recursive family(typ, name) as (
   join pg_catalog.pg_attribute sa on sa.attrelid = sf.conrelid and sa.attnum = sf.conkey[1]
    and sa.attname = c.attname
   join pg_catalog.pg_class sc on sc.oid = sf.conrelid
+  cross join lateral (select regexp_replace(sc.relname, 's$', '') as singular) sg
   where c.self_ref
-    and left(c.relname, length(regexp_replace(sc.relname, 's$', ''))) = regexp_replace(sc.relname, 's$', '')
+    and left(c.relname, length(sg.singular)) = sg.singular
     and exists (select 1 from pg_catalog.pg_attribute ca
                 where ca.attrelid = c.relid and ca.attnum > 0 and not ca.attisdropped
-                  and ca.attname = regexp_replace(sc.relname, 's$', '') || '_id')
+                  and ca.attname = sg.singular || '_id')
 ), forms as materialized (
   -- the table names a column may stand for, with their tier (1 the name, 2 the child table's own
   -- prefix words + the name, 3 a partitioned p_ table, 4 and 5 the same with a first word

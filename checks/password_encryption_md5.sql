@@ -98,14 +98,14 @@ from found f
 union all
 -- nothing found: the 🟢 summary where the hashes were read, no verdict where they were not
 select 'password_encryption', 'setting', 'summary', null, st.setting, st.source, null, null,
-       (select count(*) from hashes),
+       h.n,
        case when not (select readable from authid)
             then format('password_encryption is %%s, but the stored password hashes are in pg_authid, which only superusers can read: grant SELECT on pg_catalog.pg_authid to the audit role, or run this check as a superuser', st.setting) end,
        -- never "none of the 0 login roles": with no password stored there is nothing to judge
-       (select case count(*) when 0 then ' and no login role has a password stored'
-                             when 1 then ' and the 1 login role with a password has no MD5 hash'
-                             else format(' and none of the %%s login roles with a password has an MD5 hash', count(*)) end
-        from hashes)
+       case h.n when 0 then ' and no login role has a password stored'
+                when 1 then ' and the 1 login role with a password has no MD5 hash'
+                else format(' and none of the %%s login roles with a password has an MD5 hash', h.n) end
 from setting st
+cross join (select count(*) as n from hashes) h
 where not exists (select 1 from found)
 order by 3, 1
