@@ -160,6 +160,17 @@ _ALTER_SEQUENCE = re.compile(
     rf"^alter\s+sequence\s+(?:if\s+exists\s+)?(?P<name>{_IDENT}(?:\.{_IDENT})*)\s+(?P<rest>.*)$",
     re.I | re.S,
 )
+# Where any ALTER TABLE or ALTER SEQUENCE of a remediation starts, with the relation it names:
+# the same prefix as the two patterns above, searched in the whole text. Searched for in the
+# text lowercased (a literal first: see _MAYBE_LOWER), the name then read from the text as
+# written at the same place; re.I where lowercasing could move it (non-ASCII).
+_TARGET_PREFIX = (r"alter\s+(?:table\s+(?:if\s+exists\s+)?(?:only\s+)?"
+                  r"|sequence\s+(?:if\s+exists\s+)?)")
+# followed by a space as there: with ``only`` or a name the pattern cannot read, the name
+# they find is the one backtracking finds (``alter table only "x".é ...`` alters "only")
+_TARGET_NAME = rf"(?P<name>{_IDENT}(?:\.{_IDENT})*)(?=\s)"
+_TARGET = re.compile(r"\b" + _TARGET_PREFIX + _TARGET_NAME, re.I)
+_TARGET_LOWER = re.compile(r"alter(?<!\walter)" + _TARGET_PREFIX[5:] + _TARGET_NAME)
 _KINDS = (
     (re.compile(r"^(?:set\s+data\s+)?type\b", re.I), "type"),
     (re.compile(r"^(?:set|drop)\s+default\b", re.I), "default"),
@@ -177,10 +188,13 @@ def _ident(text: str) -> str:
 
 
 _IDENT_RE = re.compile(_IDENT)
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)*")
 
 
 def relation_key(name: str) -> tuple[str, ...]:
     """``public."AuditEvents"`` as ("public", "AuditEvents"): how SQL resolves the name."""
+    if _PLAIN_NAME.fullmatch(name):  # unquoted parts and dots only: the common case, fast
+        return tuple(name.lower().split("."))
     return tuple(_ident(p) for p in _IDENT_RE.findall(name))
 
 
@@ -272,6 +286,18 @@ def _alterations(sql: str) -> tuple[Alteration, ...]:
                         rest.split(" ", 1)[0].lower())
             found.append(Alteration(table, _ident(col.group("col")), kind, rest))
     return tuple(found)
+
+
+def _targets(sql: str) -> set[tuple[str, ...]]:
+    """The relations a remediation's ALTER TABLE and ALTER SEQUENCE statements name: one scan
+    of its text, no statement parsed. A superset of those ``alterations`` finds (the name in
+    a quoted string or a dollar-quoted body counts too)."""
+    if "--" in sql or "/*" in sql:  # a comment could sit between ALTER and TABLE
+        sql = normalise(sql)
+    if not sql.isascii():
+        return {relation_key(m.group("name")) for m in _TARGET.finditer(sql)}
+    return {relation_key(sql[m.start("name"):m.end("name")])
+            for m in _TARGET_LOWER.finditer(sql.lower())}
 
 
 def disagreements(first: str | None, second: str | None) -> list[Alteration]:
@@ -402,7 +428,18 @@ def _merge_groups(findings: list[Finding]) -> set[int]:
 def _resolve_conflicts(findings: list[Finding]) -> set[int]:
     """Step 2: entries on different objects whose fixes alter one column differently."""
     gone: set[int] = set()
-    live = [f for f in findings if _eligible(f) and f.remediation]
+    live = [f for f in findings
+            if _eligible(f) and f.remediation and _maybe_alters(f.remediation)]
+    # Two fixes can only disagree about a relation both name: a fix that alters relations no
+    # other fix names is not parsed (4,182 serial-to-identity fixes of a 50,000-table catalog,
+    # 8 statements each, each altering its own table).
+    named: dict[tuple[str, ...], int] = {}
+    targets = [_targets(f.remediation or "") for f in live]
+    for found in targets:
+        for key in found:
+            named[key] = named.get(key, 0) + 1
+    live = [f for f, found in zip(live, targets, strict=True)
+            if any(named[key] > 1 for key in found)]
     by_target: dict[tuple[tuple[str, ...], str, str], list[Finding]] = {}
     for f in live:
         for a in alterations(f.remediation):

@@ -302,6 +302,72 @@ def test_the_ascii_prefilter_agrees_with_the_case_insensitive_one() -> None:
         assert _maybe_alters(sql) == (_MAYBE.search(sql) is not None), sql
 
 
+def test_the_target_prefilter_names_every_relation_a_fix_alters() -> None:
+    """``_targets`` (one scan, no parsing) decides which fixes are parsed for conflicts: it
+    must name every relation ``alterations`` finds, whatever the case, quoting, comments and
+    clauses; naming more is allowed."""
+    import random
+
+    from pgaudit.consolidate import _targets
+
+    cases = [
+        'ALTER TABLE "S"."T;" alter "Col" set not null',
+        "alter /* why */ table -- x\n only public.t alter c type int",
+        "Alter Table If Exists Only s.\"Mixed\"\"q\" ALTER COLUMN c DROP DEFAULT",
+        "alter sequence if exists s.seq as integer",
+        "ALTER SEQUENCE \"Sé\".\"Q\" maxvalue 10",
+        "alter table é.t alter c type text",
+        "select 1;alter table t alter c set default 1",
+        "alter\ttable\n\nt alter c drop not null",
+        "alter table only alter column x type int",
+    ]
+    rng = random.Random(5)
+
+    def pick(*options: str) -> str:
+        return rng.choice(options)
+
+    def gap() -> str:  # what may separate two words of a statement
+        return pick(" ", "  ", "\n", "\t", " /* c; */ ", " -- c\n", "/*x*/")
+
+    def name() -> str:
+        return pick("t", "T", '"T"', '"a b"', '"q""t"', "é", '"É"', "only", "alter", "_x$1")
+
+    def statement() -> str:
+        qualified = name() + pick("", "." + name(), '."s"."t"')
+        if rng.random() < 0.3:
+            return (pick("alter", "ALTER") + gap() + pick("sequence", "Sequence") + gap()
+                    + pick("", "if" + gap() + "exists" + gap()) + qualified + gap()
+                    + pick("as integer", "maxvalue 10", "owned by none"))
+        clause = (pick("alter", "Alter") + gap() + pick("", "column" + gap()) + name() + gap()
+                  + pick("type int", "set default 1", "drop not null", "add generated always"))
+        return (pick("alter", "ALTER", "Alter") + gap() + pick("table", "TABLE") + gap()
+                + pick("", "if" + gap() + "exists" + gap()) + pick("", "only" + gap())
+                + qualified + gap() + clause + pick("", ", " + clause))
+
+    for _ in range(5000):
+        parts = [statement() if rng.random() < 0.7 else "select 'alter table x'"
+                 for _ in range(rng.randint(1, 3))]
+        cases.append(pick(";", ";\n", "; -- done\n").join(parts) + pick("", ";"))
+    parsed = 0
+    for sql in cases:
+        found = {a.table for a in alterations(sql)}
+        parsed += bool(found)
+        assert found <= _targets(sql), sql
+    assert parsed > 500  # the draw reaches the parser: the comparison is not over nothing
+
+
+def test_a_conflict_written_with_comments_and_quotes_is_still_resolved() -> None:
+    """Teeth for the prefilter: two fixes on different objects alter one column differently,
+    one of them spelling the table with a comment and quotes. Both must be parsed."""
+    a = f("column_type_inconsistent", "warning", "created_at", ("created_at",),
+          remediation="alter table public.t alter column created_at type timestamptz;")
+    b = f("integer_primary_key", "critical", "public.t", ("created_at",),
+          remediation='ALTER /* x */ TABLE "public"."t" ALTER created_at TYPE text;')
+    kept = consolidate([a, b])
+    assert len(kept) == 1 and kept[0].check == "integer_primary_key"
+    assert kept[0].remediation == b.remediation
+
+
 def test_crosscheck_teeth_on_hand_made_runs() -> None:
     """(a) a check-wide 🟢 beside a finding of its check; (c) a 🟢 of a not-applicable check."""
     wide = f("unindexed_foreign_key", "ok", "d", (), object_type="database", check_wide=True)
