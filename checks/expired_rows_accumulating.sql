@@ -37,6 +37,11 @@ exists (
   join scope_tables t on t.oid = c.attrelid
   where d.attname ilike any(%(column_patterns)s::text[]) and not t.relispartition)'''
 not_applicable = "no table in scope has an expiry column (expires_at, valid_until …)"
+census = '''
+exists (select 1 from census_columns c
+        where c.atttypid in ('pg_catalog.timestamptz'::regtype, 'pg_catalog.timestamp'::regtype,
+                             'pg_catalog.date'::regtype)
+          and c.attname ilike any(%(column_patterns)s::text[]))'''
 impact = "Storage, index and vacuum cost grows without bound; expired secrets and codes are kept longer than needed."
 message = "{object}: rows whose {expiry_column} passed more than {_grace} ago accumulate and nothing deletes them; found by {found_by}"
 remediation = "Add a purge job: the DELETE shown removes one batch (it is DESTRUCTIVE: check the column's meaning and the grace period first); repeat it until it deletes nothing, then schedule it, e.g. with pg_cron (select cron.schedule('purge-otps', '15 3 * * *', $$ ... $$)) or the application's scheduler. Each batch is a short transaction, so it does not hold locks or bloat WAL the way one large DELETE does; an index on the expiry column keeps each batch cheap. For very large tables, partitioning by the expiry time and dropping old partitions avoids deletes and vacuum altogether."

@@ -21,6 +21,9 @@ exists (
   where not t.relispartition
     and a.atttypid in ('pg_catalog.json'::regtype, 'pg_catalog.jsonb'::regtype))'''
 not_applicable = "no JSON column in scope"
+census = '''
+exists (select 1 from census_columns c
+        where c.atttypid in ('pg_catalog.json'::regtype, 'pg_catalog.jsonb'::regtype))'''
 impact = "Every read re-parses the document; the column cannot be indexed with GIN or compared, so JSON queries scan and parse whole tables."
 message = "{object} stores {column_list} as json"
 remediation = "Convert with ALTER COLUMN … TYPE jsonb USING …::jsonb. This REWRITES the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock: plan a maintenance window on large tables, or add a jsonb column, backfill in batches and swap. jsonb drops insignificant whitespace, duplicate keys (last wins) and key order. Views referencing the columns must be dropped and recreated; a json default keeps working through the assignment cast."

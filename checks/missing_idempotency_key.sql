@@ -35,6 +35,11 @@ exists (
                                          limit 2) x) >= 2 end
   offset 0)'''
 not_applicable = "no ledger, payment or request table in scope"
+census = '''
+exists (select 1 from census_tables t cross join lateral (select lower(t.relname) as name) l
+        where l.name !~ %(exclude_table_pattern)s
+          and (l.name ~ %(money_table_pattern)s or l.name ~ %(request_table_pattern)s))
+or exists (select 1 from census_columns c where lower(c.attname) ~ %(ledger_column_pattern)s)'''
 impact = "Retried requests create duplicate transactions, charges or jobs."
 message = "{object} looks like a {_kind} table ({matched_by}) but no unique constraint or index covers an idempotency column{_note}"
 remediation = "Add a nullable key column (no table rewrite: a brief ACCESS EXCLUSIVE lock only) and a unique partial index built CONCURRENTLY (run it on its own, outside a transaction block); then have writers send the request's key and use INSERT ... ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING. When a key-like column already exists, only the unique index is needed. A partitioned table's unique index must include the partition key and cannot be built concurrently at the parent (no SQL is given)."

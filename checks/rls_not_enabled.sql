@@ -29,6 +29,10 @@ exists (
   cross join lateral (select lower(regexp_replace(d.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as norm) x
   where x.norm ~ %(tenant_column_pattern)s or x.norm ~ %(owner_column_pattern)s)'''
 not_applicable = "no table in scope has a tenant or owner column"
+census = '''
+exists (select 1 from census_columns c
+        cross join lateral (select lower(regexp_replace(c.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g')) as norm) x
+        where x.norm ~ %(tenant_column_pattern)s or x.norm ~ %(owner_column_pattern)s)'''
 impact = "Tenant isolation depends on every query remembering its tenant filter; one omission leaks other tenants' rows."
 message = "{object} has {kind} column {_column} but row-level security is off: isolation rests on every query filtering by it"
 remediation = "Create a policy first, then enable and force RLS; the application must set the tenant (SET app.current_tenant_id = …, per transaction) and connect as a role that is not a superuser and has no BYPASSRLS. The SQL enables RLS after a commented policy sketch: without a policy, enabling RLS denies every row to every non-owner role (and, with FORCE, to the owner), so adapt and run the policy first."

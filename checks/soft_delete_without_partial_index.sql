@@ -27,6 +27,8 @@ exists (
   where not t.relispartition and a.attname = any(%(columns)s::text[])
     and not (a.attnotnull and ty.typcategory = 'D'))'''
 not_applicable = "no table in scope has a soft-delete column"
+census = '''
+exists (select 1 from census_columns c where c.attname = any(%(columns)s::text[]))'''
 impact = "Live-row queries read and filter deleted rows; the cost grows with every delete."
 message = "{object}.{column} marks deleted rows but no index is partial on live rows (where {live_predicate})"
 ok_message = "Soft deletes used consistently: {soft_delete_tables:plural:table} with a soft-delete column, all with partial indexes on live rows"

@@ -32,6 +32,10 @@ exists (
   select 1 from attrs a join names n on n.attname = a.attname
   where lower(a.relname) !~ %(exclude_table_pattern)s)'''
 not_applicable = "no balance or credit column in scope"
+census = '''
+exists (select 1 from census_columns c cross join lateral (select lower(c.attname) as name) x
+        where x.name ~ %(ledger_before_pattern)s or x.name ~ %(ledger_after_pattern)s
+           or (x.name ~ %(column_pattern)s and x.name !~ %(signed_column_pattern)s))'''
 impact = "A race or a bug drives a balance below zero and nothing stops it: free credits, overdrawn accounts."
 ok_message = "{object}: audit trail with {before}/{after} on every entry"
 message = "{object}.{column} ({type}) has no CHECK keeping it non-negative"

@@ -28,6 +28,11 @@ exists (select 1 from scope_tables c
                           where con.conrelid = c.oid and con.contype = 'c' and con.conkey = array[a.attnum])
         offset 0)'''
 not_applicable = "no column to judge: no long varchar(n) (min_declared) and no unbounded column named like a bounded domain, on a table large enough (min_rows)"
+census = '''
+exists (select 1 from census_columns c
+        where (c.atttypid = 'pg_catalog.varchar'::regtype and c.atttypmod - 4 >= %(min_declared)s)
+           or (c.atttypid in ('pg_catalog.text'::regtype, 'pg_catalog.varchar'::regtype)
+               and c.atttypmod < 0 and c.attname ~* %(bounded_name_pattern)s))'''
 impact = "Low: the declared limit does not protect the data; invalid oversized values are accepted. No storage or speed effect."
 message = "{object}.{column} is {declared}: the longest value in pg_stats has {stats_max} characters, the average width is {avg_width} bytes over ~{estimated_rows} rows; {_bound_note}"
 remediation = "Express the real bound as a CHECK constraint: added NOT VALID and then validated it takes no long lock and does not rewrite. SQL is given only where pg_stats holds every value of the table: its bound is twice the longest value rounded up to a power of two (16 at least), headroom for values not seen yet; replace it with the domain's real limit where there is one (2 for ISO country codes, 3 for currencies, 254 for e-mail). Elsewhere measure first (`select max(char_length(col)) from tbl`) and choose the bound from the domain: a NOT VALID constraint already refuses new rows over it. `ALTER COLUMN … TYPE varchar(m)` would enforce the same but rewrites the table when shrinking."

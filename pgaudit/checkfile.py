@@ -76,6 +76,12 @@ class CheckSpec(BaseModel):
     applies: str | None = None
     not_applicable: str | None = None
     applies_sql: str = ""  # what the engine runs: ``select (applies)`` with the library CTEs
+    # a SQL boolean expression over the engine's census (census_tables, census_columns: the
+    # names and types in scope, read once per audit) that is true whenever ``applies`` is or
+    # the query returns a row; evaluated first: false, the check is not applicable without
+    # reading the catalogs (pgaudit.census)
+    census: str | None = None
+    census_sql: str = ""  # ``select (census)`` with the census CTEs
     impact: str
     message: str = "{object}"
     remediation: str = ""  # prose on how to fix, beside the per-finding SQL
@@ -135,6 +141,9 @@ class CheckSpec(BaseModel):
         if "ok" in self.severity_rule.levels() and not self.ok_message:
             raise ValueError("a [severity] ok rule needs ok_message: an ok row's own sentence "
                              "(the check-wide ok line would claim more than that row judged)")
+        if self.census is not None and self.applies is None:
+            raise ValueError("census is a necessary condition of applies: a check with a "
+                             "census condition declares applies and not_applicable too")
         if (self.applies is None) != (self.not_applicable is None):
             raise ValueError("applies and not_applicable go together (the expression and the "
                              "reason given when it is false)")
@@ -253,7 +262,8 @@ def parse_check(path: Path) -> CheckSpec:
     except tomllib.TOMLDecodeError as exc:
         raise PgauditError(f"{path}: header is not valid TOML: {exc}") from exc
     meta = _with_shared_header(meta, path)
-    for computed in ("sql", "query", "path", "applies_sql", "severity_rule", "priority_rule"):
+    for computed in ("sql", "query", "path", "applies_sql", "census_sql", "severity_rule",
+                     "priority_rule"):
         if computed in meta:
             raise PgauditError(f"{path}: {computed} is computed, not a header key")
     if meta.get("format") != 2:
@@ -269,6 +279,10 @@ def parse_check(path: Path) -> CheckSpec:
         if isinstance(meta.get("applies"), str):
             test = f"select ({meta['applies'].strip()}) as applies"
             meta["applies_sql"] = compose(ctes, test)
+        if isinstance(meta.get("census"), str):
+            test = f"select ({meta['census'].strip()}) as maybe"
+            meta["census_sql"] = compose(
+                _lib_ctes(["census_tables", "census_columns"], path), test)
         return CheckSpec(**meta, sql=sql, query=query, path=str(path))
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -29,6 +29,7 @@ from psycopg.types.json import Jsonb
 
 from pgaudit import __version__
 from pgaudit.capabilities import Context, denied, missing_need
+from pgaudit.census import Census
 from pgaudit.checkfile import CheckSpec
 from pgaudit.config import Assumptions, CheckOverride, duration_ms, require_connections
 from pgaudit.connection import ServerFacts, SessionOptions
@@ -278,6 +279,7 @@ class Engine:
         self.locked_oids, self.locked_names = self._read_locks()
         self.own_pids: list[int] = [conn.info.backend_pid]
         self.lock_budget = lock_budget(facts.settings)
+        self.census = Census()  # shared with the forks: read once per audit
 
     def fork(self, conn: Conn) -> Engine:
         """An engine on another session of this audit: same scope, context and locks, nothing
@@ -356,12 +358,20 @@ class Engine:
                         "select set_config('search_path', %s, true)",
                         [f"pg_catalog, {pgsql.Identifier(self.ctx.pgss_schema).as_string(cur)}"],
                     )
-                if spec.locks:  # refreshed: a lock taken since the start must not be waited on
-                    params["locked"], skipped = self._query_locks(cur)
-                self.counter.execute(cur, spec.sql, params)
-                rows = cur.fetchall() if cur.description else []
-                rows = self._probe(spec, cur, rows, skipped)
-                if not rows and spec.applies_sql:
+                if spec.census_sql:  # nothing in scope by name or type: no catalog scan
+                    params.update(self.census.params(cur, params, self.counter))
+                    self.counter.execute(cur, spec.census_sql, params)
+                    got = cur.fetchone()
+                    applies = bool(got and got["maybe"])
+                if not applies:
+                    rows = []
+                else:
+                    if spec.locks:  # refreshed: a lock taken since the start must not be waited on
+                        params["locked"], skipped = self._query_locks(cur)
+                    self.counter.execute(cur, spec.sql, params)
+                    rows = cur.fetchall() if cur.description else []
+                    rows = self._probe(spec, cur, rows, skipped)
+                if applies and not rows and spec.applies_sql:
                     # nothing found: was there anything to judge? One statement, in the
                     # check's own transaction, whatever the number of tables
                     self.counter.execute(cur, spec.applies_sql, params)

@@ -1,0 +1,122 @@
+"""The census (``pgaudit.census``): a check's ``census`` condition must never decide what its
+query and ``applies`` would decide otherwise. Each check that declares one is run on every
+schema of its case file with the condition and without it: same status, same findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from pgaudit.checkfile import CheckSpec
+from pgaudit.engine import AuditOptions, audit
+from tests.casefile import Case, Tokens, execute_script, load_cases, reset_schema
+
+SCHEMA = "census s"  # a space: the census passes names back as values, not as SQL
+CENSUS_CHECKS = ["json_instead_of_jsonb", "varchar_length_mismatch",
+                 "soft_delete_without_partial_index", "unchecked_balance_column",
+                 "missing_idempotency_key", "rls_not_enabled", "expired_rows_accumulating"]
+
+
+def _cases() -> list[Any]:
+    return [pytest.param(c, id=f"{c.check}::{c.name}") for c in load_cases()
+            if c.check in CENSUS_CHECKS]
+
+
+def _without_census(spec: CheckSpec) -> CheckSpec:
+    return spec.model_copy(update={"census": None, "census_sql": ""})
+
+
+def _outcome(dsn: str, spec: CheckSpec, case: Case) -> tuple[str, list[tuple[Any, ...]]]:
+    from pgaudit.config import Assumptions, CheckOverride
+
+    opts = AuditOptions(schemas=[SCHEMA], allow_data=case.allow_data,
+                        assumptions=Assumptions(**case.assumptions),
+                        overrides={spec.id: CheckOverride(params=case.params)}
+                        if case.params else {})
+    run = audit(dsn, [spec], opts)
+    [result] = run.checks
+    return result.status, sorted((f.object, tuple(f.columns), f.severity, f.detail)
+                                 for f in run.findings)
+
+
+@pytest.fixture()
+def fresh(db: str) -> Iterator[str]:
+    yield db
+    execute_script(db, 'drop schema if exists "census s" cascade')
+
+
+def test_the_census_checks_are_the_ones_declaring_it(specs: dict[str, CheckSpec]) -> None:
+    assert sorted(s.id for s in specs.values() if s.census) == sorted(CENSUS_CHECKS)
+    for spec in specs.values():  # it reads the census only, never the catalogs
+        if spec.census:
+            assert "pg_catalog.pg_" not in spec.census and "scope_" not in spec.census, spec.id
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_the_census_changes_no_verdict(
+    fresh: str, specs: dict[str, CheckSpec], case: Case, server_major: int
+) -> None:
+    if server_major < case.min_server_version:
+        pytest.skip(f"needs PostgreSQL {case.min_server_version}+")
+    spec = specs[case.check]
+    tokens = Tokens(fresh, SCHEMA, str(conninfo_to_dict(fresh)["dbname"]))
+    reset_schema(fresh, SCHEMA)
+    execute_script(fresh, tokens.apply(case.setup))
+    if case.analyze:
+        execute_script(fresh, "analyze")
+    with_census = _outcome(fresh, spec, case)
+    assert with_census == _outcome(fresh, _without_census(spec), case)
+    if case.expect:  # a planted defect: the census let the check judge it
+        assert with_census[0] == "ran" and with_census[1]
+
+
+def test_an_empty_schema_is_not_applicable_from_the_census_alone(
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
+    """Nothing in scope: every census check is not applicable with one statement of its own
+    (the census condition), plus the census itself once for the whole audit."""
+    reset_schema(fresh, SCHEMA)
+    execute_script(fresh, 'create table "census s".plain (id bigint primary key, note text)')
+    run = audit(fresh, [specs[c] for c in CENSUS_CHECKS], AuditOptions(schemas=[SCHEMA]))
+    assert {r.id: r.status for r in run.checks} == dict.fromkeys(CENSUS_CHECKS,
+                                                                    "not_applicable")
+    assert sorted(r.statements for r in run.checks) == [1] * (len(CENSUS_CHECKS) - 1) + [2]
+
+
+def test_teeth_a_census_condition_too_strict_is_caught(
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
+    """What the comparison above catches: a condition false where the query finds a defect."""
+    spec = specs["json_instead_of_jsonb"]
+    reset_schema(fresh, SCHEMA)
+    execute_script(fresh, 'create table "census s".hooks (id bigint primary key, body json)')
+    case = Case(check=spec.id, name="teeth", setup="", expect=[])
+    strict = spec.model_copy(update={"census_sql": "select false as maybe"})
+    assert _outcome(fresh, strict, case) != _outcome(fresh, _without_census(spec), case)
+    assert _outcome(fresh, spec, case) == _outcome(fresh, _without_census(spec), case)
+
+
+def test_the_census_is_read_once_for_every_session(
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
+    reset_schema(fresh, SCHEMA)
+    execute_script(fresh, 'create table "census s".wallets (id bigint primary key,'
+                          ' balance int, expires_at timestamptz, payload json)')
+    seen: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def spy(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(str(query))
+        return execute(self, query, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(psycopg.Cursor, "execute", spy)
+        run = audit(fresh, [specs[c] for c in CENSUS_CHECKS],
+                    AuditOptions(schemas=[SCHEMA], connections=2))
+    assert run.scope["connections"] == 2
+    assert sum("census_attnames" not in q and "distinct a.attname::text" in q
+               for q in seen) == 1
