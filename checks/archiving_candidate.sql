@@ -27,6 +27,12 @@ exists (
     and a.atttypid in ('pg_catalog.timestamptz'::regtype, 'pg_catalog.timestamp'::regtype,
                        'pg_catalog.date'::regtype))'''
 not_applicable = "no table in scope is large enough to archive (min_rows, min_bytes) with a creation-time column"
+census = '''
+(%(census_max_rows)s::float8 >= %(min_rows)s::float8 or %(census_max_bytes)s::float8 >= %(min_bytes)s::float8)
+and exists (select 1 from census_columns c
+            where c.attname ilike any(%(time_column_patterns)s::text[])
+              and c.atttypid in ('pg_catalog.timestamptz'::regtype, 'pg_catalog.timestamp'::regtype,
+                                 'pg_catalog.date'::regtype))'''
 impact = "Cold rows inflate scans, indexes, vacuum, backups and storage cost of the hot table."
 message = "{object}: about {old_share_pct:.0f} % of its {rows} rows have {column} older than {cutoff} (estimated from pg_stats)"
 remediation = "Move the cold rows to an archive table (or export them to object storage) and delete them from the hot table: the SQL shown does it in one transaction, which is fine for a moderate table; on a large one run the INSERT/DELETE pair in batches (by key range) off-peak, then VACUUM (ANALYZE) the table. It is DESTRUCTIVE for the source table, and fails (or cascades) when other tables reference the rows moved. For a table that keeps growing, range partitioning by the time column turns archiving into DETACH PARTITION."

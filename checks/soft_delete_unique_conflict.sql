@@ -15,6 +15,8 @@ references = ["https://www.postgresql.org/docs/current/indexes-partial.html", "h
 ok = "Unique keys on soft-delete tables apply to live rows only"
 applies = '''exists (select 1 from scope_tables t join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped join pg_catalog.pg_type ty on ty.oid = a.atttypid where not t.relispartition and a.attname = any(%(columns)s::text[]) and not (a.attnotnull and ty.typcategory = 'D') and exists (select 1 from pg_catalog.pg_index i where i.indrelid = t.oid and i.indisunique and not i.indisprimary))'''
 not_applicable = "no soft-delete table in scope has a unique key besides its primary key"
+census = '''
+exists (select 1 from census_columns c where c.attname = any(%(columns)s::text[]))'''
 impact = "Re-creating a deleted value fails with a unique violation, or duplicates among live rows go unchecked."
 message = "{object}: {unique_key} {problem} (soft-delete column {soft_delete_column}): {definition}"
 remediation = "Create a partial unique index on the same key restricted to live rows with CREATE UNIQUE INDEX CONCURRENTLY (no write lock), then drop the old constraint or index (DROP CONSTRAINT takes a brief ACCESS EXCLUSIVE lock; a plain index is dropped CONCURRENTLY). Run the statements one by one, not in a transaction. A unique key that foreign keys reference cannot be partial: the SQL is not given then. ON CONFLICT clauses must name the new predicate (ON CONFLICT (email) WHERE deleted_at IS NULL)."

@@ -1,4 +1,4 @@
-"""The census: the distinct table names and column (name, type, typmod) in scope, read once.
+"""The census: the distinct table and column names and types in scope, read once per audit.
 
 Several checks are about columns named or typed a certain way (JSON columns, soft-delete
 flags, balances, expiry times). On a database with none, each used to scan ``pg_attribute``
@@ -38,11 +38,15 @@ class Census:
         with self._lock:
             if self._params is None:
                 counter.execute(cur, census_sql(), base)
-                row = cur.fetchone() or {}
+                row = cur.fetchone()  # aggregates: always one row, nulls coalesced in SQL
+                assert row is not None
                 self._params = {
-                    "census_relnames": list(row.get("relnames") or []),
-                    "census_attnames": list(row.get("attnames") or []),
-                    "census_atttypids": list(row.get("atttypids") or []),
-                    "census_atttypmods": list(row.get("atttypmods") or []),
+                    "census_relnames": list(row["relnames"]),
+                    "census_attnames": list(row["attnames"]),
+                    "census_atttypids": list(row["atttypids"]),
+                    "census_atttypmods": list(row["atttypmods"]),
+                    # the largest ordinary table's estimates: %(census_max_rows)s::float8
+                    "census_max_rows": float(row["max_rows"]),
+                    "census_max_bytes": float(row["max_bytes"]),
                 }
             return self._params

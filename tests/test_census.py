@@ -16,7 +16,8 @@ from pgaudit.engine import AuditOptions, audit
 from tests.casefile import Case, Tokens, execute_script, load_cases, reset_schema
 
 SCHEMA = "census s"  # a space: the census passes names back as values, not as SQL
-CENSUS_CHECKS = ["json_instead_of_jsonb", "varchar_length_mismatch",
+CENSUS_CHECKS = ["json_instead_of_jsonb", "varchar_length_mismatch", "soft_delete_unique_conflict",
+                 "archiving_candidate",
                  "soft_delete_without_partial_index", "unchecked_balance_column",
                  "missing_idempotency_key", "rls_not_enabled", "expired_rows_accumulating"]
 
