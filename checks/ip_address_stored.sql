@@ -17,6 +17,13 @@ references = [
   "https://gdpr-info.eu/art-5-gdpr/",
 ]
 ok = "No IP address or user-agent columns"
+census = '''
+exists (select 1 from census_columns c cross join lateral (select lower(regexp_replace(regexp_replace(c.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'), '_+$', '')) as norm) d
+        where d.norm !~ %(exclude_pattern)s
+          and (d.norm ~ %(name_pattern)s or c.atttypid = 'pg_catalog.inet'::regtype
+               -- an array or a domain may hold inet: fail open
+               or exists (select 1 from pg_catalog.pg_type t where t.oid = c.atttypid
+                          and (t.typtype = 'd' or t.typcategory = 'A'))))'''
 impact = "Privacy compliance: personal data (IP, browser fingerprint) kept without a retention limit."
 message = "{object} stores {_stored} ({_column_list}) with no sign of anonymisation"
 remediation = "Decide the purpose and the retention period; truncate IPs (set_masklen(ip, 24) for IPv4, /48 for IPv6) or store a keyed hash when only equality is needed; reduce user agents to browser family or drop them; and schedule a job that anonymises or deletes rows older than the retention period."

@@ -18,6 +18,12 @@ references = [
   "https://cheatsheetseries.owasp.org/cheatsheets/Cryptographic_Storage_Cheat_Sheet.html",
 ]
 ok = "No personal-data columns stored in plain text"
+census = '''
+exists (select 1 from census_columns c cross join lateral (select lower(regexp_replace(regexp_replace(c.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'), '_+$', '')) as norm) d
+        where d.norm ~ %(email_pattern)s or d.norm ~ %(phone_pattern)s or d.norm ~ %(name_pattern)s
+           or d.norm ~ %(address_pattern)s or d.norm ~ %(birth_pattern)s
+           or d.norm ~ %(national_id_pattern)s or d.norm ~ %(financial_pattern)s
+           or d.norm ~ %(bare_name_pattern)s)'''
 impact = "GDPR/compliance risk: personal data readable by every role, backup and replica that can read the table."
 message = "{object} stores personal data in plain text: {_cols} ({categories}); {_judged}"
 remediation = "Keep only what the product needs; encrypt identifiers and other sensitive fields at the application level (or with pgcrypto pgp_sym_encrypt, keys outside the database); restrict the remaining clear columns with column privileges or a view; delete or anonymise rows after a retention period (e.g. contact-form submissions after 90 days)."

@@ -17,6 +17,10 @@ references = [
   "https://www.postgresql.org/docs/current/pgcrypto.html",
 ]
 ok = "No credential-like column stored in plain text"
+census = '''
+exists (select 1 from census_columns c cross join lateral (select lower(regexp_replace(regexp_replace(c.attname, '([a-z0-9])([A-Z])', '\1_\2', 'g'), '_+$', '')) as norm) d
+        where (d.norm ~ %(secret_pattern)s and d.norm !~ %(exclude_pattern)s)
+           or (d.norm ~ %(hashed_pattern)s and d.norm ~ %(hashed_subject_pattern)s))'''
 impact = "Anyone who can read the table (backup, replica, SQL injection) can use the credentials directly."
 message = "{object}.{_column} ({column_type}) is named like {_a_kind}: {_verdict}"
 ok_message = "{_what} not stored in clear: {object}.{_column} ({_ok_basis})"

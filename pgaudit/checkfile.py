@@ -77,9 +77,9 @@ class CheckSpec(BaseModel):
     not_applicable: str | None = None
     applies_sql: str = ""  # what the engine runs: ``select (applies)`` with the library CTEs
     # a SQL boolean expression over the engine's census (census_tables, census_columns: the
-    # names and types in scope, read once per audit) that is true whenever ``applies`` is or
-    # the query returns a row; evaluated first: false, the check is not applicable without
-    # reading the catalogs (pgaudit.census)
+    # names and types in scope, read once per audit) that is true whenever the query could
+    # return a row or ``applies`` hold; evaluated first: false, the query is not run and the
+    # check is not applicable, or without ``applies`` gives its 🟢 line (pgaudit.census)
     census: str | None = None
     census_sql: str = ""  # ``select (census)`` with the census CTEs
     impact: str
@@ -141,9 +141,6 @@ class CheckSpec(BaseModel):
         if "ok" in self.severity_rule.levels() and not self.ok_message:
             raise ValueError("a [severity] ok rule needs ok_message: an ok row's own sentence "
                              "(the check-wide ok line would claim more than that row judged)")
-        if self.census is not None and self.applies is None:
-            raise ValueError("census is a necessary condition of applies: a check with a "
-                             "census condition declares applies and not_applicable too")
         if (self.applies is None) != (self.not_applicable is None):
             raise ValueError("applies and not_applicable go together (the expression and the "
                              "reason given when it is false)")

@@ -358,25 +358,28 @@ class Engine:
                         "select set_config('search_path', %s, true)",
                         [f"pg_catalog, {pgsql.Identifier(self.ctx.pgss_schema).as_string(cur)}"],
                     )
+                maybe = True
                 if spec.census_sql:  # nothing in scope by name or type: no catalog scan
                     params.update(self.census.params(cur, params, self.counter))
                     self.counter.execute(cur, spec.census_sql, params)
                     got = cur.fetchone()
-                    applies = bool(got and got["maybe"])
-                if not applies:
-                    rows = []
-                else:
+                    maybe = bool(got and got["maybe"])
+                rows = []
+                if maybe:
                     if spec.locks:  # refreshed: a lock taken since the start must not be waited on
                         params["locked"], skipped = self._query_locks(cur)
                     self.counter.execute(cur, spec.sql, params)
                     rows = cur.fetchall() if cur.description else []
                     rows = self._probe(spec, cur, rows, skipped)
-                if applies and not rows and spec.applies_sql:
+                if not rows and spec.applies_sql:
                     # nothing found: was there anything to judge? One statement, in the
-                    # check's own transaction, whatever the number of tables
-                    self.counter.execute(cur, spec.applies_sql, params)
-                    got = cur.fetchone()
-                    applies = bool(got and got["applies"])
+                    # check's own transaction, whatever the number of tables (none when the
+                    # census already said no)
+                    applies = maybe
+                    if maybe:
+                        self.counter.execute(cur, spec.applies_sql, params)
+                        got = cur.fetchone()
+                        applies = bool(got and got["applies"])
         except psycopg.errors.QueryCanceled as exc:
             return self._error(spec, started, before, f"timed out: {_first(exc)}"), []
         except psycopg.errors.InsufficientPrivilege as exc:
