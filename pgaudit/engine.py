@@ -232,9 +232,13 @@ def _check_wide_ok(spec: CheckSpec, database: str) -> Finding:
     )
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
-    # scalars first: the common case, tens of thousands of times on a large catalog
-    if isinstance(value, int | float | str | bool) or value is None:
+    # scalars first: the common case, tens of thousands of times on a large catalog (their
+    # exact types by a set lookup; subclasses, rare, by isinstance)
+    if type(value) in _SCALARS or isinstance(value, int | float | str | bool) or value is None:
         return value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

@@ -116,7 +116,11 @@ class Condition:
         return cls(text, tuple(terms))
 
     def holds(self, facts: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
-        return all(t.holds(facts, params) for t in self.terms)
+        # a loop, not all(<generator>): run once per finding per condition, the generator costs
+        for t in self.terms:  # noqa: SIM110
+            if not t.holds(facts, params):
+                return False
+        return True
 
     def names(self) -> set[str]:
         found: set[str] = set()
@@ -158,8 +162,9 @@ class Rule:
 
     def level(self, facts: Mapping[str, Any], params: Mapping[str, Any]) -> str:
         for level, conds in self.when:
-            if any(c.holds(facts, params) for c in conds):
-                return level
+            for c in conds:
+                if c.holds(facts, params):
+                    return level
         return self.default
 
     def names(self) -> set[str]:

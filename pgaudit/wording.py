@@ -14,6 +14,7 @@ long enough.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Mapping
@@ -90,15 +91,24 @@ def _text(value: Any, spec: str, facts: Mapping[str, Any] | None = None) -> str:
     return str(value)
 
 
+@functools.lru_cache(maxsize=512)
+def _parsed(template: str) -> tuple[tuple[str, str | None, str], ...]:
+    # a check's template is filled once per finding: tens of thousands of times, parsed once
+    return tuple((literal, field, spec or "")
+                 for literal, field, spec, _ in _FORMATTER.parse(template))
+
+
 def fill(template: str, facts: Mapping[str, Any]) -> str:
     """The template with each placeholder replaced by its fact; a missing fact stays visible."""
     out: list[str] = []
-    for literal, field, spec, _ in _FORMATTER.parse(template):
+    for literal, field, spec in _parsed(template):
         out.append(literal)
         if field is None:
             continue
         if field in facts:
-            out.append(_text(facts[field], spec or "", facts))
+            value = facts[field]
+            # a plain string placeholder: itself (the common case, no formatting to apply)
+            out.append(value if not spec and type(value) is str else _text(value, spec, facts))
         else:
             out.append("{" + field + "}")
     return "".join(out)
