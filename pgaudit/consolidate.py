@@ -58,6 +58,7 @@ CONTEXT_COLUMNS = frozenset({
 # Checks about a table's name: the same table reported twice is one line, whatever columns.
 NAMING = frozenset({"identifier_requires_quoting", "naming_inconsistency"})
 
+_OK = Severity.OK.value  # a plain str: an enum member's lookup costs, 70,000 times a run
 _PRIORITY_RANK = {"immediate": 3, "high": 2, "medium": 1, "low": 0}
 
 
@@ -341,7 +342,7 @@ def _key(f: Finding) -> tuple[Any, ...] | None:
 
 
 def _eligible(f: Finding) -> bool:
-    return f.severity != Severity.OK and f.counted
+    return f.severity != _OK and f.counted
 
 
 def _entry(f: Finding, fix: str, note: str | None) -> dict[str, Any]:

@@ -186,13 +186,12 @@ def _finding(
             if getattr(opts.assumptions, assumption, False) and RANK[raised] > RANK[level]:
                 level = raised
     sev = SEVERITIES[level]
-    if spec.priority_rule is not None and sev != Severity.OK:
+    is_ok = level == "ok"
+    if spec.priority_rule is not None and not is_ok:
         priority = spec.priority_rule.level(facts, params)
     else:
-        priority = (
-            spec.priority if spec.priority and sev != Severity.OK else DEFAULT_PRIORITY[sev].value
-        )
-    if sev == Severity.OK:
+        priority = spec.priority if spec.priority and not is_ok else DEFAULT_PRIORITY[sev].value
+    if is_ok:
         # a partial positive: its own sentence ("3 soft-delete tables, all with partial
         # indexes"), never the check-wide ok title, which says more than this row judged
         title = detail = fill(spec.ok_message or spec.ok, words)
@@ -213,7 +212,7 @@ def _finding(
         # a null fact says nothing: rows of one query carry the facts of every kind of row
         evidence={k: v for k, v in facts.items() if not k.startswith("_") and v is not None},
         remediation=row.get("remediation"),
-        impact=(row.get("impact") or spec.impact) if sev != Severity.OK else None,
+        impact=(row.get("impact") or spec.impact) if not is_ok else None,
     )
 
 

@@ -439,15 +439,16 @@ def summarise(
     merged = 0
     by_check: dict[tuple[str, str], int] = {}
     titles: dict[str, int] = {}
+    ok, critical = Severity.OK.value, Severity.CRITICAL.value  # plain str: looked up once
     for f in findings:
         merged += len(f.also)
         if not f.counted:
             waived += 1
             continue
         counts[f.severity] += 1
-        if f.severity != Severity.OK:
+        if f.severity != ok:
             by_check[f.check, f.severity] = by_check.get((f.check, f.severity), 0) + 1
-        if f.severity == Severity.CRITICAL:
+        if f.severity == critical:
             titles[f.title] = titles.get(f.title, 0) + 1
     new: int | None = None
     resolved: int | None = None
