@@ -6,7 +6,9 @@ the target, so a caller can read what it needs (the history store's previous run
 transaction, so one failing or timed-out query becomes an ``error`` result and the run goes on;
 a ``permission denied`` is ``skipped`` with the privilege named. The number of statements per
 check is fixed: it never grows with the number of tables (a check declaring ``applies`` runs
-that one expression more when its query found nothing, and is ``not_applicable`` when false). With
+that one expression more when its query found nothing, and is ``not_applicable`` when false; one
+declaring ``census`` runs that condition first, over names and types read once per audit
+(``pgaudit.census``), and its query only when the condition holds). With
 ``connections`` above 1 the checks are spread over that many read-only sessions (one thread
 each); results and findings come back in the same order.
 """
