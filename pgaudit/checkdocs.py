@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomli
 
 from pgaudit.checkfile import CheckSpec
 from pgaudit.model import SECTIONS
@@ -121,8 +122,8 @@ def _trailing_comment(line: str) -> str:
     not)."""
     for at in (i for i, ch in enumerate(line) if ch == "#"):
         try:
-            tomllib.loads(line[:at])
-        except tomllib.TOMLDecodeError:
+            tomli.loads(line[:at])
+        except tomli.TOMLDecodeError:
             continue
         return line[at + 1:].strip()
     return ""

@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import tomli
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pgaudit.errors import PgauditError
@@ -183,12 +183,12 @@ def load(
             return Config()
         path = default
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomli.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PgauditError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PgauditError(f"config file {path} cannot be read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except tomli.TOMLDecodeError as exc:
         raise PgauditError(f"config file {path} is not valid TOML: {exc}") from None
     try:
         config = Config.model_validate(raw)
