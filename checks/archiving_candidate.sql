@@ -28,7 +28,8 @@ exists (
                        'pg_catalog.date'::regtype))'''
 not_applicable = "no table in scope is large enough to archive (min_rows, min_bytes) with a creation-time column"
 census = '''
-(%(census_max_rows)s::float8 >= %(min_rows)s::float8 or %(census_max_bytes)s::float8 >= %(min_bytes)s::float8)
+exists (select 1 from census_sizes z
+        where z.max_rows >= %(min_rows)s::float8 or z.max_bytes >= %(min_bytes)s::float8)
 and exists (select 1 from census_columns c
             where c.attname ilike any(%(time_column_patterns)s::text[])
               and c.atttypid in ('pg_catalog.timestamptz'::regtype, 'pg_catalog.timestamp'::regtype,

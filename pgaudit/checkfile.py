@@ -76,12 +76,12 @@ class CheckSpec(BaseModel):
     applies: str | None = None
     not_applicable: str | None = None
     applies_sql: str = ""  # what the engine runs: ``select (applies)`` with the library CTEs
-    # a SQL boolean expression over the engine's census (census_tables, census_columns: the
-    # names and types in scope, read once per audit) that is true whenever the query could
-    # return a row or ``applies`` hold; evaluated first: false, the query is not run and the
-    # check is not applicable, or without ``applies`` gives its 🟢 line (pgaudit.census)
+    # a SQL boolean expression over the census CTEs (census_tables, census_columns,
+    # census_sizes: names, types and the largest table in scope) and the params, true whenever
+    # the query could return a row or ``applies`` hold; the engine evaluates every check's at
+    # once: false, the query is not run and the check is not applicable, or without
+    # ``applies`` gives its 🟢 line (pgaudit.census)
     census: str | None = None
-    census_sql: str = ""  # ``select (census)`` with the census CTEs
     impact: str
     message: str = "{object}"
     remediation: str = ""  # prose on how to fix, beside the per-finding SQL
@@ -259,8 +259,7 @@ def parse_check(path: Path) -> CheckSpec:
     except tomli.TOMLDecodeError as exc:
         raise PgauditError(f"{path}: header is not valid TOML: {exc}") from exc
     meta = _with_shared_header(meta, path)
-    for computed in ("sql", "query", "path", "applies_sql", "census_sql", "severity_rule",
-                     "priority_rule"):
+    for computed in ("sql", "query", "path", "applies_sql", "severity_rule", "priority_rule"):
         if computed in meta:
             raise PgauditError(f"{path}: {computed} is computed, not a header key")
     if meta.get("format") != 2:
@@ -276,10 +275,6 @@ def parse_check(path: Path) -> CheckSpec:
         if isinstance(meta.get("applies"), str):
             test = f"select ({meta['applies'].strip()}) as applies"
             meta["applies_sql"] = compose(ctes, test)
-        if isinstance(meta.get("census"), str):
-            test = f"select ({meta['census'].strip()}) as maybe"
-            meta["census_sql"] = compose(
-                _lib_ctes(["census_tables", "census_columns"], path), test)
         return CheckSpec(**meta, sql=sql, query=query, path=str(path))
     except ValidationError as exc:
         first = exc.errors()[0]

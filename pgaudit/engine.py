@@ -7,8 +7,8 @@ transaction, so one failing or timed-out query becomes an ``error`` result and t
 a ``permission denied`` is ``skipped`` with the privilege named. The number of statements per
 check is fixed: it never grows with the number of tables (a check declaring ``applies`` runs
 that one expression more when its query found nothing, and is ``not_applicable`` when false; one
-declaring ``census`` runs that condition first, over names and types read once per audit
-(``pgaudit.census``), and its query only when the condition holds). With
+declaring ``census`` has that condition answered first, with every other check's in one
+statement per audit (``pgaudit.census``), and runs its query only when it holds). With
 ``connections`` above 1 the checks are spread over that many read-only sessions (one thread
 each); results and findings come back in the same order.
 """
@@ -364,11 +364,8 @@ class Engine:
                         [f"pg_catalog, {pgsql.Identifier(self.ctx.pgss_schema).as_string(cur)}"],
                     )
                 maybe = True
-                if spec.census_sql:  # nothing in scope by name or type: no catalog scan
-                    params.update(self.census.params(cur, params, self.counter))
-                    self.counter.execute(cur, spec.census_sql, params)
-                    got = cur.fetchone()
-                    maybe = bool(got and got["maybe"])
+                if spec.census:  # nothing in scope by name or type: no statement of its own
+                    maybe = self.census.maybe(spec, own, cur, params, self.counter)
                 rows = []
                 if maybe:
                     if spec.locks:  # refreshed: a lock taken since the start must not be waited on
@@ -585,6 +582,8 @@ class Audit:
         sessions, facts = self.sessions, self.sessions.facts
         with sessions.errors():
             engine = Engine(sessions.first, facts, opts)
+            # every census condition of the run in the one census statement
+            engine.census.expect((s, check_params(s, opts.overrides.get(s.id))) for s in specs)
             asked, chose = sessions.wanted(opts.connections, len(specs), engine.counter)
             wanted = min(asked, len(specs)) - 1
             why = sessions.open_extra(wanted) if wanted > 0 else None

@@ -30,7 +30,7 @@ def _cases() -> list[Any]:
 
 
 def _without_census(spec: CheckSpec) -> CheckSpec:
-    return spec.model_copy(update={"census": None, "census_sql": ""})
+    return spec.model_copy(update={"census": None})
 
 
 def _outcome(dsn: str, spec: CheckSpec, case: Case) -> tuple[str, list[tuple[Any, ...]]]:
@@ -92,7 +92,8 @@ def test_an_empty_schema_is_judged_from_the_census_alone(
     assert "ran" in want.values() and "not_applicable" in want.values()
     assert sorted((f.check, f.check_wide) for f in run.findings) == sorted(
         (c, True) for c, status in want.items() if status == "ran")
-    assert sorted(r.statements for r in run.checks) == [1] * (len(CENSUS_CHECKS) - 1) + [2]
+    # the census once, in the first check that asked; then no check runs a statement
+    assert sorted(r.statements for r in run.checks) == [0] * (len(CENSUS_CHECKS) - 1) + [1]
 
 
 def test_teeth_a_census_condition_too_strict_is_caught(
@@ -103,7 +104,7 @@ def test_teeth_a_census_condition_too_strict_is_caught(
     reset_schema(fresh, SCHEMA)
     execute_script(fresh, 'create table "census s".hooks (id bigint primary key, body json)')
     case = Case(check=spec.id, name="teeth", setup="", expect=[])
-    strict = spec.model_copy(update={"census_sql": "select false as maybe"})
+    strict = spec.model_copy(update={"census": "false"})
     assert _outcome(fresh, strict, case) != _outcome(fresh, _without_census(spec), case)
     assert _outcome(fresh, spec, case) == _outcome(fresh, _without_census(spec), case)
 
@@ -126,5 +127,60 @@ def test_the_census_is_read_once_for_every_session(
         run = audit(fresh, [specs[c] for c in CENSUS_CHECKS],
                     AuditOptions(schemas=[SCHEMA], connections=2))
     assert run.scope["connections"] == 2
-    assert sum("census_attnames" not in q and "distinct a.attname::text" in q
-               for q in seen) == 1
+    assert sum("census_columns as materialized" in q for q in seen) == 1
+
+
+PLANTED = """
+create table "census s".wallets (id bigint primary key, balance int, payload json);
+create table "census s".people (id bigint primary key, email text, password text,
+                                remote_ip text, deleted_at timestamptz, expires_at timestamptz);
+insert into "census s".people values (1, 'a@b.c', 'hunter2', '10.0.0.1', null, now());
+"""
+
+
+def test_the_conditions_of_many_checks_read_together_keep_their_own_params(
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
+    """One statement answers every check's condition; ip_address_stored and
+    plaintext_secret_column both have an ``exclude_pattern`` of their own. All together, with
+    the census and without it: the same statuses and findings."""
+    reset_schema(fresh, SCHEMA)
+    execute_script(fresh, PLANTED)
+    opts = AuditOptions(schemas=[SCHEMA])
+
+    def outcome(checks: list[CheckSpec]) -> list[tuple[Any, ...]]:
+        run = audit(fresh, checks, opts)
+        return sorted([(r.id, r.status) for r in run.checks]
+                      + [(f.check, f.object, tuple(f.columns), f.severity) for f in run.findings])
+
+    together = outcome([specs[c] for c in CENSUS_CHECKS])
+    assert together == outcome([_without_census(specs[c]) for c in CENSUS_CHECKS])
+    assert {c for c, *rest in together if rest and rest[0] == "ran"} >= {
+        "json_instead_of_jsonb", "plaintext_secret_column", "ip_address_stored",
+        "pii_column_plaintext", "unchecked_balance_column"}
+
+
+def test_a_census_that_fails_leaves_every_check_to_its_query(
+    fresh: str, specs: dict[str, CheckSpec]
+) -> None:
+    """The census only saves work: a condition that cannot run (a custom check's typo) makes
+    every condition true, and each check runs its query as without a census."""
+    reset_schema(fresh, SCHEMA)
+    execute_script(fresh, PLANTED)
+    broken = specs["unchecked_balance_column"].model_copy(
+        update={"census": "no_such_function(1)"})
+    run = audit(fresh, [specs["json_instead_of_jsonb"], broken], AuditOptions(schemas=[SCHEMA]))
+    assert [r.status for r in run.checks] == ["ran", "ran"]
+    assert {f.check for f in run.findings if f.severity != "ok"} == {
+        "json_instead_of_jsonb", "unchecked_balance_column"}
+
+
+def test_two_conditions_with_a_param_of_one_name_keep_their_values(fresh: str) -> None:
+    """Teeth for the prefixing: without it the second check's value would answer for both."""
+    from pgaudit.census import census_sql
+
+    sql, params = census_sql({"a": ("%(x)s::int = 1", {"x": 1}),
+                              "b": ("%(x)s::int = 1 and %(schemas)s::text[] = '{}'", {"x": 2})})
+    with psycopg.connect(fresh) as conn:
+        row = conn.execute(sql, {"schemas": [], **params}).fetchone()
+    assert row == (True, False)

@@ -1,8 +1,9 @@
--- The engine's census of the columns in scope (checks/_census.sql), passed back as parameters:
--- distinct (attname, atttypid, atttypmod) of the tables in scope, partitions left out. For a
--- check's `census` condition, which reads no catalog.
-census_columns as (
-  select c.attname, c.atttypid::oid as atttypid, c.atttypmod
-  from unnest(%(census_attnames)s::text[], %(census_atttypids)s::int8[],
-              %(census_atttypmods)s::int4[]) as c(attname, atttypid, atttypmod)
+-- uses: scope_tables
+-- The census (pgaudit/census.py): the distinct (attname, atttypid, atttypmod) of the columns
+-- of the tables in scope, partitions left out. One scan of pg_attribute for every condition.
+census_columns as materialized (
+  select distinct a.attname::text as attname, a.atttypid, a.atttypmod
+  from scope_tables t
+  join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+  where not t.relispartition
 )

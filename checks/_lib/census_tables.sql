@@ -1,5 +1,6 @@
--- The engine's census of the table names in scope (checks/_census.sql): distinct relname of
--- the tables in scope, partitions left out. For a check's `census` condition.
-census_tables as (
-  select r.relname from unnest(%(census_relnames)s::text[]) as r(relname)
+-- uses: scope_tables
+-- The census (pgaudit/census.py): the distinct names of the tables in scope, partitions left
+-- out (every check with a census condition judges a partitioned table at its parent).
+census_tables as materialized (
+  select distinct t.relname::text as relname from scope_tables t where not t.relispartition
 )
