@@ -335,7 +335,7 @@ def audit(
         show_default=False)] = None,
     connections: Annotated[str | None, typer.Option(
         "--connections", help="read-only sessions the checks are spread over, 1 to 8, like "
-        "pg_dump -j; auto (default): 2 on catalogs of 5,000+ relations, else 1",
+        "pg_dump -j; auto (default): 2 on catalogs of 1,000+ relations, else 1",
         show_default=False)] = None,
     catalog_snapshot: Annotated[bool, typer.Option(
         "--catalog-snapshot", help="record the schema and configuration in the JSON run, so "
