@@ -101,6 +101,7 @@ def environment() -> Environment:
     )
     env.filters.update(md=md, md_cell=md_cell, fence=fence, md_code=md_code, code=html_code)
     env.globals.update(plural=plural)
+    env.filters["num"] = lambda n: f"{n:,}"  # a count with thousands separated: 1,165
     return env
 
 

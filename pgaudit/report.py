@@ -809,9 +809,8 @@ def _assessment(ctx: ReportContext, critical: list[Group], optimization: list[Gr
     if optimization:
         parts.append(
             f"{len(optimization)} optimization opportunit{'ies' if len(optimization) != 1 else 'y'}"
-            f" ({ctx.counts['optimization_objects']} finding"
-            f"{'s' if ctx.counts['optimization_objects'] != 1 else ''}) would improve performance,"
-            " maintainability or cost; none of them blocks a release on its own.")
+            f" ({plural_noun(ctx.counts['optimization_objects'], 'finding')}) would improve"
+            " performance, maintainability or cost; none of them blocks a release on its own.")
     if ok_items:
         n = len(ok_items)
         parts.append(f"{n} well-designed aspect{'s are' if n != 1 else ' is'} listed in"

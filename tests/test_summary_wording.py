@@ -194,3 +194,30 @@ def test_teeth_no_evidence_label_names_a_parameter() -> None:
              for key, label in spec.labels.items()
              for param in spec.params if "_" in param and param in label]
     assert found == []
+
+
+def test_large_counts_are_written_with_thousands_separated() -> None:
+    """1,165 findings, not 1165: the Executive Summary's paragraph, its bullets and the HTML
+    tiles. Teeth: the same run with a count under 1,000 has no separator to find."""
+    specs = load_checks()
+    spec = next(s for s in specs.values() if "warning" in s.levels() and s.section < "7")
+
+    def run_of(n: int) -> AuditRun:
+        findings = [Finding(check=spec.id, section=spec.section, severity="warning",
+                            priority="high", object=f"app.t{i}", object_type="table",
+                            title=spec.title, detail="shown", impact=spec.impact)
+                    for i in range(n)]
+        return AuditRun(pgaudit_version="0", generated_at="2026-01-01T00:00:00+00:00",
+                        target={"database": "app", "server_version": "17", "host": "h",
+                                "port": "1"},
+                        facts={}, scope={"schemas": ["app"]}, assumptions={},
+                        findings=findings, checks=[])
+
+    md = render.render(run_of(1165), "md", specs)
+    html = render.render(run_of(1165), "html", specs)
+    assert "(1,165 findings) would improve" in md
+    assert "(1,165 warning and 0 info findings)" in md
+    assert "1,165 warning and 0 info findings" in html
+    assert not re.search(r"\b1165\b", md.split("## Appendix")[0])
+    small = render.render(run_of(999), "md", specs)
+    assert "(999 findings) would improve" in small and "999 warning and 0 info" in small
