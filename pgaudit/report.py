@@ -68,11 +68,6 @@ PRIVILEGES = ("superuser", "pg_monitor", "pg_read_all_stats", "pg_read_all_setti
               "pg_read_all_data")
 # What a finding's object is, by its object_type, and what it counts when it has columns
 NOUNS = {"column": "table", "index": "table", "": "object"}
-def plural_noun(n: int, noun: str) -> str:
-    """A count of objects with thousands separated ("1,065 tables"), worded as sentences are."""
-    return plural(f"{n:,}", noun)
-
-
 @dataclass
 class ObjectList:
     """A finding group's full table of objects, in "Appendix: object lists"."""
@@ -625,10 +620,10 @@ def count_phrase(findings: list[Finding]) -> str:
     objects = list(dict.fromkeys(f.object for f in findings))
     obj, item = object_noun(findings[0]), item_noun(findings)
     if item == obj:
-        return plural_noun(len(findings), obj)
+        return plural(len(findings), obj)
     if len(objects) == 1:
-        return f"{plural_noun(len(findings), item)} of {objects[0]}"
-    return f"{plural_noun(len(findings), item)} on {plural_noun(len(objects), obj)}"
+        return f"{plural(len(findings), item)} of {objects[0]}"
+    return f"{plural(len(findings), item)} on {plural(len(objects), obj)}"
 
 
 def preview(findings: list[Finding], limit: int = PREVIEW) -> str:
@@ -668,7 +663,7 @@ def group_sentence(findings: list[Finding]) -> str:
     if schemas and len(objects) > 1:
         named = ", ".join(schemas[:3]) + (f" and {len(schemas) - 3} more" if len(schemas) > 3
                                           else "")
-        where = f" in {plural_noun(len(schemas), 'schema')} ({named})"
+        where = f" in {plural(len(schemas), 'schema')} ({named})"
     sentence = f"Found on {phrase}{where}"
     largest = _largest(findings) if len(objects) > 1 else None
     if largest:
@@ -809,7 +804,7 @@ def _assessment(ctx: ReportContext, critical: list[Group], optimization: list[Gr
     if optimization:
         parts.append(
             f"{len(optimization)} optimization opportunit{'ies' if len(optimization) != 1 else 'y'}"
-            f" ({plural_noun(ctx.counts['optimization_objects'], 'finding')}) would improve"
+            f" ({plural(ctx.counts['optimization_objects'], 'finding')}) would improve"
             " performance, maintainability or cost; none of them blocks a release on its own.")
     if ok_items:
         n = len(ok_items)

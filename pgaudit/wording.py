@@ -42,7 +42,11 @@ def plural(count: Any, noun: str) -> str:
     singular, _, many = noun.partition("|")
     if not many:
         many = _plural_word(singular)
-    number = _text(count, "")
+    if isinstance(count, float) and count.is_integer():
+        count = int(count)
+    # thousands separated, as people write counts: "12,556 tables"
+    number = f"{count:,}" if isinstance(count, int) and not isinstance(count, bool) \
+        else _text(count, "")
     return f"{number} {singular if number == '1' else many}"
 
 

@@ -218,6 +218,8 @@ def test_large_counts_are_written_with_thousands_separated() -> None:
     assert "(1,165 findings) would improve" in md
     assert "(1,165 warning and 0 info findings)" in md
     assert "1,165 warning and 0 info findings" in html
+    assert "Optimization opportunities · 1,165 findings" in html  # the tile
+    assert wording.plural(12556, "table") == "12,556 tables" and wording.plural(1, "row") == "1 row"
     assert not re.search(r"\b1165\b", md.split("## Appendix")[0])
     small = render.render(run_of(999), "md", specs)
     assert "(999 findings) would improve" in small and "999 warning and 0 info" in small
